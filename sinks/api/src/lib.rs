@@ -1,0 +1,91 @@
+//! The contract between herald's core and its sinks.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod http;
+mod limits;
+mod notification;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use limits::{Limits, Rate};
+pub use notification::{Notification, Receipt, Recipient, Replaces};
+
+/// A boxed error that crosses the sink boundary as the cause of a [`SinkError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// One platform that herald delivers notifications to.
+///
+/// Async methods return `impl Future + Send` rather than using `async_trait`: the core is generic
+/// over each sink type (one worker per sink instance), so the trait never needs to be a `dyn`.
+pub trait Sink: Send + Sync + 'static {
+    /// The name of the platform, as used in config (`type = "…"`) and logs.
+    const KIND: &'static str;
+
+    /// Delivers one notification to one recipient. No retries, sleeps or rate limiting here:
+    /// the core owns that policy and acts on the returned [`SinkError`].
+    fn send(
+        &self,
+        to: &Recipient,
+        msg: &Notification,
+    ) -> impl Future<Output = Result<Receipt, SinkError>> + Send;
+
+    /// Checks that the platform is reachable and the credentials work. Called once at startup;
+    /// a failure is logged, it does not stop herald.
+    fn healthcheck(&self) -> impl Future<Output = Result<(), SinkError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Recipients this sink instance always delivers to, from its own config (a broadcast stream,
+    /// fixed channels). Subscribers who signed up through commands come from the store instead.
+    fn recipients(&self) -> Vec<Recipient> {
+        Vec::new()
+    }
+
+    /// The platform's rate limits; the core waits for them before calling [`Sink::send`].
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
+}
+
+/// Why a delivery failed, classified so the core knows what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The platform asked us to slow down. The core retries after `retry_after` (or its own
+    /// backoff when the platform did not say), without counting it as a failed attempt.
+    #[error("rate limited by the platform")]
+    RateLimited {
+        /// How long the platform asked us to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// A failure that may pass: network errors, timeouts, 5xx. Retried with backoff.
+    #[error("transient failure")]
+    Transient(#[source] BoxError),
+    /// A failure that will not pass by retrying: bad request, bad credentials. Dead-lettered.
+    #[error("permanent failure")]
+    Permanent(#[source] BoxError),
+    /// The recipient can no longer be reached (bot blocked, number unsubscribed). Dead-lettered,
+    /// and the core pauses the subscription that routes to this recipient.
+    #[error("recipient is gone")]
+    RecipientGone(#[source] BoxError),
+}
+
+impl SinkError {
+    /// A transient error from anything that can be turned into a [`BoxError`].
+    pub fn transient(err: impl Into<BoxError>) -> Self {
+        Self::Transient(err.into())
+    }
+
+    /// A permanent error from anything that can be turned into a [`BoxError`].
+    pub fn permanent(err: impl Into<BoxError>) -> Self {
+        Self::Permanent(err.into())
+    }
+
+    /// Whether retrying the same delivery later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Transient(_))
+    }
+}

@@ -1,0 +1,229 @@
+//! `GET /stream`: one SSE response per client, fed from the hub.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use crate::hub::{ClientGuard, Hub, Resume};
+use crate::render::{self, Frame};
+
+/// The `Last-Event-ID` request header defined by the SSE spec.
+const LAST_EVENT_ID: &str = "last-event-id";
+
+/// Which notifications a client wants; every non-empty list must match.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Filter {
+    matches: Vec<String>,
+    teams: Vec<String>,
+    topics: Vec<String>,
+    kinds: Vec<String>,
+}
+
+impl Filter {
+    pub(crate) fn accepts(&self, frame: &Frame) -> bool {
+        let topic = frame.topic.as_deref().map(str::to_lowercase);
+        (self.matches.is_empty() || frame.match_id.as_ref().is_some_and(|m| self.matches.contains(m)))
+            && (self.teams.is_empty()
+                || self.teams.iter().any(|t| {
+                    frame.teams.contains(t) || topic.as_deref() == Some(t.as_str())
+                }))
+            && (self.topics.is_empty()
+                || topic.as_ref().is_some_and(|t| self.topics.contains(t)))
+            && (self.kinds.is_empty() || self.kinds.contains(&frame.kind))
+    }
+}
+
+/// Query parameters of `GET /stream`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Params {
+    pub(crate) filter: Filter,
+    pub(crate) last_event_id: Option<String>,
+}
+
+impl Params {
+    /// Parses the raw query; keys may repeat. Unknown keys are an error so that a typo
+    /// (`?teams=`) does not silently stream everything.
+    pub(crate) fn parse(query: Option<&str>) -> Result<Self, String> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+            .map_err(|e| format!("malformed query string: {e}"))?;
+        let mut params = Self::default();
+        for (key, value) in pairs {
+            let value = value.trim().to_owned();
+            if value.is_empty() {
+                continue;
+            }
+            match key.as_str() {
+                "match" => params.filter.matches.push(value),
+                "team" => params.filter.teams.push(value.to_lowercase()),
+                "topic" => params.filter.topics.push(value.to_lowercase()),
+                "kind" => params.filter.kinds.push(value),
+                "last_event_id" | "lastEventId" => params.last_event_id = Some(value),
+                other => {
+                    return Err(format!(
+                        "unknown query parameter `{other}` (expected match, team, topic, kind, last_event_id)"
+                    ));
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// The handler mounted at `GET /stream`.
+pub(crate) async fn handler(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match Params::parse(query.as_deref()) {
+        Ok(p) => p,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({ "error": error })),
+            )
+                .into_response();
+        }
+    };
+    let last_id = headers
+        .get(LAST_EVENT_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(params.last_event_id);
+    let resume = last_id
+        .and_then(|id| id.trim().parse::<i64>().ok())
+        .map_or(Resume::Live, Resume::After);
+    let Some(stream) = client_stream(&hub, resume, params.filter) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("10"))],
+            "the event stream is full or shutting down\n",
+        )
+            .into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            // Tells nginx not to buffer the stream.
+            (
+                header::HeaderName::from_static("x-accel-buffering"),
+                HeaderValue::from_static("no"),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+struct Client {
+    hub: Hub,
+    rx: tokio::sync::broadcast::Receiver<Arc<Frame>>,
+    filter: Filter,
+    pending: VecDeque<Bytes>,
+    /// The publish position of the next frame this client needs.
+    next_pos: u64,
+    heartbeat: Interval,
+    done: bool,
+    _guard: ClientGuard,
+}
+
+impl Client {
+    fn take(&mut self, frames: impl IntoIterator<Item = Arc<Frame>>) {
+        for frame in frames {
+            if frame.pos < self.next_pos {
+                continue;
+            }
+            self.next_pos = frame.pos + 1;
+            if self.filter.accepts(&frame) {
+                self.pending.push_back(frame.bytes.clone());
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(bytes) = self.pending.pop_front() {
+                return Some(bytes);
+            }
+            if self.done {
+                return None;
+            }
+            tokio::select! {
+                received = self.rx.recv() => match received {
+                    Ok(frame) => self.take([frame]),
+                    Err(RecvError::Lagged(_)) => match self.hub.since(self.next_pos) {
+                        Some(frames) => self.take(frames),
+                        None => {
+                            // What it missed is gone from the history too: end the stream so
+                            // the client reconnects and resumes from its Last-Event-ID.
+                            tracing::debug!("SSE client fell behind the history; disconnecting");
+                            self.done = true;
+                        }
+                    },
+                    Err(RecvError::Closed) => self.done = true,
+                },
+                _ = self.heartbeat.tick() => self.pending.push_back(Bytes::from_static(render::HEARTBEAT)),
+            }
+        }
+    }
+}
+
+/// The byte stream of one client, or `None` when the hub refuses it.
+fn client_stream(
+    hub: &Hub,
+    resume: Resume,
+    filter: Filter,
+) -> Option<impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static> {
+    let sub = hub.subscribe(resume)?;
+    let config = hub.config();
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut client = Client {
+        hub: hub.clone(),
+        rx: sub.rx,
+        filter,
+        pending: VecDeque::from([render::retry(config.retry.as_millis())]),
+        next_pos: 0,
+        heartbeat,
+        done: false,
+        _guard: sub.guard,
+    };
+    client.take(sub.backlog);
+    client.next_pos = sub.next_pos;
+    Some(futures::stream::unfold(client, |mut client| async move {
+        let bytes = client.next().await?;
+        Some((Ok(bytes), client))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_parse_repeated_and_aliased_keys() {
+        let p = Params::parse(Some("team=France&team=Croatia&match=m1&kind=goal&lastEventId=9"))
+            .unwrap();
+        assert_eq!(p.filter.teams, vec!["france", "croatia"]);
+        assert_eq!(p.filter.matches, vec!["m1"]);
+        assert_eq!(p.filter.kinds, vec!["goal"]);
+        assert_eq!(p.last_event_id.as_deref(), Some("9"));
+        assert_eq!(Params::parse(None).unwrap(), Params::default());
+    }
+
+    #[test]
+    fn unknown_params_are_rejected_with_their_name() {
+        let err = Params::parse(Some("teams=France")).unwrap_err();
+        assert!(err.contains("`teams`"), "{err}");
+    }
+}

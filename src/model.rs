@@ -1,0 +1,653 @@
+//! The domain: normalized match state as sources see it, and the events herald notifies about.
+
+use serde::{Deserialize, Serialize};
+
+/// Home or away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The first-named team.
+    Home,
+    /// The second-named team.
+    Away,
+}
+
+impl Side {
+    /// The other side.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Home => Self::Away,
+            Self::Away => Self::Home,
+        }
+    }
+
+    /// Both sides, home first.
+    pub const BOTH: [Self; 2] = [Self::Home, Self::Away];
+}
+
+/// Goals per side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Score {
+    /// Goals of the home team.
+    pub home: u16,
+    /// Goals of the away team.
+    pub away: u16,
+}
+
+impl Score {
+    /// A score.
+    pub const fn new(home: u16, away: u16) -> Self {
+        Self { home, away }
+    }
+
+    /// The goals of one side.
+    pub fn get(self, side: Side) -> u16 {
+        match side {
+            Side::Home => self.home,
+            Side::Away => self.away,
+        }
+    }
+
+    /// Adds one goal to a side.
+    pub fn add(&mut self, side: Side) {
+        match side {
+            Side::Home => self.home += 1,
+            Side::Away => self.away += 1,
+        }
+    }
+
+    /// Goals of both sides together.
+    pub fn total(self) -> u16 {
+        self.home + self.away
+    }
+
+    /// The leading side, `None` on a draw.
+    pub fn leader(self) -> Option<Side> {
+        match self.home.cmp(&self.away) {
+            std::cmp::Ordering::Greater => Some(Side::Home),
+            std::cmp::Ordering::Less => Some(Side::Away),
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Score {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.home, self.away)
+    }
+}
+
+/// Where a match is. The first eleven variants are the main line a match moves along, in order;
+/// the last four take a match off it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Phase {
+    /// Not started.
+    #[serde(rename = "PRE")]
+    Pre,
+    /// First half.
+    #[serde(rename = "1H")]
+    FirstHalf,
+    /// Half-time.
+    #[serde(rename = "HT")]
+    HalfTime,
+    /// Second half.
+    #[serde(rename = "2H")]
+    SecondHalf,
+    /// End of regulation, before extra time.
+    #[serde(rename = "BRK_ET")]
+    BreakBeforeExtraTime,
+    /// First half of extra time.
+    #[serde(rename = "ET1")]
+    ExtraTimeFirstHalf,
+    /// Half-time of extra time.
+    #[serde(rename = "ET_HT")]
+    ExtraTimeHalfTime,
+    /// Second half of extra time.
+    #[serde(rename = "ET2")]
+    ExtraTimeSecondHalf,
+    /// End of extra time, before the shoot-out.
+    #[serde(rename = "BRK_P")]
+    BreakBeforePenalties,
+    /// Penalty shoot-out.
+    #[serde(rename = "PEN")]
+    Penalties,
+    /// Finished.
+    #[serde(rename = "FT")]
+    Finished,
+    /// Interrupted or suspended; may resume.
+    #[serde(rename = "SUSP")]
+    Suspended,
+    /// Postponed before it started.
+    #[serde(rename = "PST")]
+    Postponed,
+    /// Abandoned.
+    #[serde(rename = "ABD")]
+    Abandoned,
+    /// Cancelled.
+    #[serde(rename = "CANC")]
+    Cancelled,
+}
+
+impl Phase {
+    /// The main line, in order.
+    pub const LINE: [Self; 11] = [
+        Self::Pre,
+        Self::FirstHalf,
+        Self::HalfTime,
+        Self::SecondHalf,
+        Self::BreakBeforeExtraTime,
+        Self::ExtraTimeFirstHalf,
+        Self::ExtraTimeHalfTime,
+        Self::ExtraTimeSecondHalf,
+        Self::BreakBeforePenalties,
+        Self::Penalties,
+        Self::Finished,
+    ];
+
+    /// The position on the main line, `None` for suspended/postponed/abandoned/cancelled.
+    pub fn line_index(self) -> Option<usize> {
+        Self::LINE.iter().position(|p| *p == self)
+    }
+
+    /// The short code used in JSON and templates (`1H`, `HT`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pre => "PRE",
+            Self::FirstHalf => "1H",
+            Self::HalfTime => "HT",
+            Self::SecondHalf => "2H",
+            Self::BreakBeforeExtraTime => "BRK_ET",
+            Self::ExtraTimeFirstHalf => "ET1",
+            Self::ExtraTimeHalfTime => "ET_HT",
+            Self::ExtraTimeSecondHalf => "ET2",
+            Self::BreakBeforePenalties => "BRK_P",
+            Self::Penalties => "PEN",
+            Self::Finished => "FT",
+            Self::Suspended => "SUSP",
+            Self::Postponed => "PST",
+            Self::Abandoned => "ABD",
+            Self::Cancelled => "CANC",
+        }
+    }
+
+    /// Whether the ball is in play (or a shoot-out is on): poll fast.
+    pub fn is_playing(self) -> bool {
+        matches!(
+            self,
+            Self::FirstHalf
+                | Self::SecondHalf
+                | Self::ExtraTimeFirstHalf
+                | Self::ExtraTimeSecondHalf
+                | Self::Penalties
+        )
+    }
+
+    /// Whether the match is in a break between periods: poll slower.
+    pub fn is_break(self) -> bool {
+        matches!(
+            self,
+            Self::HalfTime
+                | Self::BreakBeforeExtraTime
+                | Self::ExtraTimeHalfTime
+                | Self::BreakBeforePenalties
+                | Self::Suspended
+        )
+    }
+
+    /// The period a minute of play belongs to (45+2 is still the first half).
+    pub fn for_minute(minute: u16) -> Self {
+        match minute {
+            0..=45 => Self::FirstHalf,
+            46..=90 => Self::SecondHalf,
+            91..=105 => Self::ExtraTimeFirstHalf,
+            _ => Self::ExtraTimeSecondHalf,
+        }
+    }
+}
+
+/// The match clock: 45+2 is minute 45, extra 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Clock {
+    /// The minute of regular time (or extra time).
+    pub minute: u16,
+    /// Added minutes beyond `minute`.
+    pub extra: Option<u16>,
+}
+
+impl Clock {
+    /// A clock reading without added time.
+    pub const fn at(minute: u16) -> Self {
+        Self {
+            minute,
+            extra: None,
+        }
+    }
+
+    /// A clock reading in added time.
+    pub const fn added(minute: u16, extra: u16) -> Self {
+        Self {
+            minute,
+            extra: Some(extra),
+        }
+    }
+
+    /// Parses `"45+2"`, `"45'+2'"`, `"90+"`, `"23'"`, `"23"`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let cleaned: String = text.chars().filter(|c| *c != '\'' && *c != '’').collect();
+        let cleaned = cleaned.trim();
+        let (minute, extra) = match cleaned.split_once('+') {
+            Some((m, e)) => (m, Some(e.trim())),
+            None => (cleaned, None),
+        };
+        let minute = minute.trim().parse().ok()?;
+        let extra = match extra {
+            None | Some("") => None,
+            Some(e) => Some(e.parse().ok()?),
+        };
+        Some(Self { minute, extra })
+    }
+}
+
+impl std::fmt::Display for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.extra {
+            Some(extra) => write!(f, "{}+{}'", self.minute, extra),
+            None => write!(f, "{}'", self.minute),
+        }
+    }
+}
+
+/// A team as the provider names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// The provider's id of the team.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Everything a source knows about one match at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchState {
+    /// The provider's match id. The poller prefixes it with the source name.
+    pub id: String,
+    /// Competition name, e.g. "FIFA World Cup".
+    pub competition: Option<String>,
+    /// Home team.
+    pub home: Team,
+    /// Away team.
+    pub away: Team,
+    /// Scheduled kick-off, Unix seconds.
+    pub kickoff: Option<i64>,
+    /// Where the match is.
+    pub phase: Phase,
+    /// The clock, when the provider gives it.
+    pub clock: Option<Clock>,
+    /// The match score (without shoot-out goals).
+    pub score: Score,
+    /// The shoot-out score, once a shoot-out starts.
+    pub pens: Option<Score>,
+    /// Whether extra time was played (providers say so even after the match).
+    pub extra_time: bool,
+    /// The winner, when the provider says.
+    pub winner: Option<Side>,
+    /// Goals, cards and penalties, with provider-stable keys.
+    pub incidents: Vec<Incident>,
+}
+
+impl MatchState {
+    /// A team by side.
+    pub fn team(&self, side: Side) -> &Team {
+        match side {
+            Side::Home => &self.home,
+            Side::Away => &self.away,
+        }
+    }
+}
+
+/// What happened, as far as notifications care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// A goal from open play.
+    Goal,
+    /// A goal scored directly from a free kick.
+    FreeKickGoal,
+    /// A converted penalty during play.
+    PenaltyGoal,
+    /// An own goal; `side` is the team credited with it.
+    OwnGoal,
+    /// A penalty during play that was saved or missed (`detail` says which).
+    PenaltyMissed,
+    /// A penalty was awarded.
+    PenaltyAwarded,
+    /// A yellow card.
+    YellowCard,
+    /// A second yellow, hence a sending-off.
+    SecondYellow,
+    /// A straight red card.
+    RedCard,
+    /// A scored kick in the shoot-out.
+    ShootoutScored,
+    /// A missed or saved kick in the shoot-out.
+    ShootoutMissed,
+    /// The provider says an earlier goal was cancelled (VAR).
+    GoalCancelled,
+}
+
+impl IncidentKind {
+    /// Whether it changes the match score.
+    pub fn is_goal(self) -> bool {
+        matches!(
+            self,
+            Self::Goal | Self::FreeKickGoal | Self::PenaltyGoal | Self::OwnGoal
+        )
+    }
+
+    /// Whether it is a shoot-out kick.
+    pub fn is_shootout_kick(self) -> bool {
+        matches!(self, Self::ShootoutScored | Self::ShootoutMissed)
+    }
+}
+
+/// One item of a match's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Stable within the match: the provider's event id, or a key derived from its fields.
+    pub key: String,
+    /// What happened.
+    pub kind: IncidentKind,
+    /// The team it counts for: the credited team for goals (also own goals), the player's team
+    /// otherwise.
+    pub side: Option<Side>,
+    /// The player, as the provider spells the name.
+    pub player: Option<String>,
+    /// The period it happened in.
+    pub period: Option<Phase>,
+    /// When it happened.
+    pub clock: Option<Clock>,
+    /// The score right after it, when the provider says (goals).
+    pub score_after: Option<Score>,
+    /// The shoot-out score right after it, when the provider says (shoot-out kicks).
+    pub pens_after: Option<Score>,
+    /// Extra detail: `saved`/`missed`/`post`/`crossbar` for penalties.
+    pub detail: Option<String>,
+    /// The provider's order (list position, event id), to break ties within a minute.
+    pub order: i64,
+}
+
+/// The kinds of notification herald emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The match started.
+    KickOff,
+    /// A goal.
+    Goal,
+    /// A goal straight from a free kick.
+    FreeKickGoal,
+    /// A converted penalty (also a scored shoot-out kick, with phase `PEN`).
+    PenaltyGoal,
+    /// An own goal.
+    OwnGoal,
+    /// A saved or missed penalty (also in the shoot-out, with phase `PEN`).
+    PenaltyMissed,
+    /// A penalty was awarded.
+    PenaltyAwarded,
+    /// A yellow card.
+    YellowCard,
+    /// A second yellow card: sent off.
+    SecondYellow,
+    /// A straight red card.
+    RedCard,
+    /// End of the first half.
+    HalfTime,
+    /// Start of the second half.
+    SecondHalfStart,
+    /// End of the second half when extra time follows.
+    EndOfRegulation,
+    /// Start of extra time.
+    ExtraTimeStart,
+    /// Half-time of extra time.
+    ExtraTimeHalfTime,
+    /// Start of the second half of extra time.
+    ExtraTimeSecondHalfStart,
+    /// End of extra time.
+    ExtraTimeEnd,
+    /// The shoot-out starts.
+    PenaltyShootoutStart,
+    /// The shoot-out is decided.
+    PenaltyShootoutResult,
+    /// The match is over.
+    FullTime,
+    /// A goal notified earlier no longer counts.
+    GoalDisallowed,
+    /// A free-form message published through the API.
+    Announcement,
+}
+
+impl EventKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [Self; 22] = [
+        Self::KickOff,
+        Self::Goal,
+        Self::FreeKickGoal,
+        Self::PenaltyGoal,
+        Self::OwnGoal,
+        Self::PenaltyMissed,
+        Self::PenaltyAwarded,
+        Self::YellowCard,
+        Self::SecondYellow,
+        Self::RedCard,
+        Self::HalfTime,
+        Self::SecondHalfStart,
+        Self::EndOfRegulation,
+        Self::ExtraTimeStart,
+        Self::ExtraTimeHalfTime,
+        Self::ExtraTimeSecondHalfStart,
+        Self::ExtraTimeEnd,
+        Self::PenaltyShootoutStart,
+        Self::PenaltyShootoutResult,
+        Self::FullTime,
+        Self::GoalDisallowed,
+        Self::Announcement,
+    ];
+
+    /// The snake_case name used in config, JSON and template file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KickOff => "kick_off",
+            Self::Goal => "goal",
+            Self::FreeKickGoal => "free_kick_goal",
+            Self::PenaltyGoal => "penalty_goal",
+            Self::OwnGoal => "own_goal",
+            Self::PenaltyMissed => "penalty_missed",
+            Self::PenaltyAwarded => "penalty_awarded",
+            Self::YellowCard => "yellow_card",
+            Self::SecondYellow => "second_yellow",
+            Self::RedCard => "red_card",
+            Self::HalfTime => "half_time",
+            Self::SecondHalfStart => "second_half_start",
+            Self::EndOfRegulation => "end_of_regulation",
+            Self::ExtraTimeStart => "extra_time_start",
+            Self::ExtraTimeHalfTime => "extra_time_half_time",
+            Self::ExtraTimeSecondHalfStart => "extra_time_second_half_start",
+            Self::ExtraTimeEnd => "extra_time_end",
+            Self::PenaltyShootoutStart => "penalty_shootout_start",
+            Self::PenaltyShootoutResult => "penalty_shootout_result",
+            Self::FullTime => "full_time",
+            Self::GoalDisallowed => "goal_disallowed",
+            Self::Announcement => "announcement",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The group a subscriber can ask for instead of naming kinds one by one.
+    pub fn group(self) -> &'static str {
+        match self {
+            Self::Goal
+            | Self::FreeKickGoal
+            | Self::PenaltyGoal
+            | Self::OwnGoal
+            | Self::GoalDisallowed => "goals",
+            Self::PenaltyMissed | Self::PenaltyAwarded => "penalties",
+            Self::YellowCard | Self::SecondYellow | Self::RedCard => "cards",
+            Self::Announcement => "announcements",
+            _ => "periods",
+        }
+    }
+
+    /// Every group name.
+    pub const GROUPS: [&'static str; 5] = ["goals", "penalties", "cards", "periods", "announcements"];
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something worth notifying, with everything needed to render it and route it. Flat, so that
+/// templates and SSE consumers see plain fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Stable id: the same event always gets the same id, across polls and restarts.
+    pub id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// The match (source-qualified id), `None` for announcements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_id: Option<String>,
+    /// Competition name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub competition: Option<String>,
+    /// Home team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    /// Away team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away: Option<String>,
+    /// The phase the event belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// Minute of play.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minute: Option<u16>,
+    /// Added minutes beyond `minute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<u16>,
+    /// The side the event is about (credited side for goals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    /// The name of the team the event is about (credited team for goals, winner for results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The player.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player: Option<String>,
+    /// The player's own team, when it differs from `team` (own goals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_team: Option<String>,
+    /// Extra detail (`saved`, `missed`, `post`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The score after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
+    /// The shoot-out score after the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pens: Option<Score>,
+    /// The winner's name (full time, shoot-out result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner: Option<String>,
+    /// For a correction: the id of the event it corrects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// Announcements: what the message is about (a team, a competition, anything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Announcements: the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Announcements: the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl Event {
+    /// An event of `kind` with only its id set; callers fill in the rest.
+    pub fn new(id: impl Into<String>, kind: EventKind) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            match_id: None,
+            competition: None,
+            home: None,
+            away: None,
+            phase: None,
+            minute: None,
+            extra: None,
+            side: None,
+            team: None,
+            player: None,
+            player_team: None,
+            detail: None,
+            score: None,
+            pens: None,
+            winner: None,
+            corrects: None,
+            topic: None,
+            title: None,
+            text: None,
+        }
+    }
+
+    /// The names of the teams involved, for routing.
+    pub fn teams(&self) -> Vec<String> {
+        self.home.iter().chain(self.away.iter()).cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_parses_every_provider_spelling() {
+        assert_eq!(Clock::parse("45'+2'"), Some(Clock::added(45, 2)));
+        assert_eq!(Clock::parse("90+4"), Some(Clock::added(90, 4)));
+        assert_eq!(Clock::parse("45+"), Some(Clock::at(45)));
+        assert_eq!(Clock::parse("23'"), Some(Clock::at(23)));
+        assert_eq!(Clock::parse(" 7 "), Some(Clock::at(7)));
+        assert_eq!(Clock::parse("HT"), None);
+        assert_eq!(Clock::parse(""), None);
+        assert_eq!(Clock::added(45, 2).to_string(), "45+2'");
+    }
+
+    #[test]
+    fn phases_serialize_as_codes_and_order_along_the_line() {
+        for phase in Phase::LINE {
+            let json = serde_json::to_string(&phase).unwrap();
+            assert_eq!(json, format!("\"{}\"", phase.code()));
+        }
+        assert!(Phase::LINE.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Phase::Suspended.line_index(), None);
+        assert_eq!(Phase::for_minute(45), Phase::FirstHalf);
+        assert_eq!(Phase::for_minute(46), Phase::SecondHalf);
+        assert_eq!(Phase::for_minute(120), Phase::ExtraTimeSecondHalf);
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert!(EventKind::GROUPS.contains(&kind.group()));
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Reads a fixture's `expected.json` and checks emitted notifications against it: every
+//! required entry exactly once, nothing extra, nothing forbidden.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+/// The fixtures to replay: the shared set when present (the source of truth), else the copy
+/// in this repository.
+pub fn fixture_dirs() -> Vec<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    let root = if shared.is_dir() {
+        shared
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    };
+    let mut dirs = Vec::new();
+    for format in std::fs::read_dir(&root).unwrap() {
+        let format = format.unwrap().path();
+        if !format.is_dir() {
+            continue;
+        }
+        for fixture in std::fs::read_dir(&format).unwrap() {
+            let fixture = fixture.unwrap().path();
+            if fixture.join("expected.json").is_file() {
+                dirs.push(fixture);
+            }
+        }
+    }
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no fixtures under {}", root.display());
+    dirs
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Expected {
+    pub notifications: Vec<ExpectedNotification>,
+    #[serde(default)]
+    pub forbidden: Vec<Forbidden>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExpectedNotification {
+    pub id: String,
+    pub kind: String,
+    pub minute: Option<i64>,
+    pub team: Option<String>,
+    pub player: Option<String>,
+    pub player_feed_name: Option<String>,
+    pub score: Score,
+    pub first_observable_step: usize,
+    pub required: bool,
+    #[serde(default)]
+    pub winner: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Score {
+    pub home: i64,
+    pub away: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Forbidden {
+    pub kind: String,
+    pub player: Option<String>,
+    pub team: Option<String>,
+    pub minute: Option<i64>,
+    pub reason: String,
+}
+
+impl Expected {
+    pub fn load(dir: &Path) -> Self {
+        let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+/// A notification as emitted: the `data` of an SSE event, or a detected event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Got {
+    pub id: String,
+    pub kind: String,
+    pub minute: Option<i64>,
+    pub team: Option<String>,
+    pub player: Option<String>,
+    pub score: Option<Score>,
+    #[serde(default)]
+    pub winner: Option<String>,
+}
+
+/// Lower-case ASCII letters and digits only, accents removed: `Mandžukić` → `mandzukic`.
+fn fold(name: &str) -> String {
+    name.nfd()
+        .filter(char::is_ascii)
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+fn same_player(got: Option<&str>, want: &ExpectedNotification) -> bool {
+    match (got, &want.player) {
+        (None, None) => true,
+        (Some(got), Some(_)) => {
+            let got = fold(got);
+            [&want.player, &want.player_feed_name]
+                .into_iter()
+                .flatten()
+                .any(|name| fold(name) == got)
+        }
+        _ => false,
+    }
+}
+
+fn matches(got: &Got, want: &ExpectedNotification) -> bool {
+    got.kind == want.kind
+        && got.team == want.team
+        && same_player(got.player.as_deref(), want)
+        && got.score == Some(want.score)
+        && match (got.minute, want.minute) {
+            (Some(g), Some(w)) => (g - w).abs() <= 1,
+            (None, None) => true,
+            _ => false,
+        }
+        && (want.winner.is_none() || got.winner == want.winner)
+}
+
+/// Checks `got` against the fixture. Returns the problems found, empty when all is right.
+pub fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut used = vec![false; got.len()];
+    for want in &expected.notifications {
+        let hits: Vec<usize> = (0..got.len()).filter(|&i| matches(&got[i], want)).collect();
+        match hits.len() {
+            0 if want.required => problems.push(format!("missing {} {:?}", want.id, want)),
+            0 => {}
+            1 => used[hits[0]] = true,
+            _ => {
+                problems.push(format!("{} emitted {} times: {:?}", want.id, hits.len(), hits.iter().map(|&i| &got[i]).collect::<Vec<_>>()));
+                for i in hits {
+                    used[i] = true;
+                }
+            }
+        }
+    }
+    for (i, g) in got.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        problems.push(format!("unexpected notification {g:?}"));
+        for f in &expected.forbidden {
+            let hit = g.kind == f.kind
+                && f.player.as_deref().is_none_or(|p| g.player.as_deref().is_some_and(|gp| fold(gp) == fold(p) || fold(p).ends_with(&fold(gp))))
+                && f.team.as_ref().is_none_or(|t| g.team.as_ref() == Some(t))
+                && f.minute.is_none_or(|m| g.minute == Some(m));
+            if hit {
+                problems.push(format!("forbidden notification {g:?}: {}", f.reason));
+            }
+        }
+    }
+    let mut ids: Vec<&str> = got.iter().map(|g| g.id.as_str()).collect();
+    ids.sort_unstable();
+    for pair in ids.windows(2) {
+        if pair[0] == pair[1] {
+            problems.push(format!("event id {} delivered twice", pair[0]));
+        }
+    }
+    problems
+}
