@@ -1,4 +1,6 @@
 //! herald: turns live football data into notifications delivered everywhere at once.
+pub mod config;
 pub mod detect;
 pub mod model;
+pub mod render;
 pub mod sources;

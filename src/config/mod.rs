@@ -1,0 +1,700 @@
+//! Configuration: a TOML file plus `HERALD_SECTION__KEY` environment overrides, with `${VAR}`
+//! interpolated from the environment, typed and validated before any I/O. Every error is one
+//! line naming the key. Secrets are `SecretString`s and never printed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::model::EventKind;
+use crate::render;
+use crate::sources::{Cadence, api_football, fifa, football_data, livescore, replay};
+
+/// Environment variables with this prefix and a `__` in their name override config keys:
+/// `HERALD_HTTP__LISTEN=0.0.0.0:8080` sets `http.listen`.
+pub const ENV_PREFIX: &str = "HERALD_";
+
+/// herald's whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The HTTP server: web page, SSE stream, APIs.
+    pub http: HttpConfig,
+    /// Where state, events and the outbox live.
+    pub store: StoreConfig,
+    /// Detection policy.
+    pub detect: DetectConfig,
+    /// Templates and locales.
+    pub render: RenderConfig,
+    /// Delivery policy shared by every sink.
+    pub dispatch: DispatchConfig,
+    /// Where match data comes from, by id.
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Where notifications go, by id.
+    pub sinks: BTreeMap<String, SinkConfig>,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Serve HTTP at all (the `replay` command runs without it).
+    pub enabled: bool,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Bearer token for `POST /api/v1/publish`; without one the endpoint is refused.
+    pub admin_token: Option<SecretString>,
+}
+
+/// Loopback by default: exposing herald is a decision, not an accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            admin_token: None,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://path/to/file.db` (created on first run) or `postgres://user@host/db`.
+    pub url: String,
+    /// Connection pool size.
+    pub max_connections: u32,
+}
+
+/// A file next to where herald runs: nothing to install, survives restarts.
+pub const DEFAULT_STORE_URL: &str = "sqlite://herald.db";
+/// Enough for the poller, one worker per sink and the HTTP API at once.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_STORE_URL.to_owned(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The URL with any password replaced, for logs.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// `[detect]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// What to do on the very first poll of a source when matches are already in progress.
+    pub backlog: Backlog,
+}
+
+/// Whether a new source's first poll notifies what already happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backlog {
+    /// Remember it silently; notify only what happens from now on.
+    #[default]
+    Skip,
+    /// Notify everything the first poll shows.
+    Notify,
+}
+
+/// `[render]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenderConfig {
+    /// Locale of sinks and subscribers that do not choose one.
+    pub default_locale: String,
+    /// A directory of `<locale>/<kind>.j2` files that replace or add to the built-in templates.
+    pub templates_dir: Option<PathBuf>,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        Self {
+            default_locale: "en".to_owned(),
+            templates_dir: None,
+        }
+    }
+}
+
+/// `[dispatch]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Failed attempts before a delivery becomes a dead letter.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt, with jitter.
+    #[serde(with = "humantime_serde")]
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    #[serde(with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// How long one `send` may take before it counts as a transient failure.
+    #[serde(with = "humantime_serde")]
+    pub send_timeout: Duration,
+    /// Deliveries in flight at once per sink (each to a different recipient).
+    pub max_in_flight: usize,
+    /// How long a claimed delivery stays reserved for this instance.
+    #[serde(with = "humantime_serde")]
+    pub claim_ttl: Duration,
+    /// At shutdown, how long queued deliveries may take to drain.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+/// Eight attempts with doubling delays cover a platform outage of about ten minutes.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+            send_timeout: Duration::from_secs(30),
+            max_in_flight: 64,
+            claim_ttl: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[sources.<id>]`
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The provider and its settings.
+    pub kind: SourceKind,
+    /// Polling intervals (ignored by replays, which keep their own time).
+    pub cadence: Cadence,
+}
+
+/// The provider of a source (`type = "…"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A recorded match.
+    Replay(replay::Config),
+    /// The FIFA API.
+    Fifa(fifa::Config),
+    /// LiveScore API.
+    Livescore(livescore::Config),
+    /// football-data.org v4.
+    FootballData(football_data::Config),
+    /// API-Football v3.
+    ApiFootball(api_football::Config),
+}
+
+impl SourceKind {
+    const TYPES: [&'static str; 5] = ["replay", "fifa", "livescore", "football_data", "api_football"];
+
+    /// The `type` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Replay(_) => "replay",
+            Self::Fifa(_) => "fifa",
+            Self::Livescore(_) => "livescore",
+            Self::FootballData(_) => "football_data",
+            Self::ApiFootball(_) => "api_football",
+        }
+    }
+
+    fn endpoint(&self) -> Option<&str> {
+        match self {
+            Self::Replay(_) => None,
+            Self::Fifa(c) => Some(&c.endpoint),
+            Self::Livescore(c) => Some(&c.endpoint),
+            Self::FootballData(c) => Some(&c.endpoint),
+            Self::ApiFootball(c) => Some(&c.endpoint),
+        }
+    }
+}
+
+/// `[sinks.<id>]`
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// The platform and its settings.
+    pub kind: SinkKind,
+    /// Which events go to this sink's configured recipients, in which locale.
+    pub route: RouteConfig,
+}
+
+/// The platform of a sink (`type = "…"`). One variant per sink crate, each behind its feature.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SinkKind {
+    /// Prints to standard output.
+    #[cfg(feature = "console")]
+    Console(sink_console::Config),
+    /// Server-Sent Events at `GET /stream`.
+    #[cfg(feature = "sse")]
+    Sse(sink_sse::Config),
+}
+
+impl SinkKind {
+    /// Sink types this build knows, with the feature that compiles each in.
+    const TYPES: [(&'static str, bool); 2] = [
+        ("console", cfg!(feature = "console")),
+        ("sse", cfg!(feature = "sse")),
+    ];
+
+    /// Sink types announced for later releases, so their names get a helpful error.
+    const PLANNED: [&'static str; 6] = ["slack", "telegram", "discord", "x", "twitter", "twilio"];
+}
+
+/// Routing keys shared by every sink table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouteConfig {
+    /// Locale of the rendered text; `render.default_locale` when unset.
+    pub locale: Option<String>,
+    /// Event kinds or groups (`goals`, `cards`, `penalties`, `periods`, `announcements`);
+    /// empty means all.
+    pub kinds: Vec<String>,
+    /// Team names (case-insensitive); empty means all.
+    pub teams: Vec<String>,
+    /// Competition names (case-insensitive); empty means all.
+    pub competitions: Vec<String>,
+    /// Match ids (`<source>:<provider id>`); empty means all.
+    pub matches: Vec<String>,
+}
+
+impl RouteConfig {
+    const KEYS: [&'static str; 5] = ["locale", "kinds", "teams", "competitions", "matches"];
+}
+
+/// A configuration problem, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or is not valid TOML.
+    #[error("{0}")]
+    File(String),
+    /// A key is unknown, missing or has a bad value.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The dotted key, e.g. `sinks.console.format`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    http: HttpConfig,
+    #[serde(default)]
+    store: StoreConfig,
+    #[serde(default)]
+    detect: DetectConfig,
+    #[serde(default)]
+    render: RenderConfig,
+    #[serde(default)]
+    dispatch: DispatchConfig,
+    sources: Option<BTreeMap<String, Value>>,
+    sinks: Option<BTreeMap<String, Value>>,
+}
+
+impl Default for Config {
+    /// The demo: the bundled match replayed on a loop to the console and the web page.
+    fn default() -> Self {
+        Self {
+            http: HttpConfig::default(),
+            store: StoreConfig::default(),
+            detect: DetectConfig::default(),
+            render: RenderConfig::default(),
+            dispatch: DispatchConfig::default(),
+            sources: default_sources(),
+            sinks: default_sinks(),
+        }
+    }
+}
+
+fn default_sources() -> BTreeMap<String, SourceConfig> {
+    BTreeMap::from([(
+        "demo".to_owned(),
+        SourceConfig {
+            kind: SourceKind::Replay(replay::Config {
+                repeat: true,
+                ..replay::Config::default()
+            }),
+            cadence: Cadence::default(),
+        },
+    )])
+}
+
+fn default_sinks() -> BTreeMap<String, SinkConfig> {
+    let mut sinks = BTreeMap::new();
+    #[cfg(feature = "console")]
+    sinks.insert(
+        "console".to_owned(),
+        SinkConfig {
+            kind: SinkKind::Console(sink_console::Config::default()),
+            route: RouteConfig::default(),
+        },
+    );
+    #[cfg(feature = "sse")]
+    sinks.insert(
+        "sse".to_owned(),
+        SinkConfig {
+            kind: SinkKind::Sse(sink_sse::Config::default()),
+            route: RouteConfig::default(),
+        },
+    );
+    sinks
+}
+
+impl Config {
+    /// Loads `file` (if any) and the `HERALD_…__…` variables of `env`, interpolates `${VAR}`
+    /// from `env`, and validates. Absent `[sources]` / `[sinks]` tables mean the demo ones.
+    ///
+    /// # Errors
+    /// One line naming the file or the key that is wrong.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::File(format!("{}: no such config file", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        for (name, value) in &env {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+            if !key.contains("__") {
+                continue;
+            }
+            let path = key.to_ascii_lowercase().replace("__", ".");
+            let value: figment::value::Value = value.parse().unwrap_or_else(|_| value.as_str().into());
+            figment = figment.merge(Serialized::globals(figment::util::nest(&path, value)));
+        }
+        let mut tree: Value = figment.extract().map_err(|e| {
+            let origin = file.map_or_else(|| "environment".to_owned(), |p| p.display().to_string());
+            ConfigError::File(format!("{origin}: {}", one_line(&e.to_string())))
+        })?;
+        interpolate(&mut tree, "", &env)?;
+        Self::from_value(tree)
+    }
+
+    /// Builds a config from an already-merged tree (used by `load` and by tests).
+    ///
+    /// # Errors
+    /// One line naming the key that is wrong.
+    pub fn from_value(tree: Value) -> Result<Self, ConfigError> {
+        let raw: RawConfig = typed("", tree)?;
+        let sources = match raw.sources {
+            None => default_sources(),
+            Some(tables) => tables
+                .into_iter()
+                .map(|(id, table)| Ok((id.clone(), source(&id, table)?)))
+                .collect::<Result<_, ConfigError>>()?,
+        };
+        let sinks = match raw.sinks {
+            None => default_sinks(),
+            Some(tables) => tables
+                .into_iter()
+                .map(|(id, table)| Ok((id.clone(), sink(&id, table)?)))
+                .collect::<Result<_, ConfigError>>()?,
+        };
+        let config = Self {
+            http: raw.http,
+            store: raw.store,
+            detect: raw.detect,
+            render: raw.render,
+            dispatch: raw.dispatch,
+            sources,
+            sinks,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that types cannot; pure (no files, no network).
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid("store.url", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        if self.store.max_connections == 0 {
+            return Err(invalid("store.max_connections", "must be at least 1"));
+        }
+        if self.http.admin_token.as_ref().is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16) {
+            return Err(invalid("http.admin_token", "must be at least 16 characters"));
+        }
+        let locales_open = self.render.templates_dir.is_some();
+        check_locale("render.default_locale", &self.render.default_locale, locales_open)?;
+        let d = &self.dispatch;
+        for (key, zero) in [
+            ("dispatch.max_attempts", d.max_attempts == 0),
+            ("dispatch.backoff_base", d.backoff_base.is_zero()),
+            ("dispatch.send_timeout", d.send_timeout.is_zero()),
+            ("dispatch.max_in_flight", d.max_in_flight == 0),
+            ("dispatch.claim_ttl", d.claim_ttl.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if d.backoff_max < d.backoff_base {
+            return Err(invalid("dispatch.backoff_max", "must not be shorter than dispatch.backoff_base"));
+        }
+        if d.claim_ttl <= d.send_timeout {
+            return Err(invalid("dispatch.claim_ttl", "must be longer than dispatch.send_timeout"));
+        }
+        for (id, source) in &self.sources {
+            let key = |k: &str| format!("sources.{id}.{k}");
+            source.cadence.validate().map_err(|(k, m)| invalid(key(k), m))?;
+            if let Some(endpoint) = source.kind.endpoint() {
+                check_url(&key("endpoint"), endpoint)?;
+            }
+            match &source.kind {
+                SourceKind::Replay(r) if !(r.speed.is_finite() && r.speed > 0.0) => {
+                    return Err(invalid(key("speed"), "must be a number greater than 0"));
+                }
+                SourceKind::Fifa(f) if f.competition.trim().is_empty() || f.season.trim().is_empty() => {
+                    return Err(invalid(key("season"), "competition and season must not be empty"));
+                }
+                SourceKind::FootballData(f) if f.requests_per_minute == 0 => {
+                    return Err(invalid(key("requests_per_minute"), "must be at least 1"));
+                }
+                SourceKind::ApiFootball(f) if f.requests_per_minute == 0 => {
+                    return Err(invalid(key("requests_per_minute"), "must be at least 1"));
+                }
+                _ => {}
+            }
+        }
+        if self.sinks.is_empty() {
+            return Err(invalid("sinks", "no sink is configured: notifications would go nowhere"));
+        }
+        let mut sse_sinks = 0;
+        for (id, sink) in &self.sinks {
+            let key = |k: &str| format!("sinks.{id}.{k}");
+            if let Some(locale) = &sink.route.locale {
+                check_locale(&key("locale"), locale, locales_open)?;
+            }
+            for kind in &sink.route.kinds {
+                if EventKind::parse(kind).is_none() && !EventKind::GROUPS.contains(&kind.as_str()) {
+                    return Err(invalid(
+                        key("kinds"),
+                        format!("unknown kind `{kind}` (use a group: {}, or a kind such as goal, full_time)", EventKind::GROUPS.join(", ")),
+                    ));
+                }
+            }
+            match &sink.kind {
+                #[cfg(feature = "sse")]
+                SinkKind::Sse(c) => {
+                    sse_sinks += 1;
+                    c.validate().map_err(|m| invalid(format!("sinks.{id}"), m))?;
+                }
+                #[cfg(feature = "console")]
+                SinkKind::Console(_) => {}
+            }
+        }
+        if sse_sinks > 1 {
+            return Err(invalid("sinks", "only one sse sink can be configured (it serves GET /stream)"));
+        }
+        Ok(())
+    }
+}
+
+fn check_locale(key: &str, locale: &str, open: bool) -> Result<(), ConfigError> {
+    if render::LOCALES.contains(&locale) {
+        return Ok(());
+    }
+    let well_formed = !locale.is_empty() && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if open && well_formed {
+        // Validated against the template directory at startup.
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!("unknown locale `{locale}` (available: {})", render::LOCALES.join(", ")),
+    ))
+}
+
+fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        Ok(u) => Err(invalid(key, format!("scheme `{}` is not http or https", u.scheme()))),
+        Err(e) => Err(invalid(key, format!("not a URL: {e}"))),
+    }
+}
+
+/// Deserializes `value` into `T`, naming the key of the first problem under `prefix`.
+fn typed<T: DeserializeOwned>(prefix: &str, value: Value) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let key = match (prefix.is_empty(), path.as_str()) {
+            (true, ".") => "config".to_owned(),
+            (true, p) => p.to_owned(),
+            (false, ".") => prefix.to_owned(),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        invalid(key, one_line(&e.into_inner().to_string()))
+    })
+}
+
+/// Splits a `[sources.<id>]` table into the provider's keys and the cadence keys.
+fn source(id: &str, table: Value) -> Result<SourceConfig, ConfigError> {
+    let prefix = format!("sources.{id}");
+    let (mut provider, cadence) = split_table(&prefix, table, &Cadence::KEYS)?;
+    let kind_name = type_name(&prefix, id, &mut provider)?;
+    if !SourceKind::TYPES.contains(&kind_name.as_str()) {
+        return Err(invalid(
+            format!("{prefix}.type"),
+            format!("unknown source type `{kind_name}` (expected one of: {})", SourceKind::TYPES.join(", ")),
+        ));
+    }
+    Ok(SourceConfig {
+        kind: typed(&prefix, Value::Object(provider))?,
+        cadence: typed(&prefix, Value::Object(cadence))?,
+    })
+}
+
+/// Splits a `[sinks.<id>]` table into the platform's keys and the routing keys.
+fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
+    let prefix = format!("sinks.{id}");
+    let (mut platform, route) = split_table(&prefix, table, &RouteConfig::KEYS)?;
+    let kind_name = type_name(&prefix, id, &mut platform)?;
+    match SinkKind::TYPES.iter().find(|(name, _)| *name == kind_name) {
+        Some((_, true)) => {}
+        Some((name, false)) => {
+            return Err(invalid(
+                format!("{prefix}.type"),
+                format!("sink type `{name}` is not compiled into this build (enable the `{name}` feature)"),
+            ));
+        }
+        None if SinkKind::PLANNED.contains(&kind_name.as_str()) => {
+            return Err(invalid(
+                format!("{prefix}.type"),
+                format!("sink type `{kind_name}` is not available in this version of herald"),
+            ));
+        }
+        None => {
+            let known: Vec<&str> = SinkKind::TYPES.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+            return Err(invalid(
+                format!("{prefix}.type"),
+                format!("unknown sink type `{kind_name}` (expected one of: {})", known.join(", ")),
+            ));
+        }
+    }
+    Ok(SinkConfig {
+        kind: typed(&prefix, Value::Object(platform))?,
+        route: typed(&prefix, Value::Object(route))?,
+    })
+}
+
+fn split_table(prefix: &str, table: Value, shared: &[&str]) -> Result<(Map<String, Value>, Map<String, Value>), ConfigError> {
+    let Value::Object(map) = table else {
+        return Err(invalid(prefix, "must be a table"));
+    };
+    let (picked, rest): (Map<String, Value>, Map<String, Value>) =
+        map.into_iter().partition(|(k, _)| shared.contains(&k.as_str()));
+    Ok((rest, picked))
+}
+
+/// The `type` key; a table named after its type (`[sinks.sse]`) may leave it out.
+fn type_name(prefix: &str, id: &str, table: &mut Map<String, Value>) -> Result<String, ConfigError> {
+    match table.get("type") {
+        Some(Value::String(name)) => {
+            let name = if name == "twitter" { "x".to_owned() } else { name.clone() };
+            table.insert("type".into(), Value::String(name.clone()));
+            Ok(name)
+        }
+        Some(_) => Err(invalid(format!("{prefix}.type"), "must be a string")),
+        None => {
+            table.insert("type".into(), Value::String(id.to_owned()));
+            Ok(id.to_owned())
+        }
+    }
+}
+
+/// Replaces `${NAME}` in every string with the variable's value.
+fn interpolate(value: &mut Value, key: &str, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    match value {
+        Value::String(text) if text.contains("${") => {
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(rest.get(..start).unwrap_or(""));
+                let after = rest.get(start + 2..).unwrap_or("");
+                let Some(end) = after.find('}') else {
+                    return Err(invalid(key, "unterminated `${` in value"));
+                };
+                let name = after.get(..end).unwrap_or("");
+                match env.get(name) {
+                    Some(v) => out.push_str(v),
+                    None => return Err(invalid(key, format!("environment variable `{name}` is not set"))),
+                }
+                rest = after.get(end + 1..).unwrap_or("");
+            }
+            out.push_str(rest);
+            *text = out;
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let child = if key.is_empty() { k.clone() } else { format!("{key}.{k}") };
+                interpolate(v, &child, env)?;
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                interpolate(v, &format!("{key}[{i}]"), env)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;

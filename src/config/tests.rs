@@ -1,0 +1,190 @@
+//! Config loading and validation tests: defaults, overrides, interpolation, and one clear line
+//! per mistake.
+
+use super::*;
+
+fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.toml");
+    std::fs::write(&path, toml).unwrap();
+    Config::load(
+        Some(&path),
+        env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    )
+}
+
+fn error(toml: &str) -> String {
+    let err = load(toml, &[]).unwrap_err().to_string();
+    assert!(!err.contains('\n'), "error must be one line: {err}");
+    err
+}
+
+#[test]
+fn no_config_gives_the_demo() {
+    let c = Config::load(None, Vec::new()).unwrap();
+    assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.store.url, "sqlite://herald.db");
+    assert!(matches!(c.sources["demo"].kind, SourceKind::Replay(ref r) if r.repeat));
+    assert!(c.sinks.contains_key("console"));
+    assert!(c.sinks.contains_key("sse"));
+}
+
+#[test]
+fn a_full_config_parses() {
+    let c = load(
+        r#"
+        [http]
+        listen = "0.0.0.0:9000"
+        admin_token = "0123456789abcdef"
+
+        [store]
+        url = "postgres://herald:pw@db/herald"
+
+        [dispatch]
+        send_timeout = "10s"
+
+        [sources.fd]
+        type = "football_data"
+        token = "abc"
+        competitions = ["WC"]
+        interval_live = "20s"
+
+        [sinks.console]
+        format = "json"
+        locale = "pt-BR"
+        kinds = ["goals", "full_time"]
+        teams = ["Brazil"]
+        "#,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.http.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(c.dispatch.send_timeout, Duration::from_secs(10));
+    assert_eq!(c.sources["fd"].cadence.interval_live, Duration::from_secs(20));
+    assert!(matches!(c.sources["fd"].kind, SourceKind::FootballData(ref f) if f.competitions == ["WC"]));
+    let console = &c.sinks["console"];
+    assert_eq!(console.route.locale.as_deref(), Some("pt-BR"));
+    assert_eq!(console.route.kinds, vec!["goals", "full_time"]);
+    assert!(!c.sinks.contains_key("sse"), "a [sinks] table replaces the demo sinks");
+    assert_eq!(c.store.redacted_url(), "postgres://herald:***@db/herald");
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    assert_eq!(
+        error("nope = 1"),
+        "nope: unknown field `nope`, expected one of `http`, `store`, `detect`, `render`, `dispatch`, `sources`, `sinks`"
+    );
+}
+
+#[test]
+fn unknown_nested_keys_are_named() {
+    let err = error("[http]\nlisten = \"127.0.0.1:1\"\nlsten = 1");
+    assert!(err.starts_with("http"), "{err}");
+    assert!(err.contains("`lsten`"), "{err}");
+    let err = error("[sinks.console]\nformt = \"json\"");
+    assert!(err.starts_with("sinks.console"), "{err}");
+    assert!(err.contains("`formt`"), "{err}");
+    let err = error("[sources.x]\ntype = \"replay\"\nspede = 2");
+    assert!(err.starts_with("sources.x"), "{err}");
+    assert!(err.contains("`spede`"), "{err}");
+}
+
+#[test]
+fn bad_values_are_named() {
+    let err = error("[dispatch]\nsend_timeout = \"soon\"");
+    assert!(err.starts_with("dispatch.send_timeout:"), "{err}");
+    let err = error("[http]\nlisten = \"localhost\"");
+    assert!(err.starts_with("http.listen:"), "{err}");
+    let err = error("[sinks.console]\nformat = \"xml\"");
+    assert!(err.starts_with("sinks.console"), "{err}");
+    assert!(err.contains("xml"), "{err}");
+    let err = error("[store]\nurl = \"mysql://x\"");
+    assert!(err.starts_with("store.url:"), "{err}");
+    let err = error("[sinks.console]\nlocale = \"fr\"");
+    assert_eq!(err, "sinks.console.locale: unknown locale `fr` (available: en, pt-BR)");
+    let err = error("[sinks.console]\nkinds = [\"goalz\"]");
+    assert!(err.starts_with("sinks.console.kinds: unknown kind `goalz`"), "{err}");
+    let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\nendpoint = \"ftp://x\"");
+    assert!(err.starts_with("sources.f.endpoint:"), "{err}");
+    let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\ninterval_live = \"0s\"");
+    assert!(err.starts_with("sources.f.interval_live:"), "{err}");
+    let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"");
+    assert!(err.starts_with("sources.f"), "{err}");
+    assert!(err.contains("season"), "{err}");
+}
+
+#[test]
+fn sink_and_source_types_are_checked() {
+    assert_eq!(
+        error("[sinks.pager]\ntype = \"pager\""),
+        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse)"
+    );
+    assert_eq!(
+        error("[sinks.tg]\ntype = \"telegram\""),
+        "sinks.tg.type: sink type `telegram` is not available in this version of herald"
+    );
+    assert!(error("[sources.s]\ntype = \"espn\"").starts_with("sources.s.type: unknown source type `espn`"));
+    assert_eq!(error("[sinks]"), "sinks: no sink is configured: notifications would go nowhere");
+}
+
+#[test]
+fn env_overrides_keys_with_double_underscores_only() {
+    let c = load(
+        "",
+        &[
+            ("HERALD_HTTP__LISTEN", "0.0.0.0:7000"),
+            ("HERALD_DISPATCH__MAX_ATTEMPTS", "3"),
+            // Not a config key: left for ${…} interpolation.
+            ("HERALD_ADMIN_TOKEN", "x"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.http.listen.to_string(), "0.0.0.0:7000");
+    assert_eq!(c.dispatch.max_attempts, 3);
+    let err = load("", &[("HERALD_HTTP__LISTN", "x")]).unwrap_err().to_string();
+    assert!(err.starts_with("http"), "{err}");
+    assert!(err.contains("`listn`"), "{err}");
+}
+
+#[test]
+fn secrets_are_interpolated_from_the_environment_and_never_printed() {
+    let c = load(
+        "[http]\nadmin_token = \"${HERALD_ADMIN_TOKEN}\"\n[sources.fd]\ntype = \"football_data\"\ntoken = \"tok-${FD}\"",
+        &[("HERALD_ADMIN_TOKEN", "s3cret-s3cret-s3cret"), ("FD", "abc123")],
+    )
+    .unwrap();
+    let token = c.http.admin_token.as_ref().unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(token), "s3cret-s3cret-s3cret");
+    let SourceKind::FootballData(fd) = &c.sources["fd"].kind else { panic!() };
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&fd.token), "tok-abc123");
+    let printed = format!("{c:?}");
+    assert!(!printed.contains("s3cret"), "{printed}");
+    assert!(!printed.contains("abc123"), "{printed}");
+}
+
+#[test]
+fn a_missing_environment_variable_is_named_with_its_key() {
+    let err = error("[http]\nadmin_token = \"${NOT_SET_ANYWHERE}\"");
+    assert_eq!(err, "http.admin_token: environment variable `NOT_SET_ANYWHERE` is not set");
+}
+
+#[test]
+fn a_short_admin_token_is_refused() {
+    assert_eq!(error("[http]\nadmin_token = \"short\""), "http.admin_token: must be at least 16 characters");
+}
+
+#[test]
+fn a_missing_file_and_bad_toml_are_one_line_errors() {
+    let err = Config::load(Some(Path::new("/nonexistent/herald.toml")), Vec::new()).unwrap_err();
+    assert_eq!(err.to_string(), "/nonexistent/herald.toml: no such config file");
+    let err = error("[http\nlisten = 1");
+    assert!(err.contains("herald.toml"), "{err}");
+}
+
+#[test]
+fn passwords_in_database_urls_are_redacted() {
+    assert_eq!(redact_url("postgres://u:p@h:5432/d"), "postgres://u:***@h:5432/d");
+    assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+    assert_eq!(redact_url("sqlite://herald.db"), "sqlite://herald.db");
+}

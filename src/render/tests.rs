@@ -1,0 +1,129 @@
+//! Rendering tests: exact text per kind and locale, fallbacks, and template overrides.
+
+use super::*;
+
+fn renderer() -> Renderer {
+    Renderer::new(None, "en").unwrap()
+}
+
+fn goal() -> Event {
+    let mut e = sample(EventKind::Goal);
+    e.player = Some("Kylian Mbappé".into());
+    e.minute = Some(65);
+    e.score = Some(Score::new(4, 1));
+    e
+}
+
+#[test]
+fn a_goal_renders_in_english_and_portuguese() {
+    let r = renderer();
+    let en = r.render(&goal(), "en").unwrap();
+    assert_eq!(en.title, "⚽ GOAL! France 4-1 Croatia");
+    assert_eq!(en.body, "Kylian Mbappé (France) 65'");
+    let pt = r.render(&goal(), "pt-BR").unwrap();
+    assert_eq!(pt.title, "⚽ GOL! France 4-1 Croatia");
+    assert_eq!(pt.body, "Kylian Mbappé (France) 65'");
+}
+
+#[test]
+fn a_goal_without_scorer_names_the_team() {
+    let mut e = goal();
+    e.player = None;
+    assert_eq!(renderer().render(&e, "en").unwrap().body, "France score 65'");
+}
+
+#[test]
+fn an_own_goal_names_the_players_own_team() {
+    let mut e = sample(EventKind::OwnGoal);
+    e.player = Some("MANDZUKIC".into());
+    e.minute = Some(18);
+    e.score = Some(Score::new(1, 0));
+    let r = renderer().render(&e, "en").unwrap();
+    assert_eq!(r.title, "⚽ OWN GOAL! France 1-0 Croatia");
+    assert_eq!(r.body, "MANDZUKIC (Croatia) puts it into his own net 18'");
+}
+
+#[test]
+fn added_time_is_shown_as_plus() {
+    let mut e = sample(EventKind::YellowCard);
+    e.minute = Some(90);
+    e.extra = Some(2);
+    assert!(renderer().render(&e, "en").unwrap().title.ends_with("90+2'"));
+}
+
+#[test]
+fn shootout_kicks_and_results_show_the_penalty_score() {
+    let mut kick = sample(EventKind::PenaltyMissed);
+    kick.phase = Some(Phase::Penalties);
+    kick.pens = Some(Score::new(2, 1));
+    kick.player = Some("COMAN".into());
+    let r = renderer().render(&kick, "en").unwrap();
+    assert_eq!(r.title, "❌ Shoot-out: COMAN (France) is saved — 2-1 on penalties");
+    let result = renderer().render(&sample(EventKind::PenaltyShootoutResult), "pt-BR").unwrap();
+    assert_eq!(result.title, "🏆 France vence nos pênaltis por 4-2!");
+}
+
+#[test]
+fn full_time_names_the_winner_or_a_draw() {
+    let mut e = sample(EventKind::FullTime);
+    e.pens = None;
+    let r = renderer().render(&e, "en").unwrap();
+    assert_eq!(r.title, "🏁 Full time: France 2-1 Croatia");
+    assert_eq!(r.body, "France win.");
+    e.winner = None;
+    assert_eq!(renderer().render(&e, "en").unwrap().body, "It ends in a draw.");
+}
+
+#[test]
+fn announcements_use_their_own_title_and_text() {
+    let r = renderer().render(&sample(EventKind::Announcement), "en").unwrap();
+    assert_eq!(r.title, "📣 Team news");
+    assert_eq!(r.body, "Mbappé starts.");
+}
+
+#[test]
+fn every_kind_renders_a_title_in_every_locale() {
+    let r = renderer();
+    for locale in LOCALES {
+        for kind in EventKind::ALL {
+            let out = r.render(&sample(kind), locale).unwrap();
+            assert!(!out.title.is_empty(), "{locale}/{kind} has no title");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_locale_falls_back_to_the_default() {
+    let out = renderer().render(&goal(), "fr").unwrap();
+    assert_eq!(out.title, "⚽ GOAL! France 4-1 Croatia");
+}
+
+#[test]
+fn an_override_directory_replaces_templates_and_adds_locales() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("en")).unwrap();
+    std::fs::write(dir.path().join("en/goal.j2"), "GOAL {{ team }}\n{{ clock }}").unwrap();
+    std::fs::create_dir(dir.path().join("fr")).unwrap();
+    for kind in EventKind::ALL {
+        std::fs::write(dir.path().join(format!("fr/{}.j2", kind.as_str())), "BUT {{ team }}").unwrap();
+    }
+    let r = Renderer::new(Some(dir.path()), "en").unwrap();
+    assert_eq!(r.render(&goal(), "en").unwrap(), Rendered { title: "GOAL France".into(), body: "65'".into() });
+    assert_eq!(r.render(&goal(), "fr").unwrap().title, "BUT France");
+    assert!(r.has_locale("fr"));
+}
+
+#[test]
+fn a_broken_or_incomplete_override_fails_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("en")).unwrap();
+    std::fs::write(dir.path().join("en/goal.j2"), "{% if %}").unwrap();
+    let err = Renderer::new(Some(dir.path()), "en").unwrap_err();
+    assert!(err.to_string().contains("en/goal"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("de")).unwrap();
+    std::fs::write(dir.path().join("de/goal.j2"), "TOR").unwrap();
+    let err = Renderer::new(Some(dir.path()), "en").unwrap_err();
+    assert!(matches!(err, RenderError::Missing { .. }), "{err}");
+}
