@@ -3,4 +3,6 @@ pub mod config;
 pub mod detect;
 pub mod model;
 pub mod render;
+pub mod routing;
 pub mod sources;
+pub mod store;

@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The fixtures to replay: the shared set when present (the source of truth), else the copy
 /// in this repository.
-pub fn fixture_dirs() -> Vec<PathBuf> {
+pub(crate) fn fixture_dirs() -> Vec<PathBuf> {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
     let root = if shared.is_dir() {
         shared
@@ -34,44 +34,44 @@ pub fn fixture_dirs() -> Vec<PathBuf> {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Expected {
-    pub notifications: Vec<ExpectedNotification>,
+pub(crate) struct Expected {
+    pub(crate) notifications: Vec<ExpectedNotification>,
     #[serde(default)]
-    pub forbidden: Vec<Forbidden>,
+    pub(crate) forbidden: Vec<Forbidden>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct ExpectedNotification {
-    pub id: String,
-    pub kind: String,
-    pub minute: Option<i64>,
-    pub team: Option<String>,
-    pub player: Option<String>,
-    pub player_feed_name: Option<String>,
-    pub score: Score,
-    pub first_observable_step: usize,
-    pub required: bool,
+pub(crate) struct ExpectedNotification {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) minute: Option<i64>,
+    pub(crate) team: Option<String>,
+    pub(crate) player: Option<String>,
+    pub(crate) player_feed_name: Option<String>,
+    pub(crate) score: Score,
+    pub(crate) first_observable_step: usize,
+    pub(crate) required: bool,
     #[serde(default)]
-    pub winner: Option<String>,
+    pub(crate) winner: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct Score {
-    pub home: i64,
-    pub away: i64,
+pub(crate) struct Score {
+    pub(crate) home: i64,
+    pub(crate) away: i64,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Forbidden {
-    pub kind: String,
-    pub player: Option<String>,
-    pub team: Option<String>,
-    pub minute: Option<i64>,
-    pub reason: String,
+pub(crate) struct Forbidden {
+    pub(crate) kind: String,
+    pub(crate) player: Option<String>,
+    pub(crate) team: Option<String>,
+    pub(crate) minute: Option<i64>,
+    pub(crate) reason: String,
 }
 
 impl Expected {
-    pub fn load(dir: &Path) -> Self {
+    pub(crate) fn load(dir: &Path) -> Self {
         let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
         serde_json::from_str(&text).unwrap()
     }
@@ -79,15 +79,15 @@ impl Expected {
 
 /// A notification as emitted: the `data` of an SSE event, or a detected event.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Got {
-    pub id: String,
-    pub kind: String,
-    pub minute: Option<i64>,
-    pub team: Option<String>,
-    pub player: Option<String>,
-    pub score: Option<Score>,
+pub(crate) struct Got {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) minute: Option<i64>,
+    pub(crate) team: Option<String>,
+    pub(crate) player: Option<String>,
+    pub(crate) score: Option<Score>,
     #[serde(default)]
-    pub winner: Option<String>,
+    pub(crate) winner: Option<String>,
 }
 
 /// Lower-case ASCII letters and digits only, accents removed: `Mandžukić` → `mandzukic`.
@@ -127,7 +127,7 @@ fn matches(got: &Got, want: &ExpectedNotification) -> bool {
 }
 
 /// Checks `got` against the fixture. Returns the problems found, empty when all is right.
-pub fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
+pub(crate) fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut used = vec![false; got.len()];
     for want in &expected.notifications {

@@ -1,0 +1,60 @@
+//! Applies `migrations/` to SQLite or PostgreSQL. The files are written for both; the one
+//! construct that differs (auto-increment keys) is rewritten for PostgreSQL here.
+
+use std::borrow::Cow;
+
+use sqlx::AnyPool;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migrate, MigrateError, Migration, Migrator};
+
+use super::Backend;
+
+static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+/// SQLite's auto-increment key and its PostgreSQL equivalent.
+const SQLITE_AUTO_ID: &str = "INTEGER PRIMARY KEY AUTOINCREMENT";
+const POSTGRES_AUTO_ID: &str = "BIGSERIAL PRIMARY KEY";
+
+/// The migrations as `backend` runs them.
+fn migrator(backend: Backend) -> Migrator {
+    match backend {
+        Backend::Sqlite => Migrator {
+            migrations: MIGRATIONS.migrations.clone(),
+            ..Migrator::DEFAULT
+        },
+        Backend::Postgres => {
+            let migrations = MIGRATIONS
+                .iter()
+                .map(|m| {
+                    let sql = m.sql.as_str().replace(SQLITE_AUTO_ID, POSTGRES_AUTO_ID);
+                    Migration::new(
+                        m.version,
+                        m.description.clone(),
+                        m.migration_type,
+                        sqlx::AssertSqlSafe(sql).into_sql_str(),
+                        m.no_tx,
+                    )
+                })
+                .collect::<Vec<_>>();
+            Migrator {
+                migrations: Cow::Owned(migrations),
+                ..Migrator::DEFAULT
+            }
+        }
+    }
+}
+
+/// Applies every pending migration. Returns how many were applied.
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize, MigrateError> {
+    let migrator = migrator(backend);
+    let mut conn = pool.acquire().await?;
+    conn.ensure_migrations_table(&migrator.table_name).await?;
+    let applied = conn.list_applied_migrations(&migrator.table_name).await?;
+    drop(conn);
+    let pending = migrator
+        .iter()
+        .filter(|m| !applied.iter().any(|a| a.version == m.version))
+        .count();
+    migrator.run(pool).await?;
+    Ok(pending)
+}

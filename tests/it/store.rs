@@ -1,0 +1,226 @@
+//! The store on SQLite and on PostgreSQL: migrations, once-only events, routing into the
+//! outbox, per-recipient queues, claims, retries, dead letters and leases.
+
+use std::time::Duration;
+
+use herald::config::RouteConfig;
+use herald::detect::{Tracked, detect};
+use herald::model::{Event, EventKind, MatchState, Phase, Score, Team};
+use herald::render::sample;
+use herald::routing::{Route, Scope, Subscription};
+use sink_api::Recipient;
+
+use crate::db::TestDb;
+
+fn routes() -> Vec<Route> {
+    vec![
+        Route::new("sse", &RouteConfig::default(), vec![Recipient::broadcast()], "en"),
+        Route::new(
+            "chat",
+            &RouteConfig {
+                kinds: vec!["goals".into()],
+                ..RouteConfig::default()
+            },
+            vec![Recipient::new("channel-1")],
+            "pt-BR",
+        ),
+    ]
+}
+
+fn event(id: &str, kind: EventKind) -> Event {
+    let mut e = sample(kind);
+    e.id = id.to_owned();
+    e
+}
+
+fn tracked() -> Tracked {
+    let state = MatchState {
+        id: "src:1".into(),
+        competition: Some("Cup".into()),
+        home: Team { id: "1".into(), name: "France".into() },
+        away: Team { id: "2".into(), name: "Croatia".into() },
+        kickoff: Some(1_531_666_800),
+        phase: Phase::FirstHalf,
+        clock: None,
+        score: Score::new(1, 0),
+        pens: None,
+        extra_time: false,
+        winner: None,
+        incidents: vec![],
+    };
+    detect(None, state).0
+}
+
+#[tokio::test]
+async fn migrations_apply_once_on_both_backends() {
+    for db in TestDb::all().await {
+        let store = herald::store::Store::connect(&db.config()).await.unwrap();
+        assert_eq!(store.migrate().await.unwrap(), 1, "{}", db.backend);
+        assert_eq!(store.migrate().await.unwrap(), 0, "{}", db.backend);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        assert_eq!(store.source_cursor("src").await.unwrap(), None);
+        let events = vec![event("src:1:kick_off", EventKind::KickOff), event("src:1:g1", EventKind::Goal)];
+        let c = store
+            .commit_poll("src", Some("1:3"), &[tracked()], &events, true, &routes())
+            .await
+            .unwrap();
+        assert_eq!(c.new_events.len(), 2, "{}", db.backend);
+        // sse gets both, chat only the goal.
+        assert_eq!(c.deliveries, 3, "{}", db.backend);
+        assert_eq!(c.sinks.len(), 2);
+        assert_eq!(store.source_cursor("src").await.unwrap(), Some(Some("1:3".into())));
+        assert_eq!(store.tracked("src").await.unwrap(), vec![tracked()]);
+
+        let again = store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        assert!(again.new_events.is_empty(), "{}", db.backend);
+        assert_eq!(again.deliveries, 0);
+        assert_eq!(store.pending("sse").await.unwrap(), 2);
+        assert_eq!(store.pending("chat").await.unwrap(), 1);
+
+        let due = store.due("chat", 10).await.unwrap();
+        assert_eq!(due[0].locale, "pt-BR");
+        assert_eq!(due[0].event.kind, EventKind::Goal);
+        let matches = store.matches(10).await.unwrap();
+        assert_eq!(matches[0].home, "France");
+        assert_eq!(matches[0].home_score, 1);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn skipped_backlog_is_recorded_without_deliveries() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let events = vec![event("src:1:g1", EventKind::Goal)];
+        let c = store.commit_poll("src", None, &[tracked()], &events, false, &routes()).await.unwrap();
+        assert_eq!(c.new_events.len(), 1);
+        assert_eq!(c.deliveries, 0);
+        // Seen once: a later poll showing it again queues nothing either.
+        let c = store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        assert_eq!(c.deliveries, 0, "{}", db.backend);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn subscribers_receive_what_they_follow_in_their_locale() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .subscribe(&Subscription {
+                sink: "chat".into(),
+                recipient: Recipient::new("user-9"),
+                scope: Scope::Team("croatia".into()),
+                kinds: vec!["cards".into()],
+                locale: Some("en".into()),
+            })
+            .await
+            .unwrap();
+        let events = vec![event("e:card", EventKind::YellowCard), event("e:goal", EventKind::Goal)];
+        store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let due = store.due("chat", 10).await.unwrap();
+        let mut got: Vec<(String, String, String)> = due
+            .iter()
+            .map(|q| (q.recipient.to_string(), q.event.id.clone(), q.locale.clone()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("channel-1".into(), "e:goal".into(), "pt-BR".into()),
+                ("user-9".into(), "e:card".into(), "en".into()),
+            ],
+            "{}",
+            db.backend
+        );
+        assert_eq!(store.pause_recipient("chat", "user-9").await.unwrap(), 1);
+        assert!(store.subscriptions("chat").await.unwrap().is_empty());
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let events: Vec<Event> = (0..3).map(|i| event(&format!("e{i}"), EventKind::Goal)).collect();
+        store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let heads = store.due("sse", 10).await.unwrap();
+        assert_eq!(heads.len(), 1, "only the head of the broadcast queue ({})", db.backend);
+        assert_eq!(heads[0].event.id, "e0");
+        let head = heads[0].id;
+
+        assert!(store.claim(head, "me", Duration::from_secs(60)).await.unwrap());
+        assert!(!store.claim(head, "other", Duration::from_secs(60)).await.unwrap(), "claims are exclusive");
+        assert!(store.due("sse", 10).await.unwrap().is_empty(), "a claimed head blocks its queue");
+
+        // A retry later keeps the order: nothing behind it overtakes.
+        store.retry_later(head, 1, Duration::from_secs(3600), "boom").await.unwrap();
+        assert!(store.due("sse", 10).await.unwrap().is_empty());
+        assert!(store.next_due_at("sse").await.unwrap().is_some());
+
+        // A dead letter leaves the queue; the next one moves up.
+        store.dead(head, 1, "gave up").await.unwrap();
+        let next = store.due("sse", 10).await.unwrap();
+        assert_eq!(next[0].event.id, "e1", "{}", db.backend);
+        assert!(store.claim(next[0].id, "me", Duration::from_secs(60)).await.unwrap());
+        store.delivered(next[0].id, Some("msg-7")).await.unwrap();
+        assert_eq!(store.receipt("sse", "*", "e1").await.unwrap().as_deref(), Some("msg-7"));
+        assert_eq!(store.due("sse", 10).await.unwrap()[0].event.id, "e2");
+
+        let dead = store.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].event_id, "e0");
+        assert_eq!(dead[0].last_error.as_deref(), Some("gave up"));
+        assert_eq!(store.requeue_dead(None).await.unwrap(), 1);
+        assert!(store.dead_letters(10).await.unwrap().is_empty());
+
+        let recent = store.recent_delivered("sse", 10).await.unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].event.id, "e1");
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn released_claims_are_due_again_at_once() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store.commit_poll("src", None, &[], &[event("e0", EventKind::Goal)], true, &routes()).await.unwrap();
+        let head = store.due("sse", 1).await.unwrap()[0].id;
+        assert!(store.claim(head, "me", Duration::from_secs(600)).await.unwrap());
+        assert_eq!(store.release_claims("me").await.unwrap(), 1);
+        assert_eq!(store.due("sse", 1).await.unwrap()[0].id, head, "{}", db.backend);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let ttl = Duration::from_millis(300);
+        assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap());
+        assert!(!store.acquire_lease("poller:x", "b", ttl).await.unwrap(), "{}", db.backend);
+        assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap(), "the holder renews");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(store.acquire_lease("poller:x", "b", ttl).await.unwrap(), "an expired lease moves");
+        store.release_lease("poller:x", "b").await.unwrap();
+        assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap());
+        store.close().await;
+        db.cleanup().await;
+    }
+}
