@@ -1,8 +1,64 @@
-//! herald: turns live football data into notifications delivered everywhere at once.
+//! herald turns live football data into notifications delivered everywhere at once.
+//!
+//! # Layout
+//!
+//! Data flows top to bottom:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`sources`] | one module per provider (FIFA, LiveScore, football-data.org, API-Football) and the replay; each turns responses into [`model::MatchState`]s |
+//! | [`poller`] | one task per source: poll, detect, commit, wake the sinks; adaptive cadence |
+//! | [`detect`] | pure: stored state + new snapshot → [`model::Event`]s with stable ids |
+//! | [`store`] | the only SQL: match states, events, the outbox, subscriptions, leases |
+//! | [`routing`] | pure: which sink instances and recipients get an event |
+//! | [`render`] | minijinja templates per kind and locale |
+//! | [`dispatch`] | one worker per sink instance: order, limits, retries, dead letters |
+//! | [`registry`] | the one `match` from sink config to running sink |
+//! | [`http`] | the live page, the JSON API, the publish endpoint, sinks' routes (SSE) |
+//! | [`config`] | figment: TOML + `HERALD_*` env, typed, validated, secrets redacted |
+//! | [`app`] | builds everything from a config; startup and shutdown order |
+//! | [`commands`] | what the CLI subcommands do |
+//!
+//! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
+
+pub mod app;
+pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod dispatch;
+pub mod http;
 pub mod model;
+pub mod poller;
+pub mod registry;
 pub mod render;
 pub mod routing;
 pub mod sources;
 pub mod store;
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,1 +1,118 @@
-fn main() {}
+//! The `herald` command line: parses arguments, sets up logging, loads the config and hands
+//! over to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use herald::app::App;
+use herald::commands::{self, DeadLetterAction};
+use herald::config::Config;
+use tracing_subscriber::EnvFilter;
+
+/// herald: live football data in, notifications out, everywhere at once.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Config file (TOML). Without one herald runs its built-in demo.
+    #[arg(long, short, global = true, env = "HERALD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service: poll sources, deliver notifications, serve the page and the stream.
+    Run,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Validate the configuration and print what would run.
+    CheckConfig,
+    /// Play a recorded match (a fixture directory) through the pipeline and print the messages.
+    Replay {
+        /// The fixture directory (with manifest.json and steps/).
+        dir: PathBuf,
+        /// How many times faster than real time.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+        /// The longest pause between two steps.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        max_gap: Duration,
+        /// Locale of the printed messages (en, pt-BR).
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// List deliveries that were given up on, or queue them again.
+    DeadLetters {
+        /// Queue this dead letter again.
+        #[arg(long, conflicts_with = "retry_all")]
+        retry: Option<i64>,
+        /// Queue every dead letter again.
+        #[arg(long)]
+        retry_all: bool,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = matches!(cli.command, Command::Replay { .. } | Command::CheckConfig | Command::DeadLetters { .. });
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(if quiet { "warn" } else { "info" }));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    herald::app::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Replay { dir, speed, max_gap, locale } = &cli.command {
+        return commands::replay(dir, *speed, *max_gap, locale.clone()).await;
+    }
+    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command {
+        Command::Run => {
+            let app = App::builder(config).build().await?;
+            app.run(herald::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let applied = commands::migrate(&config).await?;
+            println!("{applied} migration(s) applied");
+            Ok(())
+        }
+        Command::CheckConfig => {
+            print!("{}", commands::describe(&config));
+            Ok(())
+        }
+        Command::DeadLetters { retry, retry_all, limit } => {
+            let action = match (retry, retry_all) {
+                (Some(id), _) => DeadLetterAction::Retry(id),
+                (None, true) => DeadLetterAction::RetryAll,
+                (None, false) => DeadLetterAction::List { limit },
+            };
+            print!("{}", commands::dead_letters(&config, action).await?);
+            Ok(())
+        }
+        Command::Replay { .. } => unreachable!("handled above"),
+    }
+}

@@ -35,6 +35,16 @@ fn default_language() -> String {
     "en-GB".to_owned()
 }
 
+impl Config {
+    /// The HTTP transport this config describes (the FIFA API needs no credentials).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn transport(&self) -> Result<super::http::HttpTransport, reqwest::Error> {
+        super::http::HttpTransport::new(&self.endpoint, super::http::Auth::None, None)
+    }
+}
+
 /// Polls the FIFA API through a transport.
 #[derive(Debug)]
 pub struct Fifa<T> {

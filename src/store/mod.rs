@@ -523,6 +523,20 @@ impl Store {
         Ok(result.rows_affected())
     }
 
+    /// Releases every claim. Only for SQLite at startup: one process owns a SQLite file, so
+    /// any claim found then was left by a run that stopped before releasing it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL AND status = 0",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Pauses every subscription routing `sink` to `recipient` (the platform says it is gone).
     ///
     /// # Errors

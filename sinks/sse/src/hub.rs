@@ -120,6 +120,11 @@ impl Hub {
         self.state().tx = None;
     }
 
+    /// How many notifications the history keeps.
+    pub fn history_capacity(&self) -> usize {
+        self.inner.config.history
+    }
+
     /// How many clients are connected.
     pub fn clients(&self) -> usize {
         self.inner.clients.load(Ordering::SeqCst)

@@ -1,0 +1,281 @@
+//! Builds herald from a validated [`Config`] and runs it: startup in dependency order, shutdown
+//! as a protocol (stop polling and accepting, drain deliveries under a deadline, close streams,
+//! close the store).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sink_api::Sink;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, RouteConfig};
+use crate::dispatch::{self, WorkerContext, error_chain};
+use crate::http::{self, AppState};
+use crate::poller::{PollerContext, PollerEntry};
+use crate::registry::Registry;
+use crate::render::Renderer;
+use crate::sources::{Cadence, Source};
+use crate::store::{Backend, Store};
+
+/// Installs the process's one rustls crypto provider (ring). Idempotent.
+pub fn install_crypto_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _already = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Assembles herald; add sinks and sources in code before [`AppBuilder::build`].
+#[derive(Debug)]
+pub struct AppBuilder {
+    config: Config,
+    registry: Registry,
+    sources: Vec<PollerEntry>,
+    listener: Option<TcpListener>,
+}
+
+/// herald, connected and ready to run.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    store: Store,
+    renderer: Arc<Renderer>,
+    registry: Registry,
+    sources: Vec<PollerEntry>,
+    listener: Option<TcpListener>,
+    wakers: Arc<BTreeMap<String, Arc<Notify>>>,
+    finished: Arc<Notify>,
+    instance: String,
+}
+
+impl App {
+    /// Starts assembling herald from `config` (sources and sinks of the config are built by
+    /// `build`).
+    pub fn builder(config: Config) -> AppBuilder {
+        AppBuilder {
+            config,
+            registry: Registry::default(),
+            sources: Vec::new(),
+            listener: None,
+        }
+    }
+}
+
+impl AppBuilder {
+    /// Adds a sink built in code (a test fake, a custom platform).
+    #[must_use]
+    pub fn sink<S: Sink>(mut self, id: &str, sink: S, route: &RouteConfig) -> Self {
+        let locale = self.config.render.default_locale.clone();
+        self.registry.add(id, sink, route, &locale);
+        self
+    }
+
+    /// Adds a source built in code.
+    #[must_use]
+    pub fn source<S: Source>(mut self, id: &str, source: S, cadence: Cadence) -> Self {
+        self.sources.push(PollerEntry::new(id, source, cadence));
+        self
+    }
+
+    /// Serves HTTP on this listener instead of binding `http.listen` (tests bind port 0).
+    #[must_use]
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Loads templates, connects and migrates the store, builds sources and sinks, and binds
+    /// the HTTP listener. Nothing is polled or delivered until [`App::run`].
+    ///
+    /// # Errors
+    /// Bad templates, an unreachable store, a failed migration, a replay that cannot be read,
+    /// or an address that cannot be bound; each with context.
+    pub async fn build(self) -> anyhow::Result<App> {
+        install_crypto_provider();
+        let config = self.config;
+        let renderer = Renderer::new(config.render.templates_dir.as_deref(), &config.render.default_locale)
+            .context("cannot load templates")?;
+        for (id, sink) in &config.sinks {
+            if let Some(locale) = &sink.route.locale {
+                anyhow::ensure!(
+                    renderer.has_locale(locale),
+                    "sinks.{id}.locale: no templates for locale `{locale}`"
+                );
+            }
+        }
+        let store = Store::connect(&config.store)
+            .await
+            .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
+        let applied = store.migrate().await.context("cannot migrate the store")?;
+        if applied > 0 {
+            tracing::info!(applied, "store migrated");
+        }
+        let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        if store.backend() == Backend::Sqlite {
+            // One process per SQLite file: claims left by a previous run are stale.
+            store.release_all_claims().await.context("cannot reset delivery claims")?;
+        }
+        let mut registry = Registry::from_config(&config);
+        for entry in self.registry.entries {
+            registry.entries.push(entry);
+        }
+        registry.routers.extend(self.registry.routers);
+        let mut sources = Vec::new();
+        for (id, source) in &config.sources {
+            sources.push(PollerEntry::from_config(id, source).with_context(|| format!("sources.{id}"))?);
+        }
+        sources.extend(self.sources);
+        let listener = match (self.listener, config.http.enabled) {
+            (Some(l), _) => Some(l),
+            (None, true) => Some(
+                TcpListener::bind(config.http.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?,
+            ),
+            (None, false) => None,
+        };
+        let wakers = Arc::new(
+            registry
+                .entries
+                .iter()
+                .map(|e| (e.id.clone(), Arc::new(Notify::new())))
+                .collect(),
+        );
+        let app = App {
+            config,
+            store,
+            renderer: Arc::new(renderer),
+            registry,
+            sources,
+            listener,
+            wakers,
+            finished: Arc::new(Notify::new()),
+            instance,
+        };
+        app.preload_streams().await;
+        Ok(app)
+    }
+}
+
+impl App {
+    /// The address the HTTP server listens on, if it serves HTTP.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The store (tests and the CLI inspect it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A handle notified each time a source finishes (replays that end).
+    pub fn finished_sources(&self) -> (Arc<Notify>, usize) {
+        (Arc::clone(&self.finished), self.sources.len())
+    }
+
+    /// Seeds SSE histories with what was delivered before a restart, so clients resume with
+    /// `Last-Event-ID` across restarts.
+    async fn preload_streams(&self) {
+        #[cfg(feature = "sse")]
+        for (id, hub) in &self.registry.sse {
+            match self.store.recent_delivered(id, hub.history_capacity()).await {
+                Ok(rows) => hub.preload(rows.into_iter().filter_map(|q| {
+                    let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
+                    Some(dispatch::notification(&q, rendered, None))
+                })),
+                Err(e) => tracing::warn!(error = %error_chain(&e), "cannot preload the SSE history"),
+            }
+        }
+    }
+
+    /// Runs until `shutdown` resolves, then shuts down in order.
+    ///
+    /// # Errors
+    /// When the HTTP server fails.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let routes = Arc::new(self.registry.routes());
+        let tracker = TaskTracker::new();
+        let stop_polling = CancellationToken::new();
+        let drain = CancellationToken::new();
+        let stop_http = CancellationToken::new();
+
+        let http = self.listener.map(|listener| {
+            let state = AppState {
+                store: self.store.clone(),
+                routes: Arc::clone(&routes),
+                wakers: Arc::clone(&self.wakers),
+                admin_token: self.config.http.admin_token.clone(),
+            };
+            let router = http::router(state, self.registry.routers);
+            let addr = listener.local_addr().ok();
+            tracing::info!(address = ?addr, "serving http");
+            let stop = stop_http.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            })
+        });
+
+        let mut workers = Vec::new();
+        for entry in self.registry.entries {
+            let ctx = WorkerContext {
+                sink_id: entry.id.clone(),
+                store: self.store.clone(),
+                renderer: Arc::clone(&self.renderer),
+                config: self.config.dispatch.clone(),
+                instance: self.instance.clone(),
+                wake: Arc::clone(&self.wakers[&entry.id]),
+                drain: drain.clone(),
+            };
+            workers.push(tracker.spawn(entry.start(ctx)));
+        }
+        let pollers = TaskTracker::new();
+        for entry in self.sources {
+            let ctx = PollerContext {
+                source_id: entry.id.clone(),
+                store: self.store.clone(),
+                routes: Arc::clone(&routes),
+                wakers: Arc::clone(&self.wakers),
+                backlog: self.config.detect.backlog,
+                instance: self.instance.clone(),
+                cancel: stop_polling.clone(),
+                finished: Arc::clone(&self.finished),
+            };
+            pollers.spawn(entry.start(ctx));
+        }
+        pollers.close();
+        tracker.close();
+        tracing::info!(sources = self.config.sources.len(), sinks = workers.len(), "herald is running");
+
+        shutdown.await;
+        tracing::info!("shutting down: no new polls or connections; draining deliveries");
+        stop_polling.cancel();
+        stop_http.cancel();
+        pollers.wait().await;
+        drain.cancel();
+        let grace = self.config.dispatch.shutdown_grace + std::time::Duration::from_secs(2);
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            tracing::warn!("some sink workers did not stop in time");
+        }
+        #[cfg(feature = "sse")]
+        for (_, hub) in &self.registry.sse {
+            hub.close();
+        }
+        if let Some(server) = http {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => return Err(e).context("http server failed"),
+                Ok(Err(e)) => tracing::error!(error = %e, "http server task failed"),
+                Err(_) => tracing::warn!("http connections did not close in time"),
+            }
+        }
+        self.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,398 @@
+//! Delivery: one worker per sink instance pulls its queue from the outbox and calls the sink.
+//!
+//! The worker owns every policy so that sinks only speak their platform:
+//! - **order**: only the head of each recipient's queue is taken, and one delivery per
+//!   recipient is in flight; different recipients proceed in parallel;
+//! - **limits**: the sink's declared rates are waited for before each send;
+//! - **time**: each send is bounded by `send_timeout`, so a hanging platform becomes a retry,
+//!   never a stuck worker; every sink has its own worker, so one sink never delays another;
+//! - **retries**: transient failures back off exponentially with jitter, `RateLimited` waits
+//!   as long as the platform asked, permanent failures become dead letters, and a recipient
+//!   the platform says is gone has its subscriptions paused;
+//! - **shutdown**: on drain the worker finishes what is due, then exits; what it could not
+//!   finish stays in the outbox for the next start.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use sink_api::{Limits, Notification, Rate, Receipt, Replaces, Sink, SinkError};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::config::DispatchConfig;
+use crate::render::Renderer;
+use crate::store::{Queued, Store, StoreError};
+
+/// How often an idle worker looks at the outbox without being woken: picks up retries that
+/// became due and rows written by other instances.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Everything a worker needs besides its sink.
+#[derive(Debug, Clone)]
+pub struct WorkerContext {
+    /// The sink instance id (`[sinks.<id>]`).
+    pub sink_id: String,
+    /// The outbox.
+    pub store: Store,
+    /// Templates.
+    pub renderer: Arc<Renderer>,
+    /// Retry and timeout policy.
+    pub config: DispatchConfig,
+    /// This process's name in claims.
+    pub instance: String,
+    /// Notified when new deliveries are queued for this sink.
+    pub wake: Arc<Notify>,
+    /// Cancelled at shutdown: finish what is due, then stop.
+    pub drain: CancellationToken,
+}
+
+/// Runs the worker of one sink instance until it is drained.
+pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
+    let span = tracing::info_span!("sink", sink = %ctx.sink_id, kind = S::KIND);
+    async move {
+        if let Err(error) = sink.healthcheck().await {
+            tracing::warn!(error = %error_chain(&error), "healthcheck failed; deliveries will be retried");
+        }
+        let shared = Arc::new(Shared {
+            limiters: Limiters::new(&sink.limits()),
+            sink,
+            ctx,
+        });
+        worker_loop(shared).await;
+    }
+    .instrument(span)
+    .await;
+}
+
+struct Shared<S> {
+    sink: S,
+    ctx: WorkerContext,
+    limiters: Limiters,
+}
+
+async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
+    let ctx = &shared.ctx;
+    let mut in_flight: JoinSet<String> = JoinSet::new();
+    let mut busy: HashSet<String> = HashSet::new();
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let draining = deadline.is_some();
+        let started = match fill(&shared, &mut in_flight, &mut busy).await {
+            Ok(n) => n,
+            Err(error) => {
+                tracing::error!(error = %error_chain(&error), "cannot read the outbox");
+                0
+            }
+        };
+        if draining && started == 0 && in_flight.is_empty() {
+            break;
+        }
+        let idle = if in_flight.is_empty() {
+            idle_delay(ctx).await
+        } else {
+            IDLE_POLL
+        };
+        tokio::select! {
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                match done {
+                    Ok(recipient) => { busy.remove(&recipient); }
+                    Err(error) => tracing::error!(%error, "delivery task failed"),
+                }
+            }
+            () = ctx.wake.notified() => {}
+            () = tokio::time::sleep(idle) => {}
+            () = ctx.drain.cancelled(), if !draining => {
+                deadline = Some(tokio::time::Instant::now() + ctx.config.shutdown_grace);
+            }
+            () = sleep_until(deadline), if draining => {
+                tracing::warn!(left = in_flight.len(), "shutdown grace period over; stopping deliveries in flight");
+                in_flight.abort_all();
+                break;
+            }
+        }
+        // Reap everything already finished before filling again.
+        while let Some(done) = in_flight.try_join_next() {
+            if let Ok(recipient) = done {
+                busy.remove(&recipient);
+            }
+        }
+    }
+    match ctx.store.release_claims(&ctx.instance).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(released = n, "left unfinished deliveries queued for the next start"),
+        Err(error) => tracing::error!(error = %error_chain(&error), "cannot release claims"),
+    }
+    tracing::debug!("worker stopped");
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long to wait with nothing in flight: until the next retry is due, at most `IDLE_POLL`.
+async fn idle_delay(ctx: &WorkerContext) -> Duration {
+    match ctx.store.next_due_at(&ctx.sink_id).await {
+        Ok(Some(at)) => {
+            let wait = at - crate::store::now_ms();
+            Duration::from_millis(u64::try_from(wait.max(1)).unwrap_or(1)).min(IDLE_POLL)
+        }
+        _ => IDLE_POLL,
+    }
+}
+
+/// Claims due heads of idle recipients and starts their deliveries. Returns how many started.
+async fn fill<S: Sink>(
+    shared: &Arc<Shared<S>>,
+    in_flight: &mut JoinSet<String>,
+    busy: &mut HashSet<String>,
+) -> Result<usize, StoreError> {
+    let ctx = &shared.ctx;
+    let room = ctx.config.max_in_flight.saturating_sub(in_flight.len());
+    if room == 0 {
+        return Ok(0);
+    }
+    let mut started = 0;
+    for queued in ctx.store.due(&ctx.sink_id, room + busy.len()).await? {
+        if started == room {
+            break;
+        }
+        let recipient = queued.recipient.to_string();
+        if busy.contains(&recipient) {
+            continue;
+        }
+        if !ctx.store.claim(queued.id, &ctx.instance, ctx.config.claim_ttl).await? {
+            continue;
+        }
+        busy.insert(recipient.clone());
+        let shared = Arc::clone(shared);
+        let span = tracing::debug_span!("delivery", id = queued.id, recipient = %recipient, event_id = %queued.event.id);
+        in_flight.spawn(
+            async move {
+                deliver(&shared, queued).await;
+                recipient
+            }
+            .instrument(span),
+        );
+        started += 1;
+    }
+    Ok(started)
+}
+
+/// Renders, waits for the rate limits, sends, and records the outcome of one delivery.
+async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
+    let ctx = &shared.ctx;
+    let outcome = attempt(shared, &queued).await;
+    let attempts = queued.attempts;
+    let recorded = match outcome {
+        Ok(receipt) => {
+            tracing::debug!("delivered");
+            ctx.store.delivered(queued.id, receipt.platform_id.as_deref()).await
+        }
+        Err(Failure::Sink(SinkError::RateLimited { retry_after })) => {
+            let wait = retry_after.map_or_else(|| backoff(&ctx.config, attempts + 1), |d| d + jitter(d / 10));
+            tracing::warn!(wait_ms = wait.as_millis(), "rate limited by the platform; waiting");
+            ctx.store.retry_later(queued.id, attempts, wait, "rate limited").await
+        }
+        Err(failure @ (Failure::Sink(SinkError::Transient(_)) | Failure::Timeout(_))) => {
+            let attempts = attempts + 1;
+            let error = failure.describe();
+            if attempts >= ctx.config.max_attempts {
+                tracing::error!(attempts, %error, "delivery failed too often; moved to dead letters");
+                ctx.store.dead(queued.id, attempts, &error).await
+            } else {
+                let wait = backoff(&ctx.config, attempts);
+                tracing::warn!(attempts, wait_ms = wait.as_millis(), %error, "delivery failed; will retry");
+                ctx.store.retry_later(queued.id, attempts, wait, &error).await
+            }
+        }
+        Err(failure @ Failure::Sink(SinkError::RecipientGone(_))) => {
+            let error = failure.describe();
+            tracing::error!(%error, "recipient is gone; delivery dropped and subscriptions paused");
+            if let Err(e) = ctx.store.pause_recipient(&ctx.sink_id, queued.recipient.as_str()).await {
+                tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
+            }
+            ctx.store.dead(queued.id, attempts + 1, &error).await
+        }
+        Err(failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_))) => {
+            let error = failure.describe();
+            tracing::error!(%error, "delivery failed permanently; moved to dead letters");
+            ctx.store.dead(queued.id, attempts + 1, &error).await
+        }
+    };
+    if let Err(error) = recorded {
+        // The claim expires and the delivery is tried again: at least once, never lost.
+        tracing::error!(error = %error_chain(&error), "cannot record the delivery outcome");
+    }
+}
+
+enum Failure {
+    Sink(SinkError),
+    Timeout(Duration),
+    Render(crate::render::RenderError),
+}
+
+impl Failure {
+    fn describe(&self) -> String {
+        match self {
+            Self::Sink(e) => error_chain(e),
+            Self::Timeout(d) => format!("send timed out after {}s", d.as_secs_f32()),
+            Self::Render(e) => error_chain(e),
+        }
+    }
+}
+
+async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt, Failure> {
+    let ctx = &shared.ctx;
+    let rendered = ctx
+        .renderer
+        .render(&queued.event, &queued.locale)
+        .map_err(Failure::Render)?;
+    let replaces = match &queued.event.corrects {
+        Some(original) => Some(Replaces {
+            event_id: original.clone(),
+            receipt: ctx
+                .store
+                .receipt(&ctx.sink_id, queued.recipient.as_str(), original)
+                .await
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let notification = notification(queued, rendered, replaces);
+    shared.limiters.wait(queued.recipient.as_str()).await;
+    match tokio::time::timeout(ctx.config.send_timeout, shared.sink.send(&queued.recipient, &notification)).await {
+        Ok(Ok(receipt)) => Ok(receipt),
+        Ok(Err(e)) => Err(Failure::Sink(e)),
+        Err(_) => Err(Failure::Timeout(ctx.config.send_timeout)),
+    }
+}
+
+/// The notification a sink is given for a queued delivery.
+pub fn notification(queued: &Queued, rendered: crate::render::Rendered, replaces: Option<Replaces>) -> Notification {
+    let event = &queued.event;
+    Notification {
+        id: queued.id,
+        event_id: event.id.clone(),
+        kind: event.kind.as_str().to_owned(),
+        match_id: event.match_id.clone(),
+        topic: event.topic.clone(),
+        teams: event.teams(),
+        title: rendered.title,
+        body: rendered.body,
+        locale: queued.locale.clone(),
+        data: serde_json::to_value(event).unwrap_or_default(),
+        replaces,
+        created_at_ms: queued.created_at_ms,
+    }
+}
+
+/// Exponential backoff with jitter: `base * 2^(attempt-1)`, capped, then a random point in
+/// its upper half so that many failed deliveries do not retry in lockstep.
+pub fn backoff(config: &DispatchConfig, attempt: u32) -> Duration {
+    let exp = config
+        .backoff_base
+        .saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1).min(30)))
+        .min(config.backoff_max);
+    exp / 2 + jitter(exp / 2)
+}
+
+fn jitter(max: Duration) -> Duration {
+    let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(rand::rng().random_range(0..=nanos))
+}
+
+/// The sink's declared rates, enforced before each send.
+struct Limiters {
+    global: Vec<DefaultDirectRateLimiter>,
+    per_recipient: Vec<DefaultKeyedRateLimiter<String>>,
+}
+
+fn quota(rate: Rate) -> Option<Quota> {
+    let period = rate.per.checked_div(rate.count.get())?;
+    Quota::with_period(period).map(|q| q.allow_burst(rate.count))
+}
+
+impl Limiters {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            global: limits.global.iter().filter_map(|r| quota(*r)).map(RateLimiter::direct).collect(),
+            per_recipient: limits.per_recipient.iter().filter_map(|r| quota(*r)).map(RateLimiter::keyed).collect(),
+        }
+    }
+
+    async fn wait(&self, recipient: &str) {
+        let key = recipient.to_owned();
+        for limiter in &self.per_recipient {
+            limiter.until_key_ready(&key).await;
+        }
+        for limiter in &self.global {
+            limiter.until_ready().await;
+        }
+    }
+}
+
+/// An error and its causes on one line: `permanent failure: HTTP 400: bad chat id`.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let config = DispatchConfig {
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(60),
+            ..DispatchConfig::default()
+        };
+        for _ in 0..100 {
+            let first = backoff(&config, 1);
+            assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2), "{first:?}");
+            let third = backoff(&config, 3);
+            assert!(third >= Duration::from_secs(4) && third <= Duration::from_secs(8), "{third:?}");
+            let late = backoff(&config, 40);
+            assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60), "{late:?}");
+        }
+    }
+
+    #[test]
+    fn rates_become_quotas_with_their_burst() {
+        let q = quota(Rate::per_minute(20)).unwrap();
+        assert_eq!(q.replenish_interval(), Duration::from_secs(3));
+        assert_eq!(q.burst_size().get(), 20);
+    }
+
+    #[tokio::test]
+    async fn a_per_recipient_limit_spaces_one_recipients_sends_but_not_anothers() {
+        let limiters = Limiters::new(&Limits {
+            global: vec![],
+            per_recipient: vec![Rate::new(1, Duration::from_millis(200))],
+        });
+        let start = tokio::time::Instant::now();
+        limiters.wait("a").await;
+        limiters.wait("b").await;
+        assert!(start.elapsed() < Duration::from_millis(100));
+        limiters.wait("a").await;
+        assert!(start.elapsed() >= Duration::from_millis(150), "{:?}", start.elapsed());
+    }
+}

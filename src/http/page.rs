@@ -1,0 +1,17 @@
+//! `GET /`: the live page. One static file, no build step: it lists matches from
+//! `/api/v1/matches` and follows `/stream`.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+
+const INDEX: &str = include_str!("static/index.html");
+
+pub(super) async fn index() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX,
+    )
+}

@@ -1,0 +1,141 @@
+//! `POST /api/v1/publish`: a free-form message through the same store → dispatch → sinks path
+//! as match events. Bearer-token protected; refused outright when no token is configured.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::{AppState, error};
+use crate::dispatch::error_chain;
+use crate::model::{Event, EventKind};
+
+/// Longest accepted values, in characters.
+const MAX_TOPIC: usize = 100;
+const MAX_TITLE: usize = 200;
+const MAX_BODY_TEXT: usize = 4000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishRequest {
+    topic: String,
+    title: String,
+    body: String,
+}
+
+pub(super) async fn publish(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(expected) = &state.admin_token else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "publishing is disabled: set http.admin_token to enable it",
+            None,
+        );
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let authorized = given.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose_secret().as_bytes())));
+    if !authorized {
+        let message = if given.is_some() {
+            "invalid bearer token"
+        } else {
+            "missing bearer token (Authorization: Bearer <token>)"
+        };
+        let mut response = error(StatusCode::UNAUTHORIZED, message, None);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    let request = match parse(&body) {
+        Ok(r) => r,
+        Err((message, field)) => return error(StatusCode::BAD_REQUEST, &message, field.as_deref()),
+    };
+    let mut event = Event::new(format!("announcement:{}", random_id()), EventKind::Announcement);
+    event.topic = Some(request.topic.trim().to_owned());
+    event.title = Some(request.title.trim().to_owned());
+    event.text = Some(request.body.trim().to_owned());
+    match state.store.publish(&event, &state.routes).await {
+        Ok(committed) => {
+            for sink in &committed.sinks {
+                if let Some(wake) = state.wakers.get(sink) {
+                    wake.notify_one();
+                }
+            }
+            tracing::info!(event_id = %event.id, deliveries = committed.deliveries, "published");
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(serde_json::json!({ "id": event.id, "deliveries": committed.deliveries })),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %error_chain(&e), "cannot record a published message");
+            error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; try again", None)
+        }
+    }
+}
+
+/// Parses and checks the body; errors name the field.
+fn parse(body: &[u8]) -> Result<PublishRequest, (String, Option<String>)> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let request: PublishRequest = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = if path == "." {
+            // `missing field `title``, `unknown field `x``: the name is in the message.
+            message.split('`').nth(1).map(str::to_owned)
+        } else {
+            Some(path)
+        };
+        (format!("invalid JSON body: {message}"), field)
+    })?;
+    for (field, value, max) in [
+        ("topic", &request.topic, MAX_TOPIC),
+        ("title", &request.title, MAX_TITLE),
+        ("body", &request.body, MAX_BODY_TEXT),
+    ] {
+        let len = value.trim().chars().count();
+        if len == 0 {
+            return Err((format!("{field} must not be empty"), Some(field.to_owned())));
+        }
+        if len > max {
+            return Err((format!("{field} is longer than {max} characters"), Some(field.to_owned())));
+        }
+    }
+    Ok(request)
+}
+
+/// 128 random bits as hex: unique announcement ids without a uuid dependency.
+fn random_id() -> String {
+    let bits: u128 = rand::random();
+    format!("{bits:032x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_field() {
+        let field = |body: &str| parse(body.as_bytes()).unwrap_err().1;
+        assert_eq!(field(r#"{"topic": "a", "body": "b"}"#).as_deref(), Some("title"));
+        assert_eq!(field(r#"{"topic": "a", "title": 3, "body": "b"}"#).as_deref(), Some("title"));
+        assert_eq!(field(r#"{"topic": "a", "title": " ", "body": "b"}"#).as_deref(), Some("title"));
+        assert_eq!(field(r#"{"topic": "a", "title": "t", "body": "b", "x": 1}"#).as_deref(), Some("x"));
+        assert_eq!(field(&format!(r#"{{"topic": "a", "title": "t", "body": "{}"}}"#, "x".repeat(4001))).as_deref(), Some("body"));
+        assert!(parse(br#"{"topic": "France", "title": "Team news", "body": "Mbapp\u00e9 starts"}"#).is_ok());
+    }
+
+    #[test]
+    fn malformed_json_is_an_error_without_a_field() {
+        let (message, field) = parse(b"{not json").unwrap_err();
+        assert!(message.starts_with("invalid JSON body"), "{message}");
+        assert_eq!(field, None);
+    }
+}

@@ -1,0 +1,289 @@
+//! One poller per source: poll, detect, commit, wake the sinks, sleep as the cadence says.
+//!
+//! A failed or malformed poll is logged and changes nothing: the stored state stays, the next
+//! poll compares against it. Where several instances share a database, a lease makes sure one
+//! of them polls each source.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::config::{Backlog, SourceConfig, SourceKind};
+use crate::detect::{self, Tracked};
+use crate::dispatch::error_chain;
+use crate::routing::Route;
+use crate::sources::api_football::ApiFootball;
+use crate::sources::fifa::Fifa;
+use crate::sources::football_data::FootballData;
+use crate::sources::livescore::LiveScore;
+use crate::sources::replay::ReplaySource;
+use crate::sources::{Cadence, NextPoll, Source, SourceError};
+use crate::store::Store;
+
+/// Everything a poller needs besides its source.
+#[derive(Debug, Clone)]
+pub struct PollerContext {
+    /// The source id (`[sources.<id>]`); prefixes match ids.
+    pub source_id: String,
+    /// Where state and events go.
+    pub store: Store,
+    /// Routing of every sink.
+    pub routes: Arc<Vec<Route>>,
+    /// Wakes each sink's worker after new deliveries are queued.
+    pub wakers: Arc<BTreeMap<String, Arc<Notify>>>,
+    /// Whether a first poll notifies what already happened.
+    pub backlog: Backlog,
+    /// This process's name in leases.
+    pub instance: String,
+    /// Cancelled at shutdown.
+    pub cancel: CancellationToken,
+    /// Notified when the source has nothing more to give (a replay that ended).
+    pub finished: Arc<Notify>,
+}
+
+type Start = Box<dyn FnOnce(PollerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A source ready to be polled.
+pub struct PollerEntry {
+    /// The source id.
+    pub id: String,
+    start: Start,
+}
+
+impl fmt::Debug for PollerEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollerEntry").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl PollerEntry {
+    /// A poller for `source`.
+    pub fn new<S: Source>(id: &str, source: S, cadence: Cadence) -> Self {
+        Self {
+            id: id.to_owned(),
+            start: Box::new(move |ctx| Box::pin(run(source, cadence, ctx))),
+        }
+    }
+
+    /// Builds the source `config` describes: the one `match` from source config to source.
+    ///
+    /// # Errors
+    /// A replay that cannot be read, or an HTTP client that cannot be built.
+    pub fn from_config(id: &str, config: &SourceConfig) -> Result<Self, SourceError> {
+        let client_error = |e: reqwest::Error| SourceError::Request {
+            endpoint: id.to_owned(),
+            source: e,
+        };
+        let cadence = config.cadence;
+        Ok(match &config.kind {
+            SourceKind::Replay(c) => Self::new(id, ReplaySource::open(c.clone())?, cadence),
+            SourceKind::Fifa(c) => Self::new(id, Fifa::new(c.clone(), c.transport().map_err(client_error)?), cadence),
+            SourceKind::Livescore(c) => Self::new(
+                id,
+                LiveScore::new(c.competition_id.clone(), c.transport().map_err(client_error)?),
+                cadence,
+            ),
+            SourceKind::FootballData(c) => Self::new(
+                id,
+                FootballData::new(c.competitions.clone(), c.transport().map_err(client_error)?),
+                cadence,
+            ),
+            SourceKind::ApiFootball(c) => Self::new(
+                id,
+                ApiFootball::new(c.leagues.clone(), c.fixtures.clone(), c.transport().map_err(client_error)?),
+                cadence,
+            ),
+        })
+    }
+
+    /// The future of this source's poller.
+    pub fn start(self, ctx: PollerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        (self.start)(ctx)
+    }
+}
+
+/// Longest wait after repeated failures.
+const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Polls `source` until cancelled or finished.
+pub async fn run<S: Source>(source: S, cadence: Cadence, ctx: PollerContext) {
+    let span = tracing::info_span!("source", source = %ctx.source_id);
+    Poller {
+        source,
+        cadence,
+        ctx,
+        tracked: HashMap::new(),
+        first_poll: true,
+        loaded: false,
+    }
+    .run()
+    .instrument(span)
+    .await;
+}
+
+struct Poller<S> {
+    source: S,
+    cadence: Cadence,
+    ctx: PollerContext,
+    /// The stored state of each match, by qualified id.
+    tracked: HashMap<String, Tracked>,
+    /// Whether this source has never polled successfully (no row in `sources`).
+    first_poll: bool,
+    /// Whether `tracked` reflects the store (reloaded whenever the lease is (re)gained).
+    loaded: bool,
+}
+
+impl<S: Source> Poller<S> {
+    async fn run(mut self) {
+        let lease = format!("poller:{}", self.ctx.source_id);
+        let lease_ttl = (self.cadence.interval_idle * 3).max(Duration::from_secs(60));
+        let mut failures: u32 = 0;
+        loop {
+            if self.ctx.cancel.is_cancelled() {
+                break;
+            }
+            let delay = match self.ctx.store.acquire_lease(&lease, &self.ctx.instance, lease_ttl).await {
+                Ok(false) => {
+                    if self.loaded {
+                        tracing::info!("another instance holds this source's lease; standing by");
+                    }
+                    self.loaded = false;
+                    (lease_ttl / 3).min(Duration::from_secs(30))
+                }
+                Ok(true) => match self.poll_once().await {
+                    Ok(Some(delay)) => {
+                        failures = 0;
+                        delay
+                    }
+                    Ok(None) => {
+                        tracing::info!("source finished");
+                        self.ctx.finished.notify_one();
+                        break;
+                    }
+                    Err(PollFailure::Cancelled) => break,
+                    Err(PollFailure::Source(error)) => {
+                        failures += 1;
+                        tracing::warn!(error = %error_chain(&error), failures, "poll failed; keeping the previous state");
+                        error.retry_after().unwrap_or_else(|| self.error_backoff(failures))
+                    }
+                    Err(PollFailure::Store(error)) => {
+                        failures += 1;
+                        tracing::error!(error = %error_chain(&error), "cannot record the poll; it will be detected again");
+                        self.loaded = false;
+                        self.error_backoff(failures)
+                    }
+                },
+                Err(error) => {
+                    failures += 1;
+                    tracing::error!(error = %error_chain(&error), "cannot reach the store");
+                    self.error_backoff(failures)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.ctx.cancel.cancelled() => break,
+            }
+        }
+        if let Err(error) = self.ctx.store.release_lease(&lease, &self.ctx.instance).await {
+            tracing::warn!(error = %error_chain(&error), "cannot release the poller lease");
+        }
+    }
+
+    fn error_backoff(&self, failures: u32) -> Duration {
+        let base = self.cadence.interval_live;
+        base.saturating_mul(2_u32.saturating_pow(failures.min(10))).min(MAX_ERROR_BACKOFF)
+    }
+
+    async fn load(&mut self) -> Result<(), crate::store::StoreError> {
+        let cursor = self.ctx.store.source_cursor(&self.ctx.source_id).await?;
+        self.first_poll = cursor.is_none();
+        if let Some(Some(cursor)) = &cursor {
+            self.source.resume(cursor);
+        }
+        self.tracked = self
+            .ctx
+            .store
+            .tracked(&self.ctx.source_id)
+            .await?
+            .into_iter()
+            .map(|t| (t.state.id.clone(), t))
+            .collect();
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// One poll. `Ok(Some(delay))` to go on, `Ok(None)` when the source is done.
+    async fn poll_once(&mut self) -> Result<Option<Duration>, PollFailure> {
+        if !self.loaded {
+            self.load().await.map_err(PollFailure::Store)?;
+        }
+        let poll = tokio::select! {
+            poll = self.source.poll() => poll.map_err(PollFailure::Source)?,
+            () = self.ctx.cancel.cancelled() => return Err(PollFailure::Cancelled),
+        };
+        let skip_backlog = self.first_poll && self.ctx.backlog == Backlog::Skip;
+        let mut changed = Vec::new();
+        let mut events = Vec::new();
+        for mut state in poll.snapshot.matches.iter().cloned() {
+            state.id = format!("{}:{}", self.ctx.source_id, state.id);
+            let prev = self.tracked.get(&state.id);
+            let (next, new_events) = detect::detect(prev, state);
+            if prev != Some(&next) {
+                changed.push(next);
+            }
+            events.extend(new_events);
+        }
+        if skip_backlog && !events.is_empty() {
+            tracing::info!(events = events.len(), "first poll of this source: recording what already happened without notifying it");
+        }
+        let committed = self
+            .ctx
+            .store
+            .commit_poll(
+                &self.ctx.source_id,
+                poll.cursor.as_deref(),
+                &changed,
+                &events,
+                !skip_backlog,
+                &self.ctx.routes,
+            )
+            .await
+            .map_err(PollFailure::Store)?;
+        for tracked in changed {
+            self.tracked.insert(tracked.state.id.clone(), tracked);
+        }
+        self.first_poll = false;
+        for event in &committed.new_events {
+            tracing::info!(event_id = %event.id, kind = %event.kind, match_id = event.match_id.as_deref().unwrap_or(""), "event");
+        }
+        for sink in &committed.sinks {
+            if let Some(wake) = self.ctx.wakers.get(sink) {
+                wake.notify_one();
+            }
+        }
+        let cadence = self.cadence.delay(&poll.snapshot, Some(unix_now()));
+        Ok(match poll.next {
+            NextPoll::Cadence => Some(cadence),
+            NextPoll::NotBefore(at_least) => Some(cadence.max(at_least)),
+            NextPoll::After(exactly) => Some(exactly),
+            NextPoll::Done => None,
+        })
+    }
+}
+
+enum PollFailure {
+    Cancelled,
+    Source(SourceError),
+    Store(crate::store::StoreError),
+}
+
+fn unix_now() -> i64 {
+    crate::store::now_ms() / 1000
+}

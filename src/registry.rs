@@ -1,0 +1,89 @@
+//! The one place where sink configuration becomes running sinks: a `match` with one arm per
+//! sink type (each behind its cargo feature). Sinks added in code (tests, embedding herald as
+//! a library) go through the same [`Registry::add`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::Router;
+use sink_api::Sink;
+
+use crate::config::{Config, RouteConfig, SinkKind};
+use crate::dispatch::{self, WorkerContext};
+use crate::routing::Route;
+
+type Start = Box<dyn FnOnce(WorkerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A sink ready to start: its routing and a way to spawn its worker.
+pub struct Entry {
+    /// The sink instance id.
+    pub id: String,
+    /// Its routing.
+    pub route: Route,
+    start: Start,
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry").field("id", &self.id).field("route", &self.route).finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    /// The future of this sink's worker.
+    pub fn start(self, ctx: WorkerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        (self.start)(ctx)
+    }
+}
+
+/// Every configured sink, plus what some of them add to the HTTP server.
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// The sinks.
+    pub entries: Vec<Entry>,
+    /// Routes sinks serve (the SSE stream).
+    pub routers: Vec<Router>,
+    /// SSE hubs, to preload their history at startup and close them at shutdown.
+    #[cfg(feature = "sse")]
+    pub sse: Vec<(String, sink_sse::Hub)>,
+}
+
+impl Registry {
+    /// Builds every sink of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        let mut registry = Self::default();
+        let locale = &config.render.default_locale;
+        for (id, sink) in &config.sinks {
+            match &sink.kind {
+                #[cfg(feature = "console")]
+                SinkKind::Console(c) => {
+                    registry.add(id, sink_console::ConsoleSink::new(c.clone()), &sink.route, locale);
+                }
+                #[cfg(feature = "sse")]
+                SinkKind::Sse(c) => {
+                    let sse = sink_sse::SseSink::new(c.clone());
+                    registry.routers.push(sse.router());
+                    registry.sse.push((id.clone(), sse.hub().clone()));
+                    registry.add(id, sse, &sink.route, locale);
+                }
+            }
+        }
+        registry
+    }
+
+    /// Adds a sink instance under `id`.
+    pub fn add<S: Sink>(&mut self, id: &str, sink: S, route: &RouteConfig, default_locale: &str) {
+        let route = Route::new(id, route, sink.recipients(), default_locale);
+        self.entries.push(Entry {
+            id: id.to_owned(),
+            route,
+            start: Box::new(move |ctx| Box::pin(dispatch::run(sink, ctx))),
+        });
+    }
+
+    /// The routes of every sink, for the store.
+    pub fn routes(&self) -> Vec<Route> {
+        self.entries.iter().map(|e| e.route.clone()).collect()
+    }
+}
