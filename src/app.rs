@@ -242,6 +242,7 @@ impl App {
                 routes: Arc::clone(&routes),
                 wakers: Arc::clone(&self.wakers),
                 backlog: self.config.detect.backlog,
+                lease_ttl: self.config.store.lease_ttl,
                 instance: self.instance.clone(),
                 cancel: stop_polling.clone(),
                 finished: Arc::clone(&self.finished),

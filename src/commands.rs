@@ -166,6 +166,7 @@ pub async fn replay(dir: &Path, speed: f64, max_gap: Duration, locale: Option<St
     config.store = StoreConfig {
         url: format!("sqlite://{}", scratch.path().join("replay.db").display()),
         max_connections: 2,
+        ..StoreConfig::default()
     };
     let printer = bar.clone();
     let console = sink_console::ConsoleSink::with_output(sink_console::Config::default(), move |line| {

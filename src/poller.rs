@@ -40,6 +40,8 @@ pub struct PollerContext {
     pub wakers: Arc<BTreeMap<String, Arc<Notify>>>,
     /// Whether a first poll notifies what already happened.
     pub backlog: Backlog,
+    /// How long the polling lease lasts without renewal.
+    pub lease_ttl: Duration,
     /// This process's name in leases.
     pub instance: String,
     /// Cancelled at shutdown.
@@ -143,7 +145,7 @@ struct Poller<S> {
 impl<S: Source> Poller<S> {
     async fn run(mut self) {
         let lease = format!("poller:{}", self.ctx.source_id);
-        let lease_ttl = (self.cadence.interval_idle * 3).max(Duration::from_secs(60));
+        let lease_ttl = self.ctx.lease_ttl;
         let mut failures: u32 = 0;
         loop {
             if self.ctx.cancel.is_cancelled() {
@@ -186,9 +188,8 @@ impl<S: Source> Poller<S> {
                     self.error_backoff(failures)
                 }
             };
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.ctx.cancel.cancelled() => break,
+            if !sleep_holding_lease(&self.ctx, delay, &lease, self.loaded).await {
+                break;
             }
         }
         if let Err(error) = self.ctx.store.release_lease(&lease, &self.ctx.instance).await {
@@ -275,6 +276,29 @@ impl<S: Source> Poller<S> {
             NextPoll::After(exactly) => Some(exactly),
             NextPoll::Done => None,
         })
+    }
+}
+
+/// Sleeps `delay`, renewing the lease every third of its life so a long idle interval
+/// does not hand the source to another instance. Returns `false` when cancelled.
+async fn sleep_holding_lease(ctx: &PollerContext, delay: Duration, lease: &str, holding: bool) -> bool {
+    let until = tokio::time::Instant::now() + delay;
+    let renew_every = ctx.lease_ttl / 3;
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= until {
+            return true;
+        }
+        let chunk = (until - now).min(renew_every);
+        tokio::select! {
+            () = tokio::time::sleep(chunk) => {}
+            () = ctx.cancel.cancelled() => return false,
+        }
+        if holding && tokio::time::Instant::now() < until {
+            if let Err(error) = ctx.store.acquire_lease(lease, &ctx.instance, ctx.lease_ttl).await {
+                tracing::warn!(error = %error_chain(&error), "cannot renew the poller lease");
+            }
+        }
     }
 }
 

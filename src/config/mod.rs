@@ -74,18 +74,26 @@ pub struct StoreConfig {
     pub url: String,
     /// Connection pool size.
     pub max_connections: u32,
+    /// How long an instance's claim on polling a source lasts without renewal (renewed every
+    /// third of it): when instances share PostgreSQL, another one takes over this long after
+    /// the poller dies.
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
 }
 
 /// A file next to where herald runs: nothing to install, survives restarts.
 pub const DEFAULT_STORE_URL: &str = "sqlite://herald.db";
 /// Enough for the poller, one worker per sink and the HTTP API at once.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+/// Failover within half a minute, renewals cheap (one small write every 10 s).
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             url: DEFAULT_STORE_URL.to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -462,6 +470,9 @@ impl Config {
         }
         if self.store.max_connections == 0 {
             return Err(invalid("store.max_connections", "must be at least 1"));
+        }
+        if self.store.lease_ttl < Duration::from_secs(1) {
+            return Err(invalid("store.lease_ttl", "must be at least 1s"));
         }
         if self.http.admin_token.as_ref().is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16) {
             return Err(invalid("http.admin_token", "must be at least 16 characters"));

@@ -187,6 +187,16 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// a transaction that reads first and writes later would fail at once instead of waiting
+    /// when another connection writes in between.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -255,7 +265,7 @@ impl Store {
         routes: &[Route],
     ) -> Result<Committed, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO sources (name, cursor, first_polled_at, updated_at) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
@@ -304,7 +314,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn publish(&self, event: &Event, routes: &[Route]) -> Result<Committed, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let committed = record_events(&mut tx, std::slice::from_ref(event), true, routes, now_ms()).await?;
         tx.commit().await?;
         Ok(committed)

@@ -74,7 +74,7 @@ impl TestDb {
     pub(crate) fn config(&self) -> StoreConfig {
         StoreConfig {
             url: self.url.clone(),
-            max_connections: 8,
+            ..StoreConfig::default()
         }
     }
 

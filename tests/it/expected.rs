@@ -168,3 +168,12 @@ pub(crate) fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
     }
     problems
 }
+
+/// Whether every required entry observable by `step` has been emitted.
+pub(crate) fn observed_by(expected: &Expected, got: &[Got], step: usize) -> bool {
+    expected
+        .notifications
+        .iter()
+        .filter(|w| w.required && w.first_observable_step <= step)
+        .all(|w| got.iter().any(|g| matches(g, w)))
+}
