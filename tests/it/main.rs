@@ -1,11 +1,14 @@
 //! Integration tests: one binary, one module per concern.
 
+mod config_example;
 mod db;
 mod dispatch;
 mod e2e;
 mod expected;
 mod fake_provider;
 mod fixtures_detect;
+mod publish;
 mod restart;
+mod secrets;
 mod sse_client;
 mod store;

@@ -1,0 +1,157 @@
+//! `POST /api/v1/publish`: bearer auth, refusal without a configured token, field-naming
+//! errors, and delivery through the same path as match events (here: the SSE stream).
+
+use std::time::Duration;
+
+use herald::app::App;
+use herald::config::Config;
+use serde_json::json;
+
+use crate::db::TestDb;
+use crate::sse_client::SseClient;
+
+const TOKEN: &str = "publish-token-0123456789";
+
+async fn start(db: &TestDb, admin_token: Option<&str>) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let mut http = json!({});
+    if let Some(t) = admin_token {
+        http["admin_token"] = json!(t);
+    }
+    let config = Config::from_value(json!({
+        "store": { "url": db.url },
+        "http": http,
+        "sources": {},
+        "sinks": { "sse": {} },
+    }))
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = App::builder(config).listener(listener).build().await.unwrap();
+    let addr = app.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+fn client() -> reqwest::Client {
+    herald::app::install_crypto_provider();
+    sink_api::http::client().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_message_reaches_the_stream() {
+    let db = TestDb::sqlite();
+    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let sse = SseClient::connect(addr, "?team=France", None).await;
+    let r = client()
+        .post(format!("http://{addr}/api/v1/publish"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"topic": "France", "title": "Team news", "body": "Mbappé starts."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["deliveries"], 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while sse.received().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the message never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let got = &sse.received()[0];
+    assert_eq!(got.kind, "announcement");
+    assert_eq!(got.title, "📣 Team news");
+    assert_eq!(got.body, "Mbappé starts.");
+    assert_eq!(got.topic.as_deref(), Some("France"));
+    assert_eq!(got.event_id, body["id"].as_str().unwrap());
+    stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_token_is_401() {
+    let db = TestDb::sqlite();
+    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let url = format!("http://{addr}/api/v1/publish");
+    let body = json!({"topic": "t", "title": "t", "body": "b"});
+    let missing = client().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(missing.status(), 401);
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    let wrong = client().post(&url).bearer_auth("publish-token-0123456780").json(&body).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let error: serde_json::Value = wrong.json().await.unwrap();
+    assert_eq!(error["error"], "invalid bearer token");
+    assert_eq!(db.store().await.dead_letters(1).await.unwrap().len(), 0);
+    stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn without_a_configured_token_publishing_is_refused() {
+    let db = TestDb::sqlite();
+    let (addr, stop) = start(&db, None).await;
+    let r = client()
+        .post(format!("http://{addr}/api/v1/publish"))
+        .bearer_auth("anything-at-all-here")
+        .json(&json!({"topic": "t", "title": "t", "body": "b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let error: serde_json::Value = r.json().await.unwrap();
+    assert!(error["error"].as_str().unwrap().contains("http.admin_token"));
+    stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400_naming_the_field() {
+    let db = TestDb::sqlite();
+    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let url = format!("http://{addr}/api/v1/publish");
+    for (body, field) in [
+        (r#"{"topic": "t", "body": "b"}"#, Some("title")),
+        (r#"{"topic": "t", "title": ["x"], "body": "b"}"#, Some("title")),
+        (r#"{"topic": "", "title": "t", "body": "b"}"#, Some("topic")),
+        (r#"{"topic": "t", "title": "t", "body": "b", "urgent": true}"#, Some("urgent")),
+        ("not json", None),
+    ] {
+        let r = client()
+            .post(&url)
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let error: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(error["field"].as_str(), field, "{body}: {error}");
+        assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    let huge = client()
+        .post(&url)
+        .bearer_auth(TOKEN)
+        .body(vec![b'x'; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn the_page_and_the_matches_api_are_served() {
+    let db = TestDb::sqlite();
+    let (addr, stop) = start(&db, None).await;
+    let page = client().get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("new EventSource(\"/stream\""));
+    let matches: serde_json::Value = client().get(format!("http://{addr}/api/v1/matches")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(matches["matches"], json!([]));
+    let health = client().get(format!("http://{addr}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let missing = client().get(format!("http://{addr}/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    stop.send(()).unwrap();
+}

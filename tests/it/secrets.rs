@@ -1,0 +1,105 @@
+//! Secrets never reach the logs or the console: provider keys in failing requests, tokens in
+//! `check-config`, and database passwords in connection errors.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const KEY: &str = "livescore-key-5f1e9c";
+const SECRET: &str = "livescore-secret-8a7d2b";
+const TOKEN: &str = "fd-token-93b1c4e2";
+const ADMIN: &str = "admin-token-77aa99bb11";
+
+fn herald(args: &[&str], config: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.args(args).arg("--config").arg(config).env("RUST_LOG", "debug");
+    cmd
+}
+
+#[tokio::test]
+async fn provider_credentials_do_not_appear_in_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A provider that fails: one answers 500, the other refuses connections.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let failing = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let app = axum::Router::new().fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") });
+        axum::serve(listener, app).await.unwrap();
+    });
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nenabled = false\nadmin_token = \"{ADMIN}\"\n[store]\nurl = \"sqlite://{db}\"\n\
+             [sources.ls]\ntype = \"livescore\"\nendpoint = \"http://{failing}/api-client\"\nkey = \"${{LS_KEY}}\"\nsecret = \"{SECRET}\"\n\
+             interval_live = \"50ms\"\ninterval_break = \"50ms\"\ninterval_idle = \"50ms\"\n\
+             [sources.fd]\ntype = \"football_data\"\nendpoint = \"http://{closed}/v4\"\ntoken = \"{TOKEN}\"\n\
+             interval_live = \"50ms\"\ninterval_break = \"50ms\"\ninterval_idle = \"50ms\"\n\
+             [sinks.console]\n",
+            db = dir.path().join("h.db").display()
+        ),
+    )
+    .unwrap();
+    let child = herald(&["run"], &config)
+        .env("LS_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr).to_string() + &String::from_utf8_lossy(&output.stdout);
+    assert!(logs.contains("poll failed"), "the failures were logged:\n{logs}");
+    assert!(logs.contains("answered HTTP 500"), "{logs}");
+    for secret in [KEY, SECRET, TOKEN, ADMIN] {
+        assert!(!logs.contains(secret), "secret {secret} leaked into the logs:\n{logs}");
+    }
+}
+
+#[test]
+fn check_config_prints_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nadmin_token = \"{ADMIN}\"\n[store]\nurl = \"postgres://herald:{SECRET}@db.example/herald\"\n\
+             [sources.fd]\ntype = \"football_data\"\ntoken = \"{TOKEN}\"\n"
+        ),
+    )
+    .unwrap();
+    let output = herald(&["check-config"], &config).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("configuration is valid"), "{text}");
+    assert!(text.contains("postgres://herald:***@db.example/herald"), "{text}");
+    for secret in [SECRET, TOKEN, ADMIN] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+}
+
+#[test]
+fn a_bad_config_fails_with_one_line_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(&config, "[dispatch]\nmax_attempts = \"lots\"\n").unwrap();
+    let output = herald(&["check-config"], &config).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: dispatch.max_attempts: "), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_database_error_hides_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"postgres://herald:{SECRET}@127.0.0.1:1/herald\"\n")).unwrap();
+    let output = herald(&["migrate"], &config).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("postgres://herald:***@127.0.0.1:1/herald"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+}
