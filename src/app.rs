@@ -97,8 +97,11 @@ impl AppBuilder {
     pub async fn build(self) -> anyhow::Result<App> {
         install_crypto_provider();
         let config = self.config;
-        let renderer = Renderer::new(config.render.templates_dir.as_deref(), &config.render.default_locale)
-            .context("cannot load templates")?;
+        let renderer = Renderer::new(
+            config.render.templates_dir.as_deref(),
+            &config.render.default_locale,
+        )
+        .context("cannot load templates")?;
         for (id, sink) in &config.sinks {
             if let Some(locale) = &sink.route.locale {
                 anyhow::ensure!(
@@ -117,7 +120,10 @@ impl AppBuilder {
         let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         if store.backend() == Backend::Sqlite {
             // One process per SQLite file: claims left by a previous run are stale.
-            store.release_all_claims().await.context("cannot reset delivery claims")?;
+            store
+                .release_all_claims()
+                .await
+                .context("cannot reset delivery claims")?;
         }
         let mut registry = Registry::from_config(&config);
         for entry in self.registry.entries {
@@ -126,16 +132,16 @@ impl AppBuilder {
         registry.routers.extend(self.registry.routers);
         let mut sources = Vec::new();
         for (id, source) in &config.sources {
-            sources.push(PollerEntry::from_config(id, source).with_context(|| format!("sources.{id}"))?);
+            sources.push(
+                PollerEntry::from_config(id, source).with_context(|| format!("sources.{id}"))?,
+            );
         }
         sources.extend(self.sources);
         let listener = match (self.listener, config.http.enabled) {
             (Some(l), _) => Some(l),
-            (None, true) => Some(
-                TcpListener::bind(config.http.listen)
-                    .await
-                    .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?,
-            ),
+            (None, true) => Some(TcpListener::bind(config.http.listen).await.with_context(
+                || format!("cannot listen on {} (http.listen)", config.http.listen),
+            )?),
             (None, false) => None,
         };
         let wakers = Arc::new(
@@ -182,12 +188,18 @@ impl App {
     async fn preload_streams(&self) {
         #[cfg(feature = "sse")]
         for (id, hub) in &self.registry.sse {
-            match self.store.recent_delivered(id, hub.history_capacity()).await {
+            match self
+                .store
+                .recent_delivered(id, hub.history_capacity())
+                .await
+            {
                 Ok(rows) => hub.preload(rows.into_iter().filter_map(|q| {
                     let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
                     Some(dispatch::notification(&q, rendered, None))
                 })),
-                Err(e) => tracing::warn!(error = %error_chain(&e), "cannot preload the SSE history"),
+                Err(e) => {
+                    tracing::warn!(error = %error_chain(&e), "cannot preload the SSE history")
+                }
             }
         }
     }
@@ -251,7 +263,11 @@ impl App {
         }
         pollers.close();
         tracker.close();
-        tracing::info!(sources = self.config.sources.len(), sinks = workers.len(), "herald is running");
+        tracing::info!(
+            sources = self.config.sources.len(),
+            sinks = workers.len(),
+            "herald is running"
+        );
 
         shutdown.await;
         tracing::info!("shutting down: no new polls or connections; draining deliveries");

@@ -20,12 +20,21 @@ pub fn describe(config: &Config) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "configuration is valid");
     if config.http.enabled {
-        let publish = if config.http.admin_token.as_ref().is_some_and(|t| !t.expose_secret().is_empty()) {
+        let publish = if config
+            .http
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| !t.expose_secret().is_empty())
+        {
             "enabled (token set)"
         } else {
             "disabled (no http.admin_token)"
         };
-        let _ = writeln!(out, "http:    {} (publish API {publish})", config.http.listen);
+        let _ = writeln!(
+            out,
+            "http:    {} (publish API {publish})",
+            config.http.listen
+        );
     } else {
         let _ = writeln!(out, "http:    disabled");
     }
@@ -33,10 +42,17 @@ pub fn describe(config: &Config) -> String {
     for (id, source) in &config.sources {
         let detail = match &source.kind {
             SourceKind::Replay(r) => format!("{} at {}x", r.path.display(), r.speed),
-            SourceKind::Fifa(f) => format!("{} competition {} season {}", f.endpoint, f.competition, f.season),
+            SourceKind::Fifa(f) => format!(
+                "{} competition {} season {}",
+                f.endpoint, f.competition, f.season
+            ),
             SourceKind::Livescore(l) => l.endpoint.clone(),
-            SourceKind::FootballData(f) => format!("{} ({} req/min)", f.endpoint, f.requests_per_minute),
-            SourceKind::ApiFootball(a) => format!("{} ({} req/min)", a.endpoint, a.requests_per_minute),
+            SourceKind::FootballData(f) => {
+                format!("{} ({} req/min)", f.endpoint, f.requests_per_minute)
+            }
+            SourceKind::ApiFootball(a) => {
+                format!("{} ({} req/min)", a.endpoint, a.requests_per_minute)
+            }
         };
         let _ = writeln!(out, "source:  {id} ({}) {detail}", source.kind.name());
     }
@@ -47,7 +63,11 @@ pub fn describe(config: &Config) -> String {
             #[cfg(feature = "sse")]
             SinkKind::Sse(_) => "sse",
         };
-        let locale = sink.route.locale.as_deref().unwrap_or(&config.render.default_locale);
+        let locale = sink
+            .route
+            .locale
+            .as_deref()
+            .unwrap_or(&config.render.default_locale);
         let _ = writeln!(out, "sink:    {id} ({kind}, {locale})");
     }
     out
@@ -99,7 +119,10 @@ pub async fn dead_letters(config: &Config, action: DeadLetterAction) -> anyhow::
             for d in dead {
                 let at = time::OffsetDateTime::from_unix_timestamp(d.updated_at_ms / 1000)
                     .ok()
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
@@ -134,8 +157,16 @@ pub async fn dead_letters(config: &Config, action: DeadLetterAction) -> anyhow::
 ///
 /// # Errors
 /// When the fixture cannot be read or the pipeline cannot start.
-pub async fn replay(dir: &Path, speed: f64, max_gap: Duration, locale: Option<String>) -> anyhow::Result<()> {
-    anyhow::ensure!(speed.is_finite() && speed > 0.0, "--speed must be greater than 0");
+pub async fn replay(
+    dir: &Path,
+    speed: f64,
+    max_gap: Duration,
+    locale: Option<String>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        speed.is_finite() && speed > 0.0,
+        "--speed must be greater than 0"
+    );
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -169,9 +200,10 @@ pub async fn replay(dir: &Path, speed: f64, max_gap: Duration, locale: Option<St
         ..StoreConfig::default()
     };
     let printer = bar.clone();
-    let console = sink_console::ConsoleSink::with_output(sink_console::Config::default(), move |line| {
-        printer.println(line);
-    });
+    let console =
+        sink_console::ConsoleSink::with_output(sink_console::Config::default(), move |line| {
+            printer.println(line);
+        });
     let route = RouteConfig {
         locale,
         ..RouteConfig::default()

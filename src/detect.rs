@@ -24,7 +24,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Clock, Event, EventKind, Incident, IncidentKind, MatchState, Phase, Score, Side};
+use crate::model::{
+    Clock, Event, EventKind, Incident, IncidentKind, MatchState, Phase, Score, Side,
+};
 
 /// What herald remembers about a match between polls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +152,8 @@ impl<'a> Run<'a> {
     // ---- 1 and 2: incidents -------------------------------------------------------------
 
     fn incidents(&mut self) {
-        let prev_incidents: Vec<Incident> = self.prev.map(|p| p.incidents.clone()).unwrap_or_default();
+        let prev_incidents: Vec<Incident> =
+            self.prev.map(|p| p.incidents.clone()).unwrap_or_default();
         let next_keys: HashSet<&str> = self.next.incidents.iter().map(|i| i.key.as_str()).collect();
         let prev_keys: HashSet<&str> = prev_incidents.iter().map(|i| i.key.as_str()).collect();
         let mut gone: Vec<Incident> = prev_incidents
@@ -203,13 +206,19 @@ impl<'a> Run<'a> {
         let scores = running_scores(&self.next.incidents, &self.memo.cancelled);
         let pens = running_pens(&self.next.incidents);
         for incident in new {
-            if incident.kind == IncidentKind::GoalCancelled || self.memo.cancelled.contains(&incident.key) {
+            if incident.kind == IncidentKind::GoalCancelled
+                || self.memo.cancelled.contains(&incident.key)
+            {
                 continue;
             }
-            if incident.kind.is_goal() && self.absorb_derived(&incident, scores.get(&incident.key)) {
+            if incident.kind.is_goal() && self.absorb_derived(&incident, scores.get(&incident.key))
+            {
                 continue;
             }
-            let score = scores.get(&incident.key).copied().unwrap_or(self.next.score);
+            let score = scores
+                .get(&incident.key)
+                .copied()
+                .unwrap_or(self.next.score);
             let pens = pens.get(&incident.key).copied();
             let pos = position(&incident, self.next.phase);
             let event = self.incident_event(&incident, score, pens);
@@ -227,7 +236,13 @@ impl<'a> Run<'a> {
         self.next.incidents.retain(|i| i.key != goal.key);
     }
 
-    fn push_disallowed(&mut self, corrected: String, side: Side, player: Option<String>, clock: Option<Clock>) {
+    fn push_disallowed(
+        &mut self,
+        corrected: String,
+        side: Side,
+        player: Option<String>,
+        clock: Option<Clock>,
+    ) {
         self.memo.disallowed += 1;
         let mut e = self.event(format!("{corrected}:disallowed"), EventKind::GoalDisallowed);
         e.side = Some(side);
@@ -285,7 +300,9 @@ impl<'a> Run<'a> {
             Phase::Penalties
         } else {
             incident.period.unwrap_or_else(|| {
-                incident.clock.map_or(self.next.phase, |c| Phase::for_minute(c.minute))
+                incident
+                    .clock
+                    .map_or(self.next.phase, |c| Phase::for_minute(c.minute))
             })
         });
         let clock = incident.clock.or(shootout.then_some(Clock::at(120)));
@@ -328,9 +345,16 @@ impl<'a> Run<'a> {
             .next
             .incidents
             .iter()
-            .filter(|i| i.kind.is_goal() && i.side == Some(side) && !self.memo.cancelled.contains(&i.key))
+            .filter(|i| {
+                i.kind.is_goal() && i.side == Some(side) && !self.memo.cancelled.contains(&i.key)
+            })
             .count();
-        let derived = self.memo.derived_goals.iter().filter(|d| d.side == side).count();
+        let derived = self
+            .memo
+            .derived_goals
+            .iter()
+            .filter(|d| d.side == side)
+            .count();
         u16::try_from(items + derived).unwrap_or(u16::MAX)
     }
 
@@ -347,7 +371,9 @@ impl<'a> Run<'a> {
             .next
             .incidents
             .iter()
-            .filter(|i| i.kind.is_goal() && i.side == Some(side) && !self.memo.cancelled.contains(&i.key))
+            .filter(|i| {
+                i.kind.is_goal() && i.side == Some(side) && !self.memo.cancelled.contains(&i.key)
+            })
             .max_by_key(|i| position(i, Phase::FirstHalf))
             .cloned();
         match latest {
@@ -410,10 +436,19 @@ impl<'a> Run<'a> {
                 continue;
             }
             match phase {
-                Phase::FirstHalf => self.transition(EventKind::KickOff, Phase::FirstHalf, Clock::at(0), false),
-                Phase::HalfTime => self.transition(EventKind::HalfTime, Phase::HalfTime, Clock::at(45), true),
+                Phase::FirstHalf => {
+                    self.transition(EventKind::KickOff, Phase::FirstHalf, Clock::at(0), false)
+                }
+                Phase::HalfTime => {
+                    self.transition(EventKind::HalfTime, Phase::HalfTime, Clock::at(45), true)
+                }
                 Phase::SecondHalf => {
-                    self.transition(EventKind::SecondHalfStart, Phase::SecondHalf, Clock::at(46), false);
+                    self.transition(
+                        EventKind::SecondHalfStart,
+                        Phase::SecondHalf,
+                        Clock::at(46),
+                        false,
+                    );
                 }
                 Phase::BreakBeforeExtraTime => self.transition(
                     EventKind::EndOfRegulation,
@@ -441,7 +476,12 @@ impl<'a> Run<'a> {
                 ),
                 Phase::BreakBeforePenalties => {
                     et_end_notified = true;
-                    self.transition(EventKind::ExtraTimeEnd, Phase::BreakBeforePenalties, Clock::at(120), true);
+                    self.transition(
+                        EventKind::ExtraTimeEnd,
+                        Phase::BreakBeforePenalties,
+                        Clock::at(120),
+                        true,
+                    );
                 }
                 Phase::Penalties => self.transition(
                     EventKind::PenaltyShootoutStart,
@@ -452,12 +492,26 @@ impl<'a> Run<'a> {
                 Phase::Finished => {
                     let et_end_already = Phase::LINE[from] >= Phase::BreakBeforePenalties;
                     if extra_time && !et_end_notified && !et_end_already {
-                        self.transition(EventKind::ExtraTimeEnd, Phase::Finished, Clock::at(120), true);
+                        self.transition(
+                            EventKind::ExtraTimeEnd,
+                            Phase::Finished,
+                            Clock::at(120),
+                            true,
+                        );
                     }
                     if shootout {
-                        self.transition(EventKind::PenaltyShootoutResult, Phase::Finished, Clock::at(120), true);
+                        self.transition(
+                            EventKind::PenaltyShootoutResult,
+                            Phase::Finished,
+                            Clock::at(120),
+                            true,
+                        );
                     }
-                    let last = if (4..=9).contains(&from) || extra_time { Clock::at(120) } else { Clock::at(90) };
+                    let last = if (4..=9).contains(&from) || extra_time {
+                        Clock::at(120)
+                    } else {
+                        Clock::at(90)
+                    };
                     self.transition(EventKind::FullTime, Phase::Finished, last, true);
                 }
                 _ => {}
@@ -611,7 +665,10 @@ fn running_scores(incidents: &[Incident], cancelled: &[String]) -> HashMap<Strin
 
 /// The shoot-out score after each kick.
 fn running_pens(incidents: &[Incident]) -> HashMap<String, Score> {
-    let mut kicks: Vec<&Incident> = incidents.iter().filter(|i| i.kind.is_shootout_kick()).collect();
+    let mut kicks: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| i.kind.is_shootout_kick())
+        .collect();
     kicks.sort_by_key(|i| i.order);
     let mut tally = Score::default();
     let mut out = HashMap::new();

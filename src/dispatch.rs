@@ -124,7 +124,10 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
     }
     match ctx.store.release_claims(&ctx.instance).await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(released = n, "left unfinished deliveries queued for the next start"),
+        Ok(n) => tracing::info!(
+            released = n,
+            "left unfinished deliveries queued for the next start"
+        ),
         Err(error) => tracing::error!(error = %error_chain(&error), "cannot release claims"),
     }
     tracing::debug!("worker stopped");
@@ -168,7 +171,11 @@ async fn fill<S: Sink>(
         if busy.contains(&recipient) {
             continue;
         }
-        if !ctx.store.claim(queued.id, &ctx.instance, ctx.config.claim_ttl).await? {
+        if !ctx
+            .store
+            .claim(queued.id, &ctx.instance, ctx.config.claim_ttl)
+            .await?
+        {
             continue;
         }
         busy.insert(recipient.clone());
@@ -194,12 +201,22 @@ async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
     let recorded = match outcome {
         Ok(receipt) => {
             tracing::debug!("delivered");
-            ctx.store.delivered(queued.id, receipt.platform_id.as_deref()).await
+            ctx.store
+                .delivered(queued.id, receipt.platform_id.as_deref())
+                .await
         }
         Err(Failure::Sink(SinkError::RateLimited { retry_after })) => {
-            let wait = retry_after.map_or_else(|| backoff(&ctx.config, attempts + 1), |d| d + jitter(d / 10));
-            tracing::warn!(wait_ms = wait.as_millis(), "rate limited by the platform; waiting");
-            ctx.store.retry_later(queued.id, attempts, wait, "rate limited").await
+            let wait = retry_after.map_or_else(
+                || backoff(&ctx.config, attempts + 1),
+                |d| d + jitter(d / 10),
+            );
+            tracing::warn!(
+                wait_ms = wait.as_millis(),
+                "rate limited by the platform; waiting"
+            );
+            ctx.store
+                .retry_later(queued.id, attempts, wait, "rate limited")
+                .await
         }
         Err(failure @ (Failure::Sink(SinkError::Transient(_)) | Failure::Timeout(_))) => {
             let attempts = attempts + 1;
@@ -210,13 +227,19 @@ async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
             } else {
                 let wait = backoff(&ctx.config, attempts);
                 tracing::warn!(attempts, wait_ms = wait.as_millis(), %error, "delivery failed; will retry");
-                ctx.store.retry_later(queued.id, attempts, wait, &error).await
+                ctx.store
+                    .retry_later(queued.id, attempts, wait, &error)
+                    .await
             }
         }
         Err(failure @ Failure::Sink(SinkError::RecipientGone(_))) => {
             let error = failure.describe();
             tracing::error!(%error, "recipient is gone; delivery dropped and subscriptions paused");
-            if let Err(e) = ctx.store.pause_recipient(&ctx.sink_id, queued.recipient.as_str()).await {
+            if let Err(e) = ctx
+                .store
+                .pause_recipient(&ctx.sink_id, queued.recipient.as_str())
+                .await
+            {
                 tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
             }
             ctx.store.dead(queued.id, attempts + 1, &error).await
@@ -268,7 +291,12 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
     };
     let notification = notification(queued, rendered, replaces);
     shared.limiters.wait(queued.recipient.as_str()).await;
-    match tokio::time::timeout(ctx.config.send_timeout, shared.sink.send(&queued.recipient, &notification)).await {
+    match tokio::time::timeout(
+        ctx.config.send_timeout,
+        shared.sink.send(&queued.recipient, &notification),
+    )
+    .await
+    {
         Ok(Ok(receipt)) => Ok(receipt),
         Ok(Err(e)) => Err(Failure::Sink(e)),
         Err(_) => Err(Failure::Timeout(ctx.config.send_timeout)),
@@ -276,7 +304,11 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
 }
 
 /// The notification a sink is given for a queued delivery.
-pub fn notification(queued: &Queued, rendered: crate::render::Rendered, replaces: Option<Replaces>) -> Notification {
+pub fn notification(
+    queued: &Queued,
+    rendered: crate::render::Rendered,
+    replaces: Option<Replaces>,
+) -> Notification {
     let event = &queued.event;
     Notification {
         id: queued.id,
@@ -326,8 +358,18 @@ fn quota(rate: Rate) -> Option<Quota> {
 impl Limiters {
     fn new(limits: &Limits) -> Self {
         Self {
-            global: limits.global.iter().filter_map(|r| quota(*r)).map(RateLimiter::direct).collect(),
-            per_recipient: limits.per_recipient.iter().filter_map(|r| quota(*r)).map(RateLimiter::keyed).collect(),
+            global: limits
+                .global
+                .iter()
+                .filter_map(|r| quota(*r))
+                .map(RateLimiter::direct)
+                .collect(),
+            per_recipient: limits
+                .per_recipient
+                .iter()
+                .filter_map(|r| quota(*r))
+                .map(RateLimiter::keyed)
+                .collect(),
         }
     }
 
@@ -367,11 +409,20 @@ mod tests {
         };
         for _ in 0..100 {
             let first = backoff(&config, 1);
-            assert!(first >= Duration::from_secs(1) && first <= Duration::from_secs(2), "{first:?}");
+            assert!(
+                first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
+                "{first:?}"
+            );
             let third = backoff(&config, 3);
-            assert!(third >= Duration::from_secs(4) && third <= Duration::from_secs(8), "{third:?}");
+            assert!(
+                third >= Duration::from_secs(4) && third <= Duration::from_secs(8),
+                "{third:?}"
+            );
             let late = backoff(&config, 40);
-            assert!(late >= Duration::from_secs(30) && late <= Duration::from_secs(60), "{late:?}");
+            assert!(
+                late >= Duration::from_secs(30) && late <= Duration::from_secs(60),
+                "{late:?}"
+            );
         }
     }
 
@@ -393,6 +444,10 @@ mod tests {
         limiters.wait("b").await;
         assert!(start.elapsed() < Duration::from_millis(100));
         limiters.wait("a").await;
-        assert!(start.elapsed() >= Duration::from_millis(150), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

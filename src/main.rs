@@ -60,7 +60,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Replay { .. } | Command::CheckConfig | Command::DeadLetters { .. });
+    let quiet = matches!(
+        cli.command,
+        Command::Replay { .. } | Command::CheckConfig | Command::DeadLetters { .. }
+    );
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(if quiet { "warn" } else { "info" }));
     tracing_subscriber::fmt()
@@ -69,7 +72,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     herald::app::install_crypto_provider();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -86,7 +92,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Replay { dir, speed, max_gap, locale } = &cli.command {
+    if let Command::Replay {
+        dir,
+        speed,
+        max_gap,
+        locale,
+    } = &cli.command
+    {
         return commands::replay(dir, *speed, *max_gap, locale.clone()).await;
     }
     let config = Config::load(cli.config.as_deref(), std::env::vars())?;
@@ -104,7 +116,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", commands::describe(&config));
             Ok(())
         }
-        Command::DeadLetters { retry, retry_all, limit } => {
+        Command::DeadLetters {
+            retry,
+            retry_all,
+            limit,
+        } => {
             let action = match (retry, retry_all) {
                 (Some(id), _) => DeadLetterAction::Retry(id),
                 (None, true) => DeadLetterAction::RetryAll,

@@ -502,7 +502,8 @@ impl EventKind {
     }
 
     /// Every group name.
-    pub const GROUPS: [&'static str; 5] = ["goals", "penalties", "cards", "periods", "announcements"];
+    pub const GROUPS: [&'static str; 5] =
+        ["goals", "penalties", "cards", "periods", "announcements"];
 }
 
 impl std::fmt::Display for EventKind {

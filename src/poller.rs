@@ -61,7 +61,9 @@ pub struct PollerEntry {
 
 impl fmt::Debug for PollerEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PollerEntry").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("PollerEntry")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,10 +88,17 @@ impl PollerEntry {
         let cadence = config.cadence;
         Ok(match &config.kind {
             SourceKind::Replay(c) => Self::new(id, ReplaySource::open(c.clone())?, cadence),
-            SourceKind::Fifa(c) => Self::new(id, Fifa::new(c.clone(), c.transport().map_err(client_error)?), cadence),
+            SourceKind::Fifa(c) => Self::new(
+                id,
+                Fifa::new(c.clone(), c.transport().map_err(client_error)?),
+                cadence,
+            ),
             SourceKind::Livescore(c) => Self::new(
                 id,
-                LiveScore::new(c.competition_id.clone(), c.transport().map_err(client_error)?),
+                LiveScore::new(
+                    c.competition_id.clone(),
+                    c.transport().map_err(client_error)?,
+                ),
                 cadence,
             ),
             SourceKind::FootballData(c) => Self::new(
@@ -99,7 +108,11 @@ impl PollerEntry {
             ),
             SourceKind::ApiFootball(c) => Self::new(
                 id,
-                ApiFootball::new(c.leagues.clone(), c.fixtures.clone(), c.transport().map_err(client_error)?),
+                ApiFootball::new(
+                    c.leagues.clone(),
+                    c.fixtures.clone(),
+                    c.transport().map_err(client_error)?,
+                ),
                 cadence,
             ),
         })
@@ -151,7 +164,12 @@ impl<S: Source> Poller<S> {
             if self.ctx.cancel.is_cancelled() {
                 break;
             }
-            let delay = match self.ctx.store.acquire_lease(&lease, &self.ctx.instance, lease_ttl).await {
+            let delay = match self
+                .ctx
+                .store
+                .acquire_lease(&lease, &self.ctx.instance, lease_ttl)
+                .await
+            {
                 Ok(false) => {
                     if self.loaded {
                         tracing::info!("another instance holds this source's lease; standing by");
@@ -173,7 +191,9 @@ impl<S: Source> Poller<S> {
                     Err(PollFailure::Source(error)) => {
                         failures += 1;
                         tracing::warn!(error = %error_chain(&error), failures, "poll failed; keeping the previous state");
-                        error.retry_after().unwrap_or_else(|| self.error_backoff(failures))
+                        error
+                            .retry_after()
+                            .unwrap_or_else(|| self.error_backoff(failures))
                     }
                     Err(PollFailure::Store(error)) => {
                         failures += 1;
@@ -192,14 +212,20 @@ impl<S: Source> Poller<S> {
                 break;
             }
         }
-        if let Err(error) = self.ctx.store.release_lease(&lease, &self.ctx.instance).await {
+        if let Err(error) = self
+            .ctx
+            .store
+            .release_lease(&lease, &self.ctx.instance)
+            .await
+        {
             tracing::warn!(error = %error_chain(&error), "cannot release the poller lease");
         }
     }
 
     fn error_backoff(&self, failures: u32) -> Duration {
         let base = self.cadence.interval_live;
-        base.saturating_mul(2_u32.saturating_pow(failures.min(10))).min(MAX_ERROR_BACKOFF)
+        base.saturating_mul(2_u32.saturating_pow(failures.min(10)))
+            .min(MAX_ERROR_BACKOFF)
     }
 
     async fn load(&mut self) -> Result<(), crate::store::StoreError> {
@@ -242,7 +268,10 @@ impl<S: Source> Poller<S> {
             events.extend(new_events);
         }
         if skip_backlog && !events.is_empty() {
-            tracing::info!(events = events.len(), "first poll of this source: recording what already happened without notifying it");
+            tracing::info!(
+                events = events.len(),
+                "first poll of this source: recording what already happened without notifying it"
+            );
         }
         let committed = self
             .ctx
@@ -281,7 +310,12 @@ impl<S: Source> Poller<S> {
 
 /// Sleeps `delay`, renewing the lease every third of its life so a long idle interval
 /// does not hand the source to another instance. Returns `false` when cancelled.
-async fn sleep_holding_lease(ctx: &PollerContext, delay: Duration, lease: &str, holding: bool) -> bool {
+async fn sleep_holding_lease(
+    ctx: &PollerContext,
+    delay: Duration,
+    lease: &str,
+    holding: bool,
+) -> bool {
     let until = tokio::time::Instant::now() + delay;
     let renew_every = ctx.lease_ttl / 3;
     loop {
@@ -295,7 +329,11 @@ async fn sleep_holding_lease(ctx: &PollerContext, delay: Duration, lease: &str, 
             () = ctx.cancel.cancelled() => return false,
         }
         if holding && tokio::time::Instant::now() < until {
-            if let Err(error) = ctx.store.acquire_lease(lease, &ctx.instance, ctx.lease_ttl).await {
+            if let Err(error) = ctx
+                .store
+                .acquire_lease(lease, &ctx.instance, ctx.lease_ttl)
+                .await
+            {
                 tracing::warn!(error = %error_chain(&error), "cannot renew the poller lease");
             }
         }

@@ -26,7 +26,10 @@ pub struct Entry {
 
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Entry").field("id", &self.id).field("route", &self.route).finish_non_exhaustive()
+        f.debug_struct("Entry")
+            .field("id", &self.id)
+            .field("route", &self.route)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,7 +61,12 @@ impl Registry {
             match &sink.kind {
                 #[cfg(feature = "console")]
                 SinkKind::Console(c) => {
-                    registry.add(id, sink_console::ConsoleSink::new(c.clone()), &sink.route, locale);
+                    registry.add(
+                        id,
+                        sink_console::ConsoleSink::new(c.clone()),
+                        &sink.route,
+                        locale,
+                    );
                 }
                 #[cfg(feature = "sse")]
                 SinkKind::Sse(c) => {

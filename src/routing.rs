@@ -21,12 +21,20 @@ pub struct Route {
 
 impl Route {
     /// The route of sink `sink` from its `[sinks.<id>]` keys.
-    pub fn new(sink: &str, config: &RouteConfig, recipients: Vec<Recipient>, default_locale: &str) -> Self {
+    pub fn new(
+        sink: &str,
+        config: &RouteConfig,
+        recipients: Vec<Recipient>,
+        default_locale: &str,
+    ) -> Self {
         Self {
             sink: sink.to_owned(),
             filter: Filter::from_config(config),
             recipients,
-            locale: config.locale.clone().unwrap_or_else(|| default_locale.to_owned()),
+            locale: config
+                .locale
+                .clone()
+                .unwrap_or_else(|| default_locale.to_owned()),
         }
     }
 }
@@ -57,14 +65,20 @@ impl Filter {
         let teams: Vec<String> = event.teams().iter().map(|t| t.to_lowercase()).collect();
         kind_matches(&self.kinds, event.kind)
             && (self.teams.is_empty()
-                || self.teams.iter().any(|t| teams.contains(t) || topic.as_ref() == Some(t)))
+                || self
+                    .teams
+                    .iter()
+                    .any(|t| teams.contains(t) || topic.as_ref() == Some(t)))
             && (self.competitions.is_empty()
                 || self.competitions.iter().any(|c| {
                     event.competition.as_deref().map(str::to_lowercase).as_ref() == Some(c)
                         || topic.as_ref() == Some(c)
                 }))
             && (self.matches.is_empty()
-                || event.match_id.as_ref().is_some_and(|m| self.matches.contains(m)))
+                || event
+                    .match_id
+                    .as_ref()
+                    .is_some_and(|m| self.matches.contains(m)))
     }
 }
 
@@ -116,7 +130,9 @@ impl Subscription {
         match &self.scope {
             Scope::All => true,
             Scope::Team(team) => {
-                same(event.home.as_deref(), team) || same(event.away.as_deref(), team) || same(topic, team)
+                same(event.home.as_deref(), team)
+                    || same(event.away.as_deref(), team)
+                    || same(topic, team)
             }
             Scope::Competition(c) => same(event.competition.as_deref(), c) || same(topic, c),
             Scope::Match(m) => event.match_id.as_deref() == Some(m.as_str()),
@@ -140,7 +156,10 @@ pub struct Target {
 pub fn targets(event: &Event, routes: &[Route], subscriptions: &[Subscription]) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
     let mut push = |target: Target| {
-        if !out.iter().any(|t| t.sink == target.sink && t.recipient == target.recipient) {
+        if !out
+            .iter()
+            .any(|t| t.sink == target.sink && t.recipient == target.recipient)
+        {
             out.push(target);
         }
     };
@@ -187,10 +206,12 @@ mod tests {
 
     #[test]
     fn kinds_match_by_name_or_group() {
-        let f = |kinds: &[&str]| Filter::from_config(&RouteConfig {
-            kinds: kinds.iter().map(|s| (*s).to_owned()).collect(),
-            ..RouteConfig::default()
-        });
+        let f = |kinds: &[&str]| {
+            Filter::from_config(&RouteConfig {
+                kinds: kinds.iter().map(|s| (*s).to_owned()).collect(),
+                ..RouteConfig::default()
+            })
+        };
         assert!(f(&["goals"]).accepts(&goal()));
         assert!(f(&["goal"]).accepts(&goal()));
         assert!(!f(&["cards", "full_time"]).accepts(&goal()));

@@ -60,7 +60,9 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             admin_token: None,
         }
     }
@@ -225,7 +227,13 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    const TYPES: [&'static str; 5] = ["replay", "fifa", "livescore", "football_data", "api_football"];
+    const TYPES: [&'static str; 5] = [
+        "replay",
+        "fifa",
+        "livescore",
+        "football_data",
+        "api_football",
+    ];
 
     /// The `type` name.
     pub fn name(&self) -> &'static str {
@@ -405,17 +413,23 @@ impl Config {
         let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError::File(format!("{}: no such config file", path.display())));
+                return Err(ConfigError::File(format!(
+                    "{}: no such config file",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
         for (name, value) in &env {
-            let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
             if !key.contains("__") {
                 continue;
             }
             let path = key.to_ascii_lowercase().replace("__", ".");
-            let value: figment::value::Value = value.parse().unwrap_or_else(|_| value.as_str().into());
+            let value: figment::value::Value =
+                value.parse().unwrap_or_else(|_| value.as_str().into());
             figment = figment.merge(Serialized::globals(figment::util::nest(&path, value)));
         }
         let mut tree: Value = figment.extract().map_err(|e| {
@@ -465,8 +479,14 @@ impl Config {
     /// The first problem found.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let url = &self.store.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid("store.url", "must start with sqlite:, postgres:// or postgresql://"));
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "store.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         if self.store.max_connections == 0 {
             return Err(invalid("store.max_connections", "must be at least 1"));
@@ -474,11 +494,23 @@ impl Config {
         if self.store.lease_ttl < Duration::from_secs(1) {
             return Err(invalid("store.lease_ttl", "must be at least 1s"));
         }
-        if self.http.admin_token.as_ref().is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16) {
-            return Err(invalid("http.admin_token", "must be at least 16 characters"));
+        if self
+            .http
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16)
+        {
+            return Err(invalid(
+                "http.admin_token",
+                "must be at least 16 characters",
+            ));
         }
         let locales_open = self.render.templates_dir.is_some();
-        check_locale("render.default_locale", &self.render.default_locale, locales_open)?;
+        check_locale(
+            "render.default_locale",
+            &self.render.default_locale,
+            locales_open,
+        )?;
         let d = &self.dispatch;
         for (key, zero) in [
             ("dispatch.max_attempts", d.max_attempts == 0),
@@ -492,14 +524,23 @@ impl Config {
             }
         }
         if d.backoff_max < d.backoff_base {
-            return Err(invalid("dispatch.backoff_max", "must not be shorter than dispatch.backoff_base"));
+            return Err(invalid(
+                "dispatch.backoff_max",
+                "must not be shorter than dispatch.backoff_base",
+            ));
         }
         if d.claim_ttl <= d.send_timeout {
-            return Err(invalid("dispatch.claim_ttl", "must be longer than dispatch.send_timeout"));
+            return Err(invalid(
+                "dispatch.claim_ttl",
+                "must be longer than dispatch.send_timeout",
+            ));
         }
         for (id, source) in &self.sources {
             let key = |k: &str| format!("sources.{id}.{k}");
-            source.cadence.validate().map_err(|(k, m)| invalid(key(k), m))?;
+            source
+                .cadence
+                .validate()
+                .map_err(|(k, m)| invalid(key(k), m))?;
             if let Some(endpoint) = source.kind.endpoint() {
                 check_url(&key("endpoint"), endpoint)?;
             }
@@ -507,8 +548,13 @@ impl Config {
                 SourceKind::Replay(r) if !(r.speed.is_finite() && r.speed > 0.0) => {
                     return Err(invalid(key("speed"), "must be a number greater than 0"));
                 }
-                SourceKind::Fifa(f) if f.competition.trim().is_empty() || f.season.trim().is_empty() => {
-                    return Err(invalid(key("season"), "competition and season must not be empty"));
+                SourceKind::Fifa(f)
+                    if f.competition.trim().is_empty() || f.season.trim().is_empty() =>
+                {
+                    return Err(invalid(
+                        key("season"),
+                        "competition and season must not be empty",
+                    ));
                 }
                 SourceKind::FootballData(f) if f.requests_per_minute == 0 => {
                     return Err(invalid(key("requests_per_minute"), "must be at least 1"));
@@ -520,7 +566,10 @@ impl Config {
             }
         }
         if self.sinks.is_empty() {
-            return Err(invalid("sinks", "no sink is configured: notifications would go nowhere"));
+            return Err(invalid(
+                "sinks",
+                "no sink is configured: notifications would go nowhere",
+            ));
         }
         let mut sse_sinks = 0;
         for (id, sink) in &self.sinks {
@@ -532,7 +581,10 @@ impl Config {
                 if EventKind::parse(kind).is_none() && !EventKind::GROUPS.contains(&kind.as_str()) {
                     return Err(invalid(
                         key("kinds"),
-                        format!("unknown kind `{kind}` (use a group: {}, or a kind such as goal, full_time)", EventKind::GROUPS.join(", ")),
+                        format!(
+                            "unknown kind `{kind}` (use a group: {}, or a kind such as goal, full_time)",
+                            EventKind::GROUPS.join(", ")
+                        ),
                     ));
                 }
             }
@@ -540,14 +592,18 @@ impl Config {
                 #[cfg(feature = "sse")]
                 SinkKind::Sse(c) => {
                     sse_sinks += 1;
-                    c.validate().map_err(|m| invalid(format!("sinks.{id}"), m))?;
+                    c.validate()
+                        .map_err(|m| invalid(format!("sinks.{id}"), m))?;
                 }
                 #[cfg(feature = "console")]
                 SinkKind::Console(_) => {}
             }
         }
         if sse_sinks > 1 {
-            return Err(invalid("sinks", "only one sse sink can be configured (it serves GET /stream)"));
+            return Err(invalid(
+                "sinks",
+                "only one sse sink can be configured (it serves GET /stream)",
+            ));
         }
         Ok(())
     }
@@ -557,21 +613,30 @@ fn check_locale(key: &str, locale: &str, open: bool) -> Result<(), ConfigError> 
     if render::LOCALES.contains(&locale) {
         return Ok(());
     }
-    let well_formed = !locale.is_empty() && locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let well_formed = !locale.is_empty()
+        && locale
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if open && well_formed {
         // Validated against the template directory at startup.
         return Ok(());
     }
     Err(invalid(
         key,
-        format!("unknown locale `{locale}` (available: {})", render::LOCALES.join(", ")),
+        format!(
+            "unknown locale `{locale}` (available: {})",
+            render::LOCALES.join(", ")
+        ),
     ))
 }
 
 fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-        Ok(u) => Err(invalid(key, format!("scheme `{}` is not http or https", u.scheme()))),
+        Ok(u) => Err(invalid(
+            key,
+            format!("scheme `{}` is not http or https", u.scheme()),
+        )),
         Err(e) => Err(invalid(key, format!("not a URL: {e}"))),
     }
 }
@@ -598,7 +663,10 @@ fn source(id: &str, table: Value) -> Result<SourceConfig, ConfigError> {
     if !SourceKind::TYPES.contains(&kind_name.as_str()) {
         return Err(invalid(
             format!("{prefix}.type"),
-            format!("unknown source type `{kind_name}` (expected one of: {})", SourceKind::TYPES.join(", ")),
+            format!(
+                "unknown source type `{kind_name}` (expected one of: {})",
+                SourceKind::TYPES.join(", ")
+            ),
         ));
     }
     Ok(SourceConfig {
@@ -617,7 +685,9 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
         Some((name, false)) => {
             return Err(invalid(
                 format!("{prefix}.type"),
-                format!("sink type `{name}` is not compiled into this build (enable the `{name}` feature)"),
+                format!(
+                    "sink type `{name}` is not compiled into this build (enable the `{name}` feature)"
+                ),
             ));
         }
         None if SinkKind::PLANNED.contains(&kind_name.as_str()) => {
@@ -627,10 +697,17 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
             ));
         }
         None => {
-            let known: Vec<&str> = SinkKind::TYPES.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+            let known: Vec<&str> = SinkKind::TYPES
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| *n)
+                .collect();
             return Err(invalid(
                 format!("{prefix}.type"),
-                format!("unknown sink type `{kind_name}` (expected one of: {})", known.join(", ")),
+                format!(
+                    "unknown sink type `{kind_name}` (expected one of: {})",
+                    known.join(", ")
+                ),
             ));
         }
     }
@@ -640,20 +717,33 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
     })
 }
 
-fn split_table(prefix: &str, table: Value, shared: &[&str]) -> Result<(Map<String, Value>, Map<String, Value>), ConfigError> {
+fn split_table(
+    prefix: &str,
+    table: Value,
+    shared: &[&str],
+) -> Result<(Map<String, Value>, Map<String, Value>), ConfigError> {
     let Value::Object(map) = table else {
         return Err(invalid(prefix, "must be a table"));
     };
-    let (picked, rest): (Map<String, Value>, Map<String, Value>) =
-        map.into_iter().partition(|(k, _)| shared.contains(&k.as_str()));
+    let (picked, rest): (Map<String, Value>, Map<String, Value>) = map
+        .into_iter()
+        .partition(|(k, _)| shared.contains(&k.as_str()));
     Ok((rest, picked))
 }
 
 /// The `type` key; a table named after its type (`[sinks.sse]`) may leave it out.
-fn type_name(prefix: &str, id: &str, table: &mut Map<String, Value>) -> Result<String, ConfigError> {
+fn type_name(
+    prefix: &str,
+    id: &str,
+    table: &mut Map<String, Value>,
+) -> Result<String, ConfigError> {
     match table.get("type") {
         Some(Value::String(name)) => {
-            let name = if name == "twitter" { "x".to_owned() } else { name.clone() };
+            let name = if name == "twitter" {
+                "x".to_owned()
+            } else {
+                name.clone()
+            };
             table.insert("type".into(), Value::String(name.clone()));
             Ok(name)
         }
@@ -666,7 +756,11 @@ fn type_name(prefix: &str, id: &str, table: &mut Map<String, Value>) -> Result<S
 }
 
 /// Replaces `${NAME}` in every string with the variable's value.
-fn interpolate(value: &mut Value, key: &str, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+fn interpolate(
+    value: &mut Value,
+    key: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<(), ConfigError> {
     match value {
         Value::String(text) if text.contains("${") => {
             let mut out = String::with_capacity(text.len());
@@ -680,7 +774,12 @@ fn interpolate(value: &mut Value, key: &str, env: &BTreeMap<String, String>) -> 
                 let name = after.get(..end).unwrap_or("");
                 match env.get(name) {
                     Some(v) => out.push_str(v),
-                    None => return Err(invalid(key, format!("environment variable `{name}` is not set"))),
+                    None => {
+                        return Err(invalid(
+                            key,
+                            format!("environment variable `{name}` is not set"),
+                        ));
+                    }
                 }
                 rest = after.get(end + 1..).unwrap_or("");
             }
@@ -689,7 +788,11 @@ fn interpolate(value: &mut Value, key: &str, env: &BTreeMap<String, String>) -> 
         }
         Value::Object(map) => {
             for (k, v) in map {
-                let child = if key.is_empty() { k.clone() } else { format!("{key}.{k}") };
+                let child = if key.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{key}.{k}")
+                };
                 interpolate(v, &child, env)?;
             }
         }

@@ -60,12 +60,20 @@ fn a_full_config_parses() {
     .unwrap();
     assert_eq!(c.http.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(c.dispatch.send_timeout, Duration::from_secs(10));
-    assert_eq!(c.sources["fd"].cadence.interval_live, Duration::from_secs(20));
-    assert!(matches!(c.sources["fd"].kind, SourceKind::FootballData(ref f) if f.competitions == ["WC"]));
+    assert_eq!(
+        c.sources["fd"].cadence.interval_live,
+        Duration::from_secs(20)
+    );
+    assert!(
+        matches!(c.sources["fd"].kind, SourceKind::FootballData(ref f) if f.competitions == ["WC"])
+    );
     let console = &c.sinks["console"];
     assert_eq!(console.route.locale.as_deref(), Some("pt-BR"));
     assert_eq!(console.route.kinds, vec!["goals", "full_time"]);
-    assert!(!c.sinks.contains_key("sse"), "a [sinks] table replaces the demo sinks");
+    assert!(
+        !c.sinks.contains_key("sse"),
+        "a [sinks] table replaces the demo sinks"
+    );
     assert_eq!(c.store.redacted_url(), "postgres://herald:***@db/herald");
 }
 
@@ -102,12 +110,22 @@ fn bad_values_are_named() {
     let err = error("[store]\nurl = \"mysql://x\"");
     assert!(err.starts_with("store.url:"), "{err}");
     let err = error("[sinks.console]\nlocale = \"fr\"");
-    assert_eq!(err, "sinks.console.locale: unknown locale `fr` (available: en, pt-BR)");
+    assert_eq!(
+        err,
+        "sinks.console.locale: unknown locale `fr` (available: en, pt-BR)"
+    );
     let err = error("[sinks.console]\nkinds = [\"goalz\"]");
-    assert!(err.starts_with("sinks.console.kinds: unknown kind `goalz`"), "{err}");
-    let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\nendpoint = \"ftp://x\"");
+    assert!(
+        err.starts_with("sinks.console.kinds: unknown kind `goalz`"),
+        "{err}"
+    );
+    let err = error(
+        "[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\nendpoint = \"ftp://x\"",
+    );
     assert!(err.starts_with("sources.f.endpoint:"), "{err}");
-    let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\ninterval_live = \"0s\"");
+    let err = error(
+        "[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"\nseason = \"1\"\ninterval_live = \"0s\"",
+    );
     assert!(err.starts_with("sources.f.interval_live:"), "{err}");
     let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"");
     assert!(err.starts_with("sources.f"), "{err}");
@@ -124,8 +142,14 @@ fn sink_and_source_types_are_checked() {
         error("[sinks.tg]\ntype = \"telegram\""),
         "sinks.tg.type: sink type `telegram` is not available in this version of herald"
     );
-    assert!(error("[sources.s]\ntype = \"espn\"").starts_with("sources.s.type: unknown source type `espn`"));
-    assert_eq!(error("[sinks]"), "sinks: no sink is configured: notifications would go nowhere");
+    assert!(
+        error("[sources.s]\ntype = \"espn\"")
+            .starts_with("sources.s.type: unknown source type `espn`")
+    );
+    assert_eq!(
+        error("[sinks]"),
+        "sinks: no sink is configured: notifications would go nowhere"
+    );
 }
 
 #[test]
@@ -142,7 +166,9 @@ fn env_overrides_keys_with_double_underscores_only() {
     .unwrap();
     assert_eq!(c.http.listen.to_string(), "0.0.0.0:7000");
     assert_eq!(c.dispatch.max_attempts, 3);
-    let err = load("", &[("HERALD_HTTP__LISTN", "x")]).unwrap_err().to_string();
+    let err = load("", &[("HERALD_HTTP__LISTN", "x")])
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("http"), "{err}");
     assert!(err.contains("`listn`"), "{err}");
 }
@@ -155,9 +181,17 @@ fn secrets_are_interpolated_from_the_environment_and_never_printed() {
     )
     .unwrap();
     let token = c.http.admin_token.as_ref().unwrap();
-    assert_eq!(secrecy::ExposeSecret::expose_secret(token), "s3cret-s3cret-s3cret");
-    let SourceKind::FootballData(fd) = &c.sources["fd"].kind else { panic!() };
-    assert_eq!(secrecy::ExposeSecret::expose_secret(&fd.token), "tok-abc123");
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(token),
+        "s3cret-s3cret-s3cret"
+    );
+    let SourceKind::FootballData(fd) = &c.sources["fd"].kind else {
+        panic!()
+    };
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&fd.token),
+        "tok-abc123"
+    );
     let printed = format!("{c:?}");
     assert!(!printed.contains("s3cret"), "{printed}");
     assert!(!printed.contains("abc123"), "{printed}");
@@ -166,25 +200,37 @@ fn secrets_are_interpolated_from_the_environment_and_never_printed() {
 #[test]
 fn a_missing_environment_variable_is_named_with_its_key() {
     let err = error("[http]\nadmin_token = \"${NOT_SET_ANYWHERE}\"");
-    assert_eq!(err, "http.admin_token: environment variable `NOT_SET_ANYWHERE` is not set");
+    assert_eq!(
+        err,
+        "http.admin_token: environment variable `NOT_SET_ANYWHERE` is not set"
+    );
 }
 
 #[test]
 fn a_short_admin_token_is_refused() {
-    assert_eq!(error("[http]\nadmin_token = \"short\""), "http.admin_token: must be at least 16 characters");
+    assert_eq!(
+        error("[http]\nadmin_token = \"short\""),
+        "http.admin_token: must be at least 16 characters"
+    );
 }
 
 #[test]
 fn a_missing_file_and_bad_toml_are_one_line_errors() {
     let err = Config::load(Some(Path::new("/nonexistent/herald.toml")), Vec::new()).unwrap_err();
-    assert_eq!(err.to_string(), "/nonexistent/herald.toml: no such config file");
+    assert_eq!(
+        err.to_string(),
+        "/nonexistent/herald.toml: no such config file"
+    );
     let err = error("[http\nlisten = 1");
     assert!(err.contains("herald.toml"), "{err}");
 }
 
 #[test]
 fn passwords_in_database_urls_are_redacted() {
-    assert_eq!(redact_url("postgres://u:p@h:5432/d"), "postgres://u:***@h:5432/d");
+    assert_eq!(
+        redact_url("postgres://u:p@h:5432/d"),
+        "postgres://u:***@h:5432/d"
+    );
     assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
     assert_eq!(redact_url("sqlite://herald.db"), "sqlite://herald.db");
 }

@@ -51,7 +51,11 @@ fn kinds(events: &[Event]) -> Vec<EventKind> {
 
 /// The kinds of the events that are not period changes.
 fn incident_kinds(events: &[Event]) -> Vec<EventKind> {
-    events.iter().map(|e| e.kind).filter(|k| k.group() != "periods").collect()
+    events
+        .iter()
+        .map(|e| e.kind)
+        .filter(|k| k.group() != "periods")
+        .collect()
 }
 
 /// Runs a sequence of snapshots through detection like the poller does.
@@ -89,7 +93,10 @@ fn kick_off_is_notified_once_at_minute_zero() {
 fn a_goal_is_notified_with_scorer_team_and_score() {
     let mut live = state(Phase::FirstHalf, Some(Clock::at(18)), (1, 0));
     live.incidents.push(goal("g1", Side::Home, "GRIEZMANN", 18));
-    let (_, events) = play(vec![state(Phase::FirstHalf, Some(Clock::at(10)), (0, 0)), live]);
+    let (_, events) = play(vec![
+        state(Phase::FirstHalf, Some(Clock::at(10)), (0, 0)),
+        live,
+    ]);
     assert_eq!(kinds(&events), vec![EventKind::KickOff, EventKind::Goal]);
     let g = &events[1];
     assert_eq!(g.id, "t:1:g1");
@@ -132,7 +139,10 @@ fn two_goals_in_one_poll_are_both_notified_in_order_with_running_scores() {
     after.incidents.push(goal("a3", Side::Away, "KROOS", 24));
     after.incidents.push(goal("a2", Side::Away, "KLOSE", 23));
     let (_, events) = play(vec![b, after]);
-    let goals: Vec<_> = events.iter().filter(|e| e.kind == EventKind::Goal).collect();
+    let goals: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Goal)
+        .collect();
     assert_eq!(goals.len(), 3);
     assert_eq!(goals[1].player.as_deref(), Some("KLOSE"));
     assert_eq!(goals[1].score, Some(Score::new(0, 2)));
@@ -143,10 +153,21 @@ fn two_goals_in_one_poll_are_both_notified_in_order_with_running_scores() {
 #[test]
 fn an_own_goal_names_the_credited_team_and_the_players_team() {
     let mut live = state(Phase::FirstHalf, Some(Clock::at(18)), (1, 0));
-    live.incidents
-        .push(incident("og", IncidentKind::OwnGoal, Side::Home, "MANDZUKIC", 18));
-    let (_, events) = play(vec![state(Phase::FirstHalf, Some(Clock::at(1)), (0, 0)), live]);
-    let og = events.iter().find(|e| e.kind == EventKind::OwnGoal).unwrap();
+    live.incidents.push(incident(
+        "og",
+        IncidentKind::OwnGoal,
+        Side::Home,
+        "MANDZUKIC",
+        18,
+    ));
+    let (_, events) = play(vec![
+        state(Phase::FirstHalf, Some(Clock::at(1)), (0, 0)),
+        live,
+    ]);
+    let og = events
+        .iter()
+        .find(|e| e.kind == EventKind::OwnGoal)
+        .unwrap();
     assert_eq!(og.team.as_deref(), Some("France"));
     assert_eq!(og.player_team.as_deref(), Some("Croatia"));
     assert_eq!(og.score, Some(Score::new(1, 0)));
@@ -157,15 +178,31 @@ fn an_own_goal_names_the_credited_team_and_the_players_team() {
 fn cards_carry_the_score_at_their_minute() {
     let mut live = state(Phase::FirstHalf, Some(Clock::at(30)), (1, 1));
     live.incidents.push(goal("g1", Side::Home, "A", 18));
-    live.incidents
-        .push(incident("y1", IncidentKind::YellowCard, Side::Home, "KANTE", 27));
+    live.incidents.push(incident(
+        "y1",
+        IncidentKind::YellowCard,
+        Side::Home,
+        "KANTE",
+        27,
+    ));
     live.incidents.push(goal("g2", Side::Away, "B", 28));
-    let (_, events) = play(vec![state(Phase::FirstHalf, Some(Clock::at(1)), (0, 0)), live]);
-    let card = events.iter().find(|e| e.kind == EventKind::YellowCard).unwrap();
+    let (_, events) = play(vec![
+        state(Phase::FirstHalf, Some(Clock::at(1)), (0, 0)),
+        live,
+    ]);
+    let card = events
+        .iter()
+        .find(|e| e.kind == EventKind::YellowCard)
+        .unwrap();
     assert_eq!(card.score, Some(Score::new(1, 0)));
     assert_eq!(
         kinds(&events),
-        vec![EventKind::KickOff, EventKind::Goal, EventKind::YellowCard, EventKind::Goal]
+        vec![
+            EventKind::KickOff,
+            EventKind::Goal,
+            EventKind::YellowCard,
+            EventKind::Goal
+        ]
     );
 }
 
@@ -180,26 +217,51 @@ fn every_card_and_penalty_kind_maps_to_its_event() {
         (IncidentKind::PenaltyMissed, EventKind::PenaltyMissed),
     ];
     for (i, (kind, _)) in cases.iter().enumerate() {
-        let mut inc = incident(&format!("k{i}"), *kind, Side::Away, "P", 50 + u16::try_from(i).unwrap());
+        let mut inc = incident(
+            &format!("k{i}"),
+            *kind,
+            Side::Away,
+            "P",
+            50 + u16::try_from(i).unwrap(),
+        );
         inc.detail = (*kind == IncidentKind::PenaltyMissed).then(|| "saved".to_owned());
         live.incidents.push(inc);
     }
-    let (_, events) = play(vec![state(Phase::SecondHalf, Some(Clock::at(49)), (0, 0)), live]);
+    let (_, events) = play(vec![
+        state(Phase::SecondHalf, Some(Clock::at(49)), (0, 0)),
+        live,
+    ]);
     let got = incident_kinds(&events);
     let want: Vec<_> = cases.iter().map(|(_, k)| *k).collect();
     assert_eq!(got, want);
-    let missed = events.iter().find(|e| e.kind == EventKind::PenaltyMissed).unwrap();
+    let missed = events
+        .iter()
+        .find(|e| e.kind == EventKind::PenaltyMissed)
+        .unwrap();
     assert_eq!(missed.detail.as_deref(), Some("saved"));
 }
 
 #[test]
 fn penalty_and_free_kick_goals_keep_their_kind() {
     let mut live = state(Phase::FirstHalf, Some(Clock::at(40)), (2, 0));
-    live.incidents
-        .push(incident("p", IncidentKind::PenaltyGoal, Side::Home, "GRIEZMANN", 38));
-    live.incidents
-        .push(incident("f", IncidentKind::FreeKickGoal, Side::Home, "PJANIC", 39));
-    let (_, events) = play(vec![state(Phase::FirstHalf, Some(Clock::at(30)), (0, 0)), live]);
+    live.incidents.push(incident(
+        "p",
+        IncidentKind::PenaltyGoal,
+        Side::Home,
+        "GRIEZMANN",
+        38,
+    ));
+    live.incidents.push(incident(
+        "f",
+        IncidentKind::FreeKickGoal,
+        Side::Home,
+        "PJANIC",
+        39,
+    ));
+    let (_, events) = play(vec![
+        state(Phase::FirstHalf, Some(Clock::at(30)), (0, 0)),
+        live,
+    ]);
     assert_eq!(
         incident_kinds(&events),
         vec![EventKind::PenaltyGoal, EventKind::FreeKickGoal]
@@ -241,7 +303,11 @@ fn a_missed_half_time_poll_still_notifies_half_time() {
     ]);
     assert_eq!(
         kinds(&events),
-        vec![EventKind::KickOff, EventKind::HalfTime, EventKind::SecondHalfStart]
+        vec![
+            EventKind::KickOff,
+            EventKind::HalfTime,
+            EventKind::SecondHalfStart
+        ]
     );
 }
 
@@ -254,7 +320,11 @@ fn phases_never_go_backwards() {
     ]);
     assert_eq!(
         kinds(&events),
-        vec![EventKind::KickOff, EventKind::HalfTime, EventKind::SecondHalfStart]
+        vec![
+            EventKind::KickOff,
+            EventKind::HalfTime,
+            EventKind::SecondHalfStart
+        ]
     );
 }
 
@@ -281,7 +351,10 @@ fn extra_time_and_a_shootout_notify_every_stage_and_the_winner() {
     sixty.incidents = vec![goal("g1", Side::Home, "H", 10)];
     let mut et = state(Phase::ExtraTimeFirstHalf, Some(Clock::at(100)), (1, 1));
     et.extra_time = true;
-    et.incidents = vec![goal("g1", Side::Home, "H", 10), goal("g2", Side::Away, "W", 100)];
+    et.incidents = vec![
+        goal("g1", Side::Home, "H", 10),
+        goal("g2", Side::Away, "W", 100),
+    ];
     let (_, events) = play(vec![sixty, et, shootout, finished]);
     assert_eq!(
         kinds(&events),
@@ -323,7 +396,10 @@ fn full_time_after_extra_time_without_shootout_notifies_extra_time_end() {
     ft.extra_time = true;
     let (tracked, _) = play(vec![et2]);
     let (_, events) = detect(Some(&tracked), ft);
-    assert_eq!(kinds(&events), vec![EventKind::ExtraTimeEnd, EventKind::FullTime]);
+    assert_eq!(
+        kinds(&events),
+        vec![EventKind::ExtraTimeEnd, EventKind::FullTime]
+    );
 }
 
 #[test]
@@ -380,7 +456,12 @@ fn a_goal_scored_again_after_a_disallowed_one_is_notified() {
     let (_, events) = play(vec![scored, annulled, again]);
     assert_eq!(
         kinds(&events),
-        vec![EventKind::KickOff, EventKind::Goal, EventKind::GoalDisallowed, EventKind::Goal]
+        vec![
+            EventKind::KickOff,
+            EventKind::Goal,
+            EventKind::GoalDisallowed,
+            EventKind::Goal
+        ]
     );
 }
 
@@ -420,7 +501,9 @@ fn score_only_goals_after_a_disallowed_one_get_new_ids() {
 #[test]
 fn a_corrected_minute_is_the_same_goal() {
     let mut first = state(Phase::FirstHalf, Some(Clock::at(25)), (1, 0));
-    first.incidents.push(goal("goal:h:A:23", Side::Home, "A", 23));
+    first
+        .incidents
+        .push(goal("goal:h:A:23", Side::Home, "A", 23));
     let mut corrected = first.clone();
     corrected.incidents = vec![goal("goal:h:A:24", Side::Home, "A", 24)];
     let (tracked, _) = play(vec![first]);

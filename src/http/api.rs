@@ -17,7 +17,11 @@ pub(super) async fn matches(State(state): State<AppState>) -> Response {
         Ok(matches) => Json(serde_json::json!({ "matches": matches })).into_response(),
         Err(e) => {
             tracing::error!(error = %error_chain(&e), "cannot list matches");
-            error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable", None)
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable",
+                None,
+            )
         }
     }
 }
@@ -28,7 +32,11 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
         Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %error_chain(&e), "health check: store unavailable");
-            error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable", None)
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable",
+                None,
+            )
         }
     }
 }

@@ -26,7 +26,11 @@ struct PublishRequest {
     body: String,
 }
 
-pub(super) async fn publish(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(expected) = &state.admin_token else {
         return error(
             StatusCode::FORBIDDEN,
@@ -39,7 +43,8 @@ pub(super) async fn publish(State(state): State<AppState>, headers: HeaderMap, b
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let authorized = given.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose_secret().as_bytes())));
+    let authorized =
+        given.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose_secret().as_bytes())));
     if !authorized {
         let message = if given.is_some() {
             "invalid bearer token"
@@ -56,7 +61,10 @@ pub(super) async fn publish(State(state): State<AppState>, headers: HeaderMap, b
         Ok(r) => r,
         Err((message, field)) => return error(StatusCode::BAD_REQUEST, &message, field.as_deref()),
     };
-    let mut event = Event::new(format!("announcement:{}", random_id()), EventKind::Announcement);
+    let mut event = Event::new(
+        format!("announcement:{}", random_id()),
+        EventKind::Announcement,
+    );
     event.topic = Some(request.topic.trim().to_owned());
     event.title = Some(request.title.trim().to_owned());
     event.text = Some(request.body.trim().to_owned());
@@ -70,13 +78,19 @@ pub(super) async fn publish(State(state): State<AppState>, headers: HeaderMap, b
             tracing::info!(event_id = %event.id, deliveries = committed.deliveries, "published");
             (
                 StatusCode::ACCEPTED,
-                axum::Json(serde_json::json!({ "id": event.id, "deliveries": committed.deliveries })),
+                axum::Json(
+                    serde_json::json!({ "id": event.id, "deliveries": committed.deliveries }),
+                ),
             )
                 .into_response()
         }
         Err(e) => {
             tracing::error!(error = %error_chain(&e), "cannot record a published message");
-            error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; try again", None)
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable; try again",
+                None,
+            )
         }
     }
 }
@@ -105,7 +119,10 @@ fn parse(body: &[u8]) -> Result<PublishRequest, (String, Option<String>)> {
             return Err((format!("{field} must not be empty"), Some(field.to_owned())));
         }
         if len > max {
-            return Err((format!("{field} is longer than {max} characters"), Some(field.to_owned())));
+            return Err((
+                format!("{field} is longer than {max} characters"),
+                Some(field.to_owned()),
+            ));
         }
     }
     Ok(request)
@@ -124,12 +141,34 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let field = |body: &str| parse(body.as_bytes()).unwrap_err().1;
-        assert_eq!(field(r#"{"topic": "a", "body": "b"}"#).as_deref(), Some("title"));
-        assert_eq!(field(r#"{"topic": "a", "title": 3, "body": "b"}"#).as_deref(), Some("title"));
-        assert_eq!(field(r#"{"topic": "a", "title": " ", "body": "b"}"#).as_deref(), Some("title"));
-        assert_eq!(field(r#"{"topic": "a", "title": "t", "body": "b", "x": 1}"#).as_deref(), Some("x"));
-        assert_eq!(field(&format!(r#"{{"topic": "a", "title": "t", "body": "{}"}}"#, "x".repeat(4001))).as_deref(), Some("body"));
-        assert!(parse(br#"{"topic": "France", "title": "Team news", "body": "Mbapp\u00e9 starts"}"#).is_ok());
+        assert_eq!(
+            field(r#"{"topic": "a", "body": "b"}"#).as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            field(r#"{"topic": "a", "title": 3, "body": "b"}"#).as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            field(r#"{"topic": "a", "title": " ", "body": "b"}"#).as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            field(r#"{"topic": "a", "title": "t", "body": "b", "x": 1}"#).as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            field(&format!(
+                r#"{{"topic": "a", "title": "t", "body": "{}"}}"#,
+                "x".repeat(4001)
+            ))
+            .as_deref(),
+            Some("body")
+        );
+        assert!(
+            parse(br#"{"topic": "France", "title": "Team news", "body": "Mbapp\u00e9 starts"}"#)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -78,7 +78,9 @@ impl Renderer {
         for locale_dir in BUILT_IN.dirs() {
             let locale = locale_dir.path().to_string_lossy().into_owned();
             for file in locale_dir.files() {
-                let Some(kind) = file.path().file_stem().and_then(|s| s.to_str()) else { continue };
+                let Some(kind) = file.path().file_stem().and_then(|s| s.to_str()) else {
+                    continue;
+                };
                 let source = file.contents_utf8().unwrap_or_default().to_owned();
                 add(&mut env, &locale, kind, source)?;
             }
@@ -115,16 +117,27 @@ impl Renderer {
     /// # Errors
     /// When the template fails at render time.
     pub fn render(&self, event: &Event, locale: &str) -> Result<Rendered, RenderError> {
-        let locale = if self.has_locale(locale) { locale } else { &self.default_locale };
+        let locale = if self.has_locale(locale) {
+            locale
+        } else {
+            &self.default_locale
+        };
         let name = format!("{locale}/{}", event.kind.as_str());
-        let template = self.env.get_template(&name).map_err(|_| RenderError::Missing {
-            locale: locale.to_owned(),
-            kind: event.kind,
-        })?;
-        let text = template.render(minijinja::Value::from(minijinja::value::Serde(Context::new(event)))).map_err(|e| RenderError::Template {
-            name: name.clone(),
-            message: e.to_string(),
-        })?;
+        let template = self
+            .env
+            .get_template(&name)
+            .map_err(|_| RenderError::Missing {
+                locale: locale.to_owned(),
+                kind: event.kind,
+            })?;
+        let text = template
+            .render(minijinja::Value::from(minijinja::value::Serde(
+                Context::new(event),
+            )))
+            .map_err(|e| RenderError::Template {
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
         Ok(split(&text))
     }
 
@@ -145,10 +158,18 @@ impl Renderer {
     }
 }
 
-fn add(env: &mut Environment<'static>, locale: &str, kind: &str, source: String) -> Result<(), RenderError> {
+fn add(
+    env: &mut Environment<'static>,
+    locale: &str,
+    kind: &str,
+    source: String,
+) -> Result<(), RenderError> {
     let name = format!("{locale}/{kind}");
     env.add_template_owned(name.clone(), source)
-        .map_err(|e| RenderError::Template { name, message: e.to_string() })
+        .map_err(|e| RenderError::Template {
+            name,
+            message: e.to_string(),
+        })
 }
 
 /// `<dir>/<locale>/<kind>.j2` files.
@@ -163,13 +184,19 @@ fn read_overrides(dir: &Path) -> Result<Vec<(String, String, String)>, RenderErr
         if !locale.is_dir() {
             continue;
         }
-        let name = locale.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = locale
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         for file in std::fs::read_dir(&locale).map_err(|e| read_err(&locale, e))? {
             let file = file.map_err(|e| read_err(&locale, e))?.path();
             if file.extension().and_then(|e| e.to_str()) != Some("j2") {
                 continue;
             }
-            let Some(kind) = file.file_stem().and_then(|s| s.to_str()) else { continue };
+            let Some(kind) = file.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             let source = std::fs::read_to_string(&file).map_err(|e| read_err(&file, e))?;
             out.push((name.clone(), kind.to_owned(), source));
         }
@@ -178,7 +205,10 @@ fn read_overrides(dir: &Path) -> Result<Vec<(String, String, String)>, RenderErr
 }
 
 fn split(text: &str) -> Rendered {
-    let mut lines = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty());
     let title = lines.next().unwrap_or_default().trim().to_owned();
     let body = lines.collect::<Vec<_>>().join("\n");
     Rendered { title, body }
@@ -201,7 +231,13 @@ impl<'a> Context<'a> {
     fn new(event: &'a Event) -> Self {
         let clock = event
             .minute
-            .map(|minute| Clock { minute, extra: event.extra }.to_string())
+            .map(|minute| {
+                Clock {
+                    minute,
+                    extra: event.extra,
+                }
+                .to_string()
+            })
             .unwrap_or_default();
         let score_line = match (&event.home, &event.away, event.score) {
             (Some(h), Some(a), Some(s)) => format!("{h} {s} {a}"),

@@ -29,7 +29,10 @@ fn a_goal_renders_in_english_and_portuguese() {
 fn a_goal_without_scorer_names_the_team() {
     let mut e = goal();
     e.player = None;
-    assert_eq!(renderer().render(&e, "en").unwrap().body, "France score 65'");
+    assert_eq!(
+        renderer().render(&e, "en").unwrap().body,
+        "France score 65'"
+    );
 }
 
 #[test]
@@ -48,7 +51,13 @@ fn added_time_is_shown_as_plus() {
     let mut e = sample(EventKind::YellowCard);
     e.minute = Some(90);
     e.extra = Some(2);
-    assert!(renderer().render(&e, "en").unwrap().title.ends_with("90+2'"));
+    assert!(
+        renderer()
+            .render(&e, "en")
+            .unwrap()
+            .title
+            .ends_with("90+2'")
+    );
 }
 
 #[test]
@@ -58,8 +67,13 @@ fn shootout_kicks_and_results_show_the_penalty_score() {
     kick.pens = Some(Score::new(2, 1));
     kick.player = Some("COMAN".into());
     let r = renderer().render(&kick, "en").unwrap();
-    assert_eq!(r.title, "❌ Shoot-out: COMAN (France) is saved — 2-1 on penalties");
-    let result = renderer().render(&sample(EventKind::PenaltyShootoutResult), "pt-BR").unwrap();
+    assert_eq!(
+        r.title,
+        "❌ Shoot-out: COMAN (France) is saved — 2-1 on penalties"
+    );
+    let result = renderer()
+        .render(&sample(EventKind::PenaltyShootoutResult), "pt-BR")
+        .unwrap();
     assert_eq!(result.title, "🏆 France vence nos pênaltis por 4-2!");
 }
 
@@ -71,12 +85,17 @@ fn full_time_names_the_winner_or_a_draw() {
     assert_eq!(r.title, "🏁 Full time: France 2-1 Croatia");
     assert_eq!(r.body, "France win.");
     e.winner = None;
-    assert_eq!(renderer().render(&e, "en").unwrap().body, "It ends in a draw.");
+    assert_eq!(
+        renderer().render(&e, "en").unwrap().body,
+        "It ends in a draw."
+    );
 }
 
 #[test]
 fn announcements_use_their_own_title_and_text() {
-    let r = renderer().render(&sample(EventKind::Announcement), "en").unwrap();
+    let r = renderer()
+        .render(&sample(EventKind::Announcement), "en")
+        .unwrap();
     assert_eq!(r.title, "📣 Team news");
     assert_eq!(r.body, "Mbappé starts.");
 }
@@ -102,13 +121,27 @@ fn an_unknown_locale_falls_back_to_the_default() {
 fn an_override_directory_replaces_templates_and_adds_locales() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("en")).unwrap();
-    std::fs::write(dir.path().join("en/goal.j2"), "GOAL {{ team }}\n{{ clock }}").unwrap();
+    std::fs::write(
+        dir.path().join("en/goal.j2"),
+        "GOAL {{ team }}\n{{ clock }}",
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("fr")).unwrap();
     for kind in EventKind::ALL {
-        std::fs::write(dir.path().join(format!("fr/{}.j2", kind.as_str())), "BUT {{ team }}").unwrap();
+        std::fs::write(
+            dir.path().join(format!("fr/{}.j2", kind.as_str())),
+            "BUT {{ team }}",
+        )
+        .unwrap();
     }
     let r = Renderer::new(Some(dir.path()), "en").unwrap();
-    assert_eq!(r.render(&goal(), "en").unwrap(), Rendered { title: "GOAL France".into(), body: "65'".into() });
+    assert_eq!(
+        r.render(&goal(), "en").unwrap(),
+        Rendered {
+            title: "GOAL France".into(),
+            body: "65'".into()
+        }
+    );
     assert_eq!(r.render(&goal(), "fr").unwrap().title, "BUT France");
     assert!(r.has_locale("fr"));
 }

@@ -88,7 +88,11 @@ impl<T: Transport> ApiFootball<T> {
         &self.transport
     }
 
-    async fn fetch(&self, path: &str, query: &[(&str, String)]) -> Result<(Vec<Fixture>, Response), SourceError> {
+    async fn fetch(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<(Vec<Fixture>, Response), SourceError> {
         let response = self.transport.get(path, query).await?.ok(path)?;
         if let Some(pause) = minute_quota_pause(&response) {
             self.transport.pause(pause);
@@ -113,7 +117,12 @@ impl<T: Transport> Source for ApiFootball<T> {
         let mut matches = Vec::new();
         let mut seen = HashSet::new();
         for fixture in live {
-            if !self.leagues.is_empty() && !fixture.league.as_ref().is_some_and(|l| self.leagues.contains(&l.id)) {
+            if !self.leagues.is_empty()
+                && !fixture
+                    .league
+                    .as_ref()
+                    .is_some_and(|l| self.leagues.contains(&l.id))
+            {
                 continue;
             }
             seen.insert(fixture.fixture.id);
@@ -121,7 +130,12 @@ impl<T: Transport> Source for ApiFootball<T> {
             self.follow.insert(fixture.fixture.id);
             matches.push(match_state(&fixture));
         }
-        let mut ids: Vec<i64> = self.follow.iter().copied().filter(|id| !seen.contains(id)).collect();
+        let mut ids: Vec<i64> = self
+            .follow
+            .iter()
+            .copied()
+            .filter(|id| !seen.contains(id))
+            .collect();
         ids.sort_unstable();
         for id in ids {
             let (fixtures, response) = self.fetch(FIXTURES, &[("id", id.to_string())]).await?;
@@ -129,13 +143,17 @@ impl<T: Transport> Source for ApiFootball<T> {
             last = response;
             for fixture in fixtures {
                 let state = match_state(&fixture);
-                if matches!(state.phase, Phase::Finished | Phase::Cancelled | Phase::Abandoned | Phase::Postponed) {
+                if matches!(
+                    state.phase,
+                    Phase::Finished | Phase::Cancelled | Phase::Abandoned | Phase::Postponed
+                ) {
                     self.follow.remove(&fixture.fixture.id);
                 }
                 matches.push(state);
             }
         }
-        let next = daily_quota_spacing(&last, requests).map_or(NextPoll::Cadence, NextPoll::NotBefore);
+        let next =
+            daily_quota_spacing(&last, requests).map_or(NextPoll::Cadence, NextPoll::NotBefore);
         Ok(Poll {
             next,
             ..Poll::on_cadence(matches)
@@ -152,7 +170,10 @@ fn minute_quota_pause(response: &Response) -> Option<Duration> {
 /// The interval that makes the day's remaining requests last until the daily reset (midnight
 /// UTC), given that one poll costs `per_poll` requests. `None` when the provider does not say.
 pub fn daily_quota_spacing(response: &Response, per_poll: u32) -> Option<Duration> {
-    let remaining: u64 = response.header("x-ratelimit-requests-remaining")?.parse().ok()?;
+    let remaining: u64 = response
+        .header("x-ratelimit-requests-remaining")?
+        .parse()
+        .ok()?;
     let now = u64::try_from(response.now).ok()?;
     let until_reset = 86_400 - now % 86_400;
     let polls_left = remaining / u64::from(per_poll.max(1));
@@ -189,7 +210,10 @@ impl Errors {
             Self::List(items) => Some(items.iter().map(text).collect::<Vec<_>>().join("; ")),
             Self::Map(map) if map.is_empty() => None,
             Self::Map(map) => {
-                let mut parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {}", text(v))).collect();
+                let mut parts: Vec<String> = map
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", text(v)))
+                    .collect();
                 parts.sort();
                 Some(parts.join("; "))
             }
@@ -315,7 +339,11 @@ fn match_state(f: &Fixture) -> MatchState {
     let home_id = f.teams.home.id;
     let side_of = |team: Option<&EventTeam>| -> Option<Side> {
         let id = team?.id?;
-        Some(if Some(id) == home_id { Side::Home } else { Side::Away })
+        Some(if Some(id) == home_id {
+            Side::Home
+        } else {
+            Side::Away
+        })
     };
     let phase = phase(&f.fixture.status);
     let pens = f.score.penalty.and_then(Pair::score);
@@ -326,7 +354,10 @@ fn match_state(f: &Fixture) -> MatchState {
     let mut second_yellow_at: HashMap<String, Option<u16>> = HashMap::new();
     let mut count: HashMap<String, u32> = HashMap::new();
     for e in &f.events {
-        if e.detail.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("yellow card")) {
+        if e.detail
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case("yellow card"))
+        {
             let n = count.entry(player_key(e)).or_default();
             *n += 1;
             if *n == 2 {
@@ -340,7 +371,10 @@ fn match_state(f: &Fixture) -> MatchState {
     for (i, e) in f.events.iter().enumerate() {
         let player = e.player.as_ref().and_then(|p| p.name.clone());
         let player_key = player_key(e);
-        let shootout = e.comments.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("Penalty Shootout"));
+        let shootout = e
+            .comments
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("Penalty Shootout"));
         let detail = e.detail.as_deref().unwrap_or("").to_ascii_lowercase();
         let kind = match (e.kind.as_deref().unwrap_or(""), detail.as_str()) {
             ("Goal", "penalty") if shootout => IncidentKind::ShootoutScored,
@@ -352,7 +386,11 @@ fn match_state(f: &Fixture) -> MatchState {
             ("Card", "yellow card") => {
                 let n = yellows.entry(player_key.clone()).or_default();
                 *n += 1;
-                if *n >= 2 { IncidentKind::SecondYellow } else { IncidentKind::YellowCard }
+                if *n >= 2 {
+                    IncidentKind::SecondYellow
+                } else {
+                    IncidentKind::YellowCard
+                }
             }
             ("Card", "second yellow card") => IncidentKind::SecondYellow,
             ("Card", _) => {
@@ -379,20 +417,32 @@ fn match_state(f: &Fixture) -> MatchState {
         );
         let n = occurrences.entry(base.clone()).or_default();
         *n += 1;
-        let clock = e.time.elapsed.map(|m| Clock { minute: m, extra: e.time.extra });
+        let clock = e.time.elapsed.map(|m| Clock {
+            minute: m,
+            extra: e.time.extra,
+        });
         incidents.push(Incident {
             key: format!("{base}:{n}"),
             kind,
             side: side_of(e.team.as_ref()),
             player,
-            period: if shootout { Some(Phase::Penalties) } else { None },
+            period: if shootout {
+                Some(Phase::Penalties)
+            } else {
+                None
+            },
             clock: if shootout { None } else { clock },
             score_after: None,
             pens_after: None,
             detail: match kind {
-                IncidentKind::PenaltyMissed | IncidentKind::ShootoutMissed => {
-                    Some(if detail.contains("saved") { "saved" } else { "missed" }.to_owned())
-                }
+                IncidentKind::PenaltyMissed | IncidentKind::ShootoutMissed => Some(
+                    if detail.contains("saved") {
+                        "saved"
+                    } else {
+                        "missed"
+                    }
+                    .to_owned(),
+                ),
                 _ => None,
             },
             order: i64::try_from(i).unwrap_or(0),
@@ -446,8 +496,12 @@ fn team(t: &ApiTeam) -> Team {
 mod tests {
     use super::*;
 
-    const LIVE: &str = include_str!("../../tests/data/reference-responses/api-football/fixtures_live_all_2024-02-21_excerpt.json");
-    const EVENTS: &str = include_str!("../../tests/data/reference-responses/api-football/fixtures_events_215662_docs_sample.json");
+    const LIVE: &str = include_str!(
+        "../../tests/data/reference-responses/api-football/fixtures_live_all_2024-02-21_excerpt.json"
+    );
+    const EVENTS: &str = include_str!(
+        "../../tests/data/reference-responses/api-football/fixtures_events_215662_docs_sample.json"
+    );
 
     #[test]
     fn parses_the_real_live_list() {
@@ -457,10 +511,17 @@ mod tests {
         assert_eq!(states.len(), 3);
         assert_eq!(states[0].phase, Phase::FirstHalf);
         assert_eq!(states[0].score, Score::new(2, 0));
-        assert_eq!(states[0].winner, None, "a live `winner` flag is not a result");
+        assert_eq!(
+            states[0].winner, None,
+            "a live `winner` flag is not a result"
+        );
         assert!(states.iter().any(|s| s.phase == Phase::HalfTime));
         assert!(states.iter().any(|s| s.phase == Phase::SecondHalf));
-        let goals = states[0].incidents.iter().filter(|i| i.kind == IncidentKind::Goal).count();
+        let goals = states[0]
+            .incidents
+            .iter()
+            .filter(|i| i.kind == IncidentKind::Goal)
+            .count();
         assert_eq!(goals, 2);
     }
 
@@ -481,14 +542,29 @@ mod tests {
             .filter(|i| i.player.as_deref().is_some_and(|p| p.contains("Burbano")))
             .map(|i| i.kind)
             .collect();
-        assert_eq!(burbano, vec![IncidentKind::YellowCard, IncidentKind::SecondYellow]);
-        assert!(!state.incidents.iter().any(|i| i.kind == IncidentKind::RedCard && i.player.as_deref().is_some_and(|p| p.contains("Burbano"))));
+        assert_eq!(
+            burbano,
+            vec![IncidentKind::YellowCard, IncidentKind::SecondYellow]
+        );
+        assert!(
+            !state
+                .incidents
+                .iter()
+                .any(|i| i.kind == IncidentKind::RedCard
+                    && i.player.as_deref().is_some_and(|p| p.contains("Burbano")))
+        );
     }
 
     #[test]
     fn api_errors_in_a_200_are_errors() {
-        let body: Envelope = serde_json::from_str(r#"{"errors": {"token": "Error/Missing application key."}, "response": []}"#).unwrap();
-        assert_eq!(body.errors.message().as_deref(), Some("token: Error/Missing application key."));
+        let body: Envelope = serde_json::from_str(
+            r#"{"errors": {"token": "Error/Missing application key."}, "response": []}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            body.errors.message().as_deref(),
+            Some("token: Error/Missing application key.")
+        );
         let ok: Envelope = serde_json::from_str(r#"{"errors": [], "response": []}"#).unwrap();
         assert_eq!(ok.errors.message(), None);
     }
@@ -512,9 +588,18 @@ mod tests {
         let kinds: Vec<_> = state.incidents.iter().map(|i| i.kind).collect();
         assert_eq!(
             kinds,
-            vec![IncidentKind::OwnGoal, IncidentKind::Goal, IncidentKind::ShootoutScored, IncidentKind::ShootoutMissed]
+            vec![
+                IncidentKind::OwnGoal,
+                IncidentKind::Goal,
+                IncidentKind::ShootoutScored,
+                IncidentKind::ShootoutMissed
+            ]
         );
-        assert_eq!(state.incidents[0].side, Some(Side::Away), "own goal team is the credited team");
+        assert_eq!(
+            state.incidents[0].side,
+            Some(Side::Away),
+            "own goal team is the credited team"
+        );
         assert_eq!(state.phase, Phase::Penalties);
         assert_eq!(state.pens, Some(Score::new(1, 0)));
         assert!(state.extra_time);
@@ -531,9 +616,17 @@ mod tests {
             body: bytes::Bytes::new(),
             now: 1_404_849_600,
         };
-        assert_eq!(daily_quota_spacing(&response, 2), Some(Duration::from_secs(4 * 3600 / 5)));
+        assert_eq!(
+            daily_quota_spacing(&response, 2),
+            Some(Duration::from_secs(4 * 3600 / 5))
+        );
         let mut spent = response.clone();
-        spent.headers.insert("x-ratelimit-requests-remaining", "0".parse().unwrap());
-        assert_eq!(daily_quota_spacing(&spent, 1), Some(Duration::from_secs(4 * 3600)));
+        spent
+            .headers
+            .insert("x-ratelimit-requests-remaining", "0".parse().unwrap());
+        assert_eq!(
+            daily_quota_spacing(&spent, 1),
+            Some(Duration::from_secs(4 * 3600))
+        );
     }
 }

@@ -46,7 +46,12 @@ impl Default for Cadence {
 
 impl Cadence {
     /// The keys this struct reads from a source's table.
-    pub const KEYS: [&'static str; 4] = ["interval_live", "interval_break", "interval_idle", "pre_match"];
+    pub const KEYS: [&'static str; 4] = [
+        "interval_live",
+        "interval_break",
+        "interval_idle",
+        "pre_match",
+    ];
 
     /// The delay before the next poll after seeing `snapshot` at provider time `now` (Unix
     /// seconds, `None` when unknown).
@@ -131,10 +136,22 @@ mod tests {
     #[test]
     fn polls_fast_live_slower_at_breaks_slow_when_idle() {
         let c = Cadence::default();
-        assert_eq!(c.delay(&with_phase(Phase::SecondHalf, None), None), DEFAULT_LIVE);
-        assert_eq!(c.delay(&with_phase(Phase::Penalties, None), None), DEFAULT_LIVE);
-        assert_eq!(c.delay(&with_phase(Phase::HalfTime, None), None), DEFAULT_BREAK);
-        assert_eq!(c.delay(&with_phase(Phase::Finished, None), None), DEFAULT_IDLE);
+        assert_eq!(
+            c.delay(&with_phase(Phase::SecondHalf, None), None),
+            DEFAULT_LIVE
+        );
+        assert_eq!(
+            c.delay(&with_phase(Phase::Penalties, None), None),
+            DEFAULT_LIVE
+        );
+        assert_eq!(
+            c.delay(&with_phase(Phase::HalfTime, None), None),
+            DEFAULT_BREAK
+        );
+        assert_eq!(
+            c.delay(&with_phase(Phase::Finished, None), None),
+            DEFAULT_IDLE
+        );
         assert_eq!(c.delay(&Snapshot::default(), None), DEFAULT_IDLE);
     }
 
@@ -142,17 +159,28 @@ mod tests {
     fn polls_fast_shortly_before_kick_off() {
         let c = Cadence::default();
         let now = 1_000_000;
-        assert_eq!(c.delay(&with_phase(Phase::Pre, Some(now + 300)), Some(now)), DEFAULT_LIVE);
-        assert_eq!(c.delay(&with_phase(Phase::Pre, Some(now - 60)), Some(now)), DEFAULT_LIVE);
-        assert_eq!(c.delay(&with_phase(Phase::Pre, Some(now + 7200)), Some(now)), DEFAULT_IDLE);
+        assert_eq!(
+            c.delay(&with_phase(Phase::Pre, Some(now + 300)), Some(now)),
+            DEFAULT_LIVE
+        );
+        assert_eq!(
+            c.delay(&with_phase(Phase::Pre, Some(now - 60)), Some(now)),
+            DEFAULT_LIVE
+        );
+        assert_eq!(
+            c.delay(&with_phase(Phase::Pre, Some(now + 7200)), Some(now)),
+            DEFAULT_IDLE
+        );
     }
 
     #[test]
     fn the_busiest_match_sets_the_pace() {
         let c = Cadence::default();
         let mut snap = with_phase(Phase::Finished, None);
-        snap.matches.extend(with_phase(Phase::HalfTime, None).matches);
-        snap.matches.extend(with_phase(Phase::FirstHalf, None).matches);
+        snap.matches
+            .extend(with_phase(Phase::HalfTime, None).matches);
+        snap.matches
+            .extend(with_phase(Phase::FirstHalf, None).matches);
         assert_eq!(c.delay(&snap, None), DEFAULT_LIVE);
     }
 }

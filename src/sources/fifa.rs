@@ -2,7 +2,6 @@
 //! status, `timelines/…` for the events of live and just-finished matches. Revalidated with
 //! ETags, so an unchanged timeline costs a 304.
 
-
 use serde::Deserialize;
 
 use super::{Poll, RECENT_AFTER_KICKOFF, Source, SourceError, Transport, parse_rfc3339};
@@ -191,11 +190,16 @@ fn team(t: Option<&CalendarTeam>) -> Team {
 }
 
 /// The match as the calendar entry and its timeline describe it.
-fn match_state(entry: &CalendarMatch, mut events: Vec<TimelineEvent>, kickoff: Option<i64>) -> MatchState {
+fn match_state(
+    entry: &CalendarMatch,
+    mut events: Vec<TimelineEvent>,
+    kickoff: Option<i64>,
+) -> MatchState {
     events.sort_by(|a, b| {
         let ta = a.timestamp.as_deref().and_then(parse_rfc3339_ms);
         let tb = b.timestamp.as_deref().and_then(parse_rfc3339_ms);
-        ta.cmp(&tb).then_with(|| event_order(a).cmp(&event_order(b)))
+        ta.cmp(&tb)
+            .then_with(|| event_order(a).cmp(&event_order(b)))
     });
     let home = team(entry.home.as_ref());
     let away = team(entry.away.as_ref());
@@ -246,12 +250,26 @@ fn match_state(entry: &CalendarMatch, mut events: Vec<TimelineEvent>, kickoff: O
         let team = side_of(event.id_team.as_ref());
         let (kind, side, detail) = match event.kind {
             0 | 39 | 41 | 34 if in_shootout => (IncidentKind::ShootoutScored, team, None),
-            60 | 65 | 46 | 51 if in_shootout => {
-                (IncidentKind::ShootoutMissed, team, Some(miss_detail(event.kind)))
-            }
-            0 => (IncidentKind::Goal, credited(previous_score, score_now).or(team), None),
-            39 => (IncidentKind::FreeKickGoal, credited(previous_score, score_now).or(team), None),
-            41 => (IncidentKind::PenaltyGoal, credited(previous_score, score_now).or(team), None),
+            60 | 65 | 46 | 51 if in_shootout => (
+                IncidentKind::ShootoutMissed,
+                team,
+                Some(miss_detail(event.kind)),
+            ),
+            0 => (
+                IncidentKind::Goal,
+                credited(previous_score, score_now).or(team),
+                None,
+            ),
+            39 => (
+                IncidentKind::FreeKickGoal,
+                credited(previous_score, score_now).or(team),
+                None,
+            ),
+            41 => (
+                IncidentKind::PenaltyGoal,
+                credited(previous_score, score_now).or(team),
+                None,
+            ),
             // IdTeam of an own goal is the team of the player who put it in his own net; the
             // score change says who is credited.
             34 => (
@@ -259,13 +277,19 @@ fn match_state(entry: &CalendarMatch, mut events: Vec<TimelineEvent>, kickoff: O
                 credited(previous_score, score_now).or(team.map(Side::other)),
                 None,
             ),
-            60 | 65 | 46 | 51 => (IncidentKind::PenaltyMissed, team, Some(miss_detail(event.kind))),
+            60 | 65 | 46 | 51 => (
+                IncidentKind::PenaltyMissed,
+                team,
+                Some(miss_detail(event.kind)),
+            ),
             6 => (IncidentKind::PenaltyAwarded, team, None),
             2 => (IncidentKind::YellowCard, team, None),
             4 => (IncidentKind::SecondYellow, team, None),
             // A red for a player already booked is his second yellow.
             3 if event.id_player.as_ref().is_some_and(|p| booked.contains(p))
-                && !events.iter().any(|e| e.kind == 4 && e.id_player == event.id_player) =>
+                && !events
+                    .iter()
+                    .any(|e| e.kind == 4 && e.id_player == event.id_player) =>
             {
                 (IncidentKind::SecondYellow, team, None)
             }
@@ -299,7 +323,10 @@ fn match_state(entry: &CalendarMatch, mut events: Vec<TimelineEvent>, kickoff: O
     }
     MatchState {
         id: entry.id_match.clone(),
-        competition: entry.competition_name.first().map(|l| l.description.clone()),
+        competition: entry
+            .competition_name
+            .first()
+            .map(|l| l.description.clone()),
         winner: side_of(entry.winner.as_ref()),
         home,
         away,
@@ -409,11 +436,14 @@ fn parse_rfc3339_ms(text: &str) -> Option<i128> {
 mod tests {
     use super::*;
 
-    const CALENDAR: &str = include_str!("../../tests/data/reference-responses/fifa/_api_v3_calendar_matches.json");
-    const TIMELINE: &str =
-        include_str!("../../tests/data/reference-responses/fifa/_api_v3_timelines_17_255711_285063_400128082.json");
-    const EXCERPT: &str =
-        include_str!("../../tests/data/reference-responses/fifa/timeline_excerpt_NED-QAT_2022-11-29.json");
+    const CALENDAR: &str =
+        include_str!("../../tests/data/reference-responses/fifa/_api_v3_calendar_matches.json");
+    const TIMELINE: &str = include_str!(
+        "../../tests/data/reference-responses/fifa/_api_v3_timelines_17_255711_285063_400128082.json"
+    );
+    const EXCERPT: &str = include_str!(
+        "../../tests/data/reference-responses/fifa/timeline_excerpt_NED-QAT_2022-11-29.json"
+    );
 
     #[test]
     fn parses_a_real_finished_match() {
@@ -425,7 +455,10 @@ mod tests {
         assert_eq!(state.away.name, "Ecuador");
         assert_eq!(state.phase, Phase::Finished);
         assert_eq!(state.score, Score::new(0, 2));
-        assert_eq!(state.pens, None, "0-0 penalty fields without a shoot-out are not a shoot-out");
+        assert_eq!(
+            state.pens, None,
+            "0-0 penalty fields without a shoot-out are not a shoot-out"
+        );
         // "MatchTime": "0'" on a finished match must not become the clock.
         assert_eq!(state.clock, Some(Clock::added(90, 6)));
     }
@@ -434,7 +467,11 @@ mod tests {
     fn timeline_events_out_of_id_order_are_sorted_by_time() {
         let timeline: Timeline = serde_json::from_str(EXCERPT).unwrap();
         let mut events = timeline.event;
-        assert!(events.windows(2).any(|w| event_order(&w[0]) > event_order(&w[1])));
+        assert!(
+            events
+                .windows(2)
+                .any(|w| event_order(&w[0]) > event_order(&w[1]))
+        );
         events.sort_by_key(|e| e.timestamp.as_deref().and_then(parse_rfc3339_ms));
         let phase = phase(Some(3), &events);
         assert_eq!(phase, Phase::HalfTime);

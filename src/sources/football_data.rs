@@ -71,7 +71,10 @@ pub struct FootballData<T> {
 
 /// How long to pause when `X-Requests-Available-Minute` says nothing is left.
 pub fn quota_pause(response: &Response) -> Option<Duration> {
-    let available: i64 = response.header("x-requests-available-minute")?.parse().ok()?;
+    let available: i64 = response
+        .header("x-requests-available-minute")?
+        .parse()
+        .ok()?;
     if available > 0 {
         return None;
     }
@@ -143,13 +146,17 @@ impl<T: Transport> Source for FootballData<T> {
             self.details.insert(summary.id, (updated, state.clone()));
             matches.push(state);
         }
-        self.details.retain(|id, _| matches.iter().any(|m| m.id == id.to_string()));
+        self.details
+            .retain(|id, _| matches.iter().any(|m| m.id == id.to_string()));
         Ok(Poll::on_cadence(matches))
     }
 }
 
 fn is_live(status: &str) -> bool {
-    matches!(status, "IN_PLAY" | "PAUSED" | "EXTRA_TIME" | "PENALTY_SHOOTOUT" | "LIVE")
+    matches!(
+        status,
+        "IN_PLAY" | "PAUSED" | "EXTRA_TIME" | "PENALTY_SHOOTOUT" | "LIVE"
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,7 +260,11 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
     let home_id = m.home_team.id;
     let side_of = |team: Option<&ApiTeam>| -> Option<Side> {
         let id = team?.id?;
-        Some(if Some(id) == home_id { Side::Home } else { Side::Away })
+        Some(if Some(id) == home_id {
+            Side::Home
+        } else {
+            Side::Away
+        })
     };
     let pens = m.score.penalties.and_then(Pair::score);
     let running = m.score.full_time.and_then(Pair::score).unwrap_or_default();
@@ -263,11 +274,17 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
             let extra = m.score.extra_time.and_then(Pair::score).unwrap_or_default();
             Score::new(regular.home + extra.home, regular.away + extra.away)
         }
-        (None, Some(p)) => Score::new(running.home.saturating_sub(p.home), running.away.saturating_sub(p.away)),
+        (None, Some(p)) => Score::new(
+            running.home.saturating_sub(p.home),
+            running.away.saturating_sub(p.away),
+        ),
         (None, None) => running,
     };
     let minute = minute(m.minute.as_ref());
-    let extra_time = matches!(m.score.duration.as_deref(), Some("EXTRA_TIME" | "PENALTY_SHOOTOUT"));
+    let extra_time = matches!(
+        m.score.duration.as_deref(),
+        Some("EXTRA_TIME" | "PENALTY_SHOOTOUT")
+    );
     let phase = phase(m, minute, extra_time);
     let mut incidents = Vec::new();
     for (i, g) in m.goals.iter().enumerate() {
@@ -282,13 +299,18 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
                 "goal:{}:{}:{}",
                 g.minute.unwrap_or(0),
                 g.injury_time.unwrap_or(0),
-                scorer.and_then(|s| s.id).map_or_else(|| i.to_string(), |id| id.to_string())
+                scorer
+                    .and_then(|s| s.id)
+                    .map_or_else(|| i.to_string(), |id| id.to_string())
             ),
             kind,
             side: side_of(g.team.as_ref()),
             player: scorer.and_then(|s| s.name.clone()),
             period: None,
-            clock: g.minute.map(|mi| Clock { minute: mi, extra: g.injury_time }),
+            clock: g.minute.map(|mi| Clock {
+                minute: mi,
+                extra: g.injury_time,
+            }),
             score_after: g.score.and_then(Pair::score),
             pens_after: None,
             detail: None,
@@ -323,7 +345,11 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
         let scored = p.scored.unwrap_or(false);
         incidents.push(Incident {
             key: format!("shootout:{i}"),
-            kind: if scored { IncidentKind::ShootoutScored } else { IncidentKind::ShootoutMissed },
+            kind: if scored {
+                IncidentKind::ShootoutScored
+            } else {
+                IncidentKind::ShootoutMissed
+            },
             side: side_of(p.team.as_ref()),
             player: p.player.as_ref().and_then(|p| p.name.clone()),
             period: Some(Phase::Penalties),
@@ -341,7 +367,10 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
         away: team(&m.away_team),
         kickoff,
         phase,
-        clock: minute.map(|mi| Clock { minute: mi, extra: m.injury_time.filter(|x| *x > 0) }),
+        clock: minute.map(|mi| Clock {
+            minute: mi,
+            extra: m.injury_time.filter(|x| *x > 0),
+        }),
         score,
         pens,
         extra_time,
@@ -445,17 +474,29 @@ mod tests {
 
     #[test]
     fn list_form_tells_halves_apart_by_the_half_time_score() {
-        let first = parse(base("IN_PLAY", serde_json::json!({"fullTime": {"home": 0, "away": 0}, "halfTime": {"home": null, "away": null}})));
+        let first = parse(base(
+            "IN_PLAY",
+            serde_json::json!({"fullTime": {"home": 0, "away": 0}, "halfTime": {"home": null, "away": null}}),
+        ));
         assert_eq!(first.phase, Phase::FirstHalf);
-        let second = parse(base("IN_PLAY", serde_json::json!({"fullTime": {"home": 1, "away": 0}, "halfTime": {"home": 1, "away": 0}})));
+        let second = parse(base(
+            "IN_PLAY",
+            serde_json::json!({"fullTime": {"home": 1, "away": 0}, "halfTime": {"home": 1, "away": 0}}),
+        ));
         assert_eq!(second.phase, Phase::SecondHalf);
-        let ht = parse(base("PAUSED", serde_json::json!({"fullTime": {"home": 1, "away": 0}, "halfTime": {"home": 1, "away": 0}})));
+        let ht = parse(base(
+            "PAUSED",
+            serde_json::json!({"fullTime": {"home": 1, "away": 0}, "halfTime": {"home": 1, "away": 0}}),
+        ));
         assert_eq!(ht.phase, Phase::HalfTime);
     }
 
     #[test]
     fn second_yellow_and_shootout_kicks_are_recognised() {
-        let mut json = base("PENALTY_SHOOTOUT", serde_json::json!({"fullTime": {"home": 1, "away": 1}, "penalties": {"home": 1, "away": 0}}));
+        let mut json = base(
+            "PENALTY_SHOOTOUT",
+            serde_json::json!({"fullTime": {"home": 1, "away": 1}, "penalties": {"home": 1, "away": 0}}),
+        );
         json["bookings"] = serde_json::json!([
             {"minute": 30, "team": {"id": 773}, "player": {"id": 5, "name": "X"}, "card": "YELLOW"},
             {"minute": 70, "team": {"id": 773}, "player": {"id": 5, "name": "X"}, "card": "YELLOW_RED"}
@@ -491,7 +532,9 @@ mod tests {
             now: 0,
         };
         assert_eq!(quota_pause(&response), None);
-        response.headers.insert("x-requests-available-minute", "0".parse().unwrap());
+        response
+            .headers
+            .insert("x-requests-available-minute", "0".parse().unwrap());
         assert_eq!(quota_pause(&response), Some(Duration::from_secs(17)));
     }
 }

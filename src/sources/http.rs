@@ -73,7 +73,10 @@ impl HttpTransport {
     }
 
     async fn wait_turn(&self) {
-        let paused = *self.paused_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let paused = *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(until) = paused {
             tokio::time::sleep_until(until).await;
         }
@@ -114,8 +117,10 @@ impl Transport for HttpTransport {
             Auth::None => {}
             Auth::Header { name, value } => request = request.header(*name, value.expose_secret()),
             Auth::Query(params) => {
-                let params: Vec<(&str, &str)> =
-                    params.iter().map(|(k, v)| (*k, v.expose_secret())).collect();
+                let params: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(k, v)| (*k, v.expose_secret()))
+                    .collect();
                 request = request.query(&params);
             }
         }

@@ -42,7 +42,10 @@ impl Config {
     pub fn transport(&self) -> Result<HttpTransport, reqwest::Error> {
         HttpTransport::new(
             &self.endpoint,
-            Auth::Query(vec![("key", self.key.clone()), ("secret", self.secret.clone())]),
+            Auth::Query(vec![
+                ("key", self.key.clone()),
+                ("secret", self.secret.clone()),
+            ]),
             None,
         )
     }
@@ -81,7 +84,12 @@ impl<T: Transport> Source for LiveScore<T> {
         if let Some(id) = &self.competition_id {
             query.push(("competition_id", id.clone()));
         }
-        let live: Envelope<LiveData> = self.transport.get(LIVE, &query).await?.ok(LIVE)?.json(LIVE)?;
+        let live: Envelope<LiveData> = self
+            .transport
+            .get(LIVE, &query)
+            .await?
+            .ok(LIVE)?
+            .json(LIVE)?;
         if !live.success {
             return Err(SourceError::Api {
                 endpoint: LIVE.into(),
@@ -118,7 +126,8 @@ impl<T: Transport> Source for LiveScore<T> {
                 }
             }
         }
-        self.events.retain(|id, _| matches.iter().any(|m| &m.id == id));
+        self.events
+            .retain(|id, _| matches.iter().any(|m| &m.id == id));
         Ok(Poll::on_cadence(matches))
     }
 }
@@ -188,7 +197,9 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D:
     match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => Ok(s),
         serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!("expected a string or number, got {other}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a string or number, got {other}"
+        ))),
     }
 }
 
@@ -298,7 +309,9 @@ fn sort_key(e: &ApiEvent) -> i64 {
 mod tests {
     use super::*;
 
-    const EVENTS: &str = include_str!("../../tests/data/reference-responses/livescore/events_legacy_docs_sample.json");
+    const EVENTS: &str = include_str!(
+        "../../tests/data/reference-responses/livescore/events_legacy_docs_sample.json"
+    );
 
     fn live(status: &str, time: &str, score: &str) -> ApiMatch {
         serde_json::from_value(serde_json::json!({
@@ -320,9 +333,19 @@ mod tests {
 
     #[test]
     fn unknown_score_is_fine_before_kick_off_and_malformed_after() {
-        assert_eq!(match_state(&live("NOT STARTED", "NS", "? - ?"), &[]).unwrap().score, Score::default());
+        assert_eq!(
+            match_state(&live("NOT STARTED", "NS", "? - ?"), &[])
+                .unwrap()
+                .score,
+            Score::default()
+        );
         assert!(match_state(&live("IN PLAY", "12", "? - ?"), &[]).is_err());
-        assert_eq!(match_state(&live("IN PLAY", "12", "1 - 0"), &[]).unwrap().score, Score::new(1, 0));
+        assert_eq!(
+            match_state(&live("IN PLAY", "12", "1 - 0"), &[])
+                .unwrap()
+                .score,
+            Score::new(1, 0)
+        );
     }
 
     #[test]
@@ -331,7 +354,11 @@ mod tests {
         let events = body.data.unwrap().event;
         assert!(!events.is_empty());
         let state = match_state(&live("IN PLAY", "60", "0 - 1"), &events).unwrap();
-        let goal = state.incidents.iter().find(|i| i.kind == IncidentKind::Goal).unwrap();
+        let goal = state
+            .incidents
+            .iter()
+            .find(|i| i.kind == IncidentKind::Goal)
+            .unwrap();
         assert_eq!(goal.player.as_deref(), Some("SAAVEDRA MATIAS"));
         assert_eq!(goal.side, Some(Side::Away));
     }

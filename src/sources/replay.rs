@@ -20,7 +20,8 @@ use super::livescore::LiveScore;
 use super::{NextPoll, Poll, Response, Source, SourceError, Transport, parse_rfc3339};
 
 /// The fixture compiled into the binary: France 4-2 Croatia, 2018, as the FIFA API served it.
-static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/fifa/2018-wc-final-fra-cro");
+static BUNDLED: Dir<'static> =
+    include_dir!("$CARGO_MANIFEST_DIR/fixtures/fifa/2018-wc-final-fra-cro");
 
 /// The name `path` takes to mean the bundled fixture.
 pub const BUNDLED_NAME: &str = "bundled";
@@ -194,7 +195,9 @@ impl ReplaySource {
                 },
                 transport.clone(),
             )),
-            "football-data" => Provider::FootballData(FootballData::new(Vec::new(), transport.clone())),
+            "football-data" => {
+                Provider::FootballData(FootballData::new(Vec::new(), transport.clone()))
+            }
             "livescore" => Provider::LiveScore(LiveScore::new(None, transport.clone())),
             "api-football" => {
                 let fixture = id("fixture").parse().ok().into_iter().collect();
@@ -307,7 +310,11 @@ impl Step {
             .collect();
         Self {
             label: file.at.and_then(|a| a.label).unwrap_or_default(),
-            now: file.wall_clock_utc.as_deref().and_then(parse_rfc3339).unwrap_or(0),
+            now: file
+                .wall_clock_utc
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .unwrap_or(0),
             responses,
         }
     }
@@ -401,8 +408,9 @@ impl<'a> FixtureFiles<'a> {
                 .get_file(file)
                 .map(|f| f.contents().to_vec())
                 .ok_or_else(|| self.error(&format!("{file} is missing")))?,
-            Self::Dir(dir) => std::fs::read(dir.join(file))
-                .map_err(|e| self.error(&format!("{file}: {e}")))?,
+            Self::Dir(dir) => {
+                std::fs::read(dir.join(file)).map_err(|e| self.error(&format!("{file}: {e}")))?
+            }
         };
         serde_json::from_slice(&bytes).map_err(|e| self.error(&format!("{file}: {e}")))
     }
@@ -418,14 +426,24 @@ mod tests {
         let mut replay = ReplaySource::open(Config::default()).unwrap();
         assert_eq!(replay.steps(), 23);
         let first = replay.poll().await.unwrap();
-        let m = first.snapshot.matches.iter().find(|m| m.home.name == "France").unwrap();
+        let m = first
+            .snapshot
+            .matches
+            .iter()
+            .find(|m| m.home.name == "France")
+            .unwrap();
         assert_eq!(m.phase, Phase::Pre);
         assert!(matches!(first.next, NextPoll::After(d) if d <= DEFAULT_MAX_GAP));
         let mut last = first;
         for _ in 1..23 {
             last = replay.poll().await.unwrap();
         }
-        let m = last.snapshot.matches.iter().find(|m| m.home.name == "France").unwrap();
+        let m = last
+            .snapshot
+            .matches
+            .iter()
+            .find(|m| m.home.name == "France")
+            .unwrap();
         assert_eq!(m.phase, Phase::Finished);
         assert_eq!(m.score.to_string(), "4-2");
         assert_eq!(last.next, NextPoll::Done);
@@ -453,8 +471,12 @@ mod tests {
 
     #[test]
     fn requests_match_recordings_without_credentials_and_case() {
-        let (path, query) = split_request("/api-client/scores/events.json?key=demo-key&secret=s&id=901002");
+        let (path, query) =
+            split_request("/api-client/scores/events.json?key=demo-key&secret=s&id=901002");
         assert_eq!(path, "/api-client/scores/events.json");
-        assert_eq!(query.into_iter().collect::<Vec<_>>(), vec![("id".to_owned(), "901002".to_owned())]);
+        assert_eq!(
+            query.into_iter().collect::<Vec<_>>(),
+            vec![("id".to_owned(), "901002".to_owned())]
+        );
     }
 }

@@ -168,7 +168,11 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             if !url.contains("mode=") {
-                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -315,7 +319,8 @@ impl Store {
     /// Database errors.
     pub async fn publish(&self, event: &Event, routes: &[Route]) -> Result<Committed, StoreError> {
         let mut tx = self.begin().await?;
-        let committed = record_events(&mut tx, std::slice::from_ref(event), true, routes, now_ms()).await?;
+        let committed =
+            record_events(&mut tx, std::slice::from_ref(event), true, routes, now_ms()).await?;
         tx.commit().await?;
         Ok(committed)
     }
@@ -365,7 +370,12 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+    pub async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
         let now = now_ms();
         let result = sqlx::query(
             "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
@@ -423,10 +433,11 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn next_due_at(&self, sink: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE sink = $1 AND status = 0")
-            .bind(sink)
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE sink = $1 AND status = 0")
+                .bind(sink)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.get::<Option<i64>, _>(0))
     }
 
@@ -483,7 +494,13 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn retry_later(&self, id: i64, attempts: u32, delay: Duration, error: &str) -> Result<(), StoreError> {
+    pub async fn retry_later(
+        &self,
+        id: i64,
+        attempts: u32,
+        delay: Duration,
+        error: &str,
+    ) -> Result<(), StoreError> {
         let now = now_ms();
         sqlx::query(
             "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, \
@@ -567,7 +584,12 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn receipt(&self, sink: &str, recipient: &str, event_id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn receipt(
+        &self,
+        sink: &str,
+        recipient: &str,
+        event_id: &str,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT o.receipt FROM outbox o JOIN events e ON e.seq = o.event_seq \
              WHERE e.event_id = $1 AND o.sink = $2 AND o.recipient = $3 AND o.status = 1",
@@ -584,7 +606,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors, or an event payload that does not parse.
-    pub async fn recent_delivered(&self, sink: &str, limit: usize) -> Result<Vec<Queued>, StoreError> {
+    pub async fn recent_delivered(
+        &self,
+        sink: &str,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \
@@ -710,7 +736,11 @@ fn subscription(r: &AnyRow) -> Option<Subscription> {
         sink: r.get(0),
         recipient: Recipient::new(r.get::<String, _>(1)),
         scope,
-        kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect(),
+        kinds: kinds
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect(),
         locale: r.get(5),
     })
 }
@@ -795,4 +825,3 @@ async fn record_events(
     }
     Ok(committed)
 }
-

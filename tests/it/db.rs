@@ -38,7 +38,9 @@ impl TestDb {
         let admin = match std::env::var(POSTGRES_URL_VAR) {
             Ok(url) => url,
             Err(_) if std::env::var_os("CI").is_some() => {
-                panic!("{POSTGRES_URL_VAR} must be set in CI: the PostgreSQL tests may not be skipped")
+                panic!(
+                    "{POSTGRES_URL_VAR} must be set in CI: the PostgreSQL tests may not be skipped"
+                )
             }
             Err(_) => {
                 eprintln!("{POSTGRES_URL_VAR} is not set: skipping the PostgreSQL variant");
@@ -52,8 +54,12 @@ impl TestDb {
             rand_suffix()
         );
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.unwrap();
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
         let (base, _) = admin.rsplit_once('/').unwrap();
         let url = format!("{base}/{name}");
         Some(Self {
@@ -87,10 +93,14 @@ impl TestDb {
     /// Drops the PostgreSQL database (SQLite files go with the temp dir).
     pub(crate) async fn cleanup(self) {
         if let Some((admin, name)) = &self.postgres {
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin).await.unwrap();
-            conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin)
                 .await
                 .unwrap();
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
         }
     }
 }
@@ -98,6 +108,11 @@ impl TestDb {
 fn rand_suffix() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     u32::try_from(h.finish() % 1_000_000).unwrap()
 }

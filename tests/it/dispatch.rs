@@ -24,7 +24,11 @@ pub(crate) struct Running {
     client: reqwest::Client,
 }
 
-pub(crate) async fn start(db: &TestDb, dispatch: serde_json::Value, sinks: Vec<(&str, MemorySink)>) -> Running {
+pub(crate) async fn start(
+    db: &TestDb,
+    dispatch: serde_json::Value,
+    sinks: Vec<(&str, MemorySink)>,
+) -> Running {
     let config = Config::from_value(json!({
         "store": { "url": db.url },
         "http": { "admin_token": TOKEN },
@@ -85,7 +89,12 @@ async fn a_hanging_sink_never_delays_another_one() {
     let db = TestDb::sqlite();
     let hanging = MemorySink::with_fallback(Behaviour::Hang);
     let fast = MemorySink::new();
-    let app = start(&db, json!({"send_timeout": "60s", "shutdown_grace": "200ms"}), vec![("hanging", hanging.clone()), ("fast", fast.clone())]).await;
+    let app = start(
+        &db,
+        json!({"send_timeout": "60s", "shutdown_grace": "200ms"}),
+        vec![("hanging", hanging.clone()), ("fast", fast.clone())],
+    )
+    .await;
     let started = Instant::now();
     for i in 0..5 {
         app.publish(&format!("message {i}")).await;
@@ -93,8 +102,15 @@ async fn a_hanging_sink_never_delays_another_one() {
     let delivered = fast.wait_for(5, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
     assert_eq!(delivered.len(), 5, "the fast sink got everything");
-    assert!(elapsed < Duration::from_secs(2), "the fast sink was held up: {elapsed:?}");
-    assert_eq!(hanging.attempts(), 1, "the hanging sink is stuck on its first delivery");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "the fast sink was held up: {elapsed:?}"
+    );
+    assert_eq!(
+        hanging.attempts(),
+        1,
+        "the hanging sink is stuck on its first delivery"
+    );
     assert!(hanging.delivered().is_empty());
     // Shutdown does not wait for the hung send beyond the grace period, and the stuck delivery
     // stays queued for the next start.
@@ -110,7 +126,12 @@ async fn transient_failures_are_retried_with_backoff_then_delivered() {
     let db = TestDb::sqlite();
     let flaky = MemorySink::new();
     flaky.script([Behaviour::Transient, Behaviour::Transient]);
-    let app = start(&db, json!({"backoff_base": "100ms", "backoff_max": "1s"}), vec![("flaky", flaky.clone())]).await;
+    let app = start(
+        &db,
+        json!({"backoff_base": "100ms", "backoff_max": "1s"}),
+        vec![("flaky", flaky.clone())],
+    )
+    .await;
     let started = Instant::now();
     app.publish("goal").await;
     let delivered = flaky.wait_for(1, Duration::from_secs(5)).await;
@@ -118,7 +139,10 @@ async fn transient_failures_are_retried_with_backoff_then_delivered() {
     assert_eq!(delivered.len(), 1);
     assert_eq!(flaky.attempts(), 3);
     // Backoff after attempt 1 is 50–100 ms, after attempt 2 100–200 ms.
-    assert!(elapsed >= Duration::from_millis(150), "retried too fast: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(150),
+        "retried too fast: {elapsed:?}"
+    );
     app.shutdown().await;
 }
 
@@ -127,14 +151,25 @@ async fn a_rate_limit_retry_after_is_honoured() {
     let db = TestDb::sqlite();
     let limited = MemorySink::new();
     limited.script([Behaviour::RateLimited(Some(Duration::from_millis(700)))]);
-    let app = start(&db, json!({"backoff_base": "10ms"}), vec![("limited", limited.clone())]).await;
+    let app = start(
+        &db,
+        json!({"backoff_base": "10ms"}),
+        vec![("limited", limited.clone())],
+    )
+    .await;
     app.publish("goal").await;
     let first = Instant::now();
     let delivered = limited.wait_for(1, Duration::from_secs(5)).await;
     let waited = first.elapsed();
     assert_eq!(delivered.len(), 1);
-    assert!(waited >= Duration::from_millis(700), "retried before retry_after: {waited:?}");
-    assert!(waited < Duration::from_millis(2500), "waited far longer than asked: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(700),
+        "retried before retry_after: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_millis(2500),
+        "waited far longer than asked: {waited:?}"
+    );
     app.shutdown().await;
 }
 
@@ -151,15 +186,30 @@ async fn permanent_failures_become_dead_letters_and_the_queue_moves_on() {
     let dead = app.store.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].sink, "chat");
-    assert!(dead[0].last_error.as_deref().unwrap().contains("permanent failure"), "{dead:?}");
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("permanent failure"),
+        "{dead:?}"
+    );
     app.shutdown().await;
 
     // The CLI lists it and can queue it again.
     let config = Config::from_value(json!({"store": {"url": db.url}})).unwrap();
-    let listing = herald::commands::dead_letters(&config, herald::commands::DeadLetterAction::List { limit: 10 }).await.unwrap();
+    let listing = herald::commands::dead_letters(
+        &config,
+        herald::commands::DeadLetterAction::List { limit: 10 },
+    )
+    .await
+    .unwrap();
     assert!(listing.contains("chat → *"), "{listing}");
     assert!(listing.contains("announcement"), "{listing}");
-    let requeued = herald::commands::dead_letters(&config, herald::commands::DeadLetterAction::RetryAll).await.unwrap();
+    let requeued =
+        herald::commands::dead_letters(&config, herald::commands::DeadLetterAction::RetryAll)
+            .await
+            .unwrap();
     assert_eq!(requeued, "1 dead letter(s) queued again\n");
 }
 
@@ -167,7 +217,12 @@ async fn permanent_failures_become_dead_letters_and_the_queue_moves_on() {
 async fn retries_stop_at_max_attempts() {
     let db = TestDb::sqlite();
     let broken = MemorySink::with_fallback(Behaviour::Transient);
-    let app = start(&db, json!({"max_attempts": 3, "backoff_base": "10ms", "backoff_max": "20ms"}), vec![("broken", broken.clone())]).await;
+    let app = start(
+        &db,
+        json!({"max_attempts": 3, "backoff_base": "10ms", "backoff_max": "20ms"}),
+        vec![("broken", broken.clone())],
+    )
+    .await;
     app.publish("goal").await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while app.store.dead_letters(10).await.unwrap().is_empty() {
@@ -208,7 +263,11 @@ async fn a_recipient_that_is_gone_has_its_subscriptions_paused() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(remaining.len(), 1, "one subscriber was paused: {remaining:?}");
+    assert_eq!(
+        remaining.len(),
+        1,
+        "one subscriber was paused: {remaining:?}"
+    );
     assert_eq!(app.store.dead_letters(10).await.unwrap().len(), 1);
     let kept = remaining[0].recipient.clone();
     app.publish("second").await;
@@ -238,14 +297,23 @@ async fn each_recipient_gets_its_notifications_in_order() {
     sink.set_recipients(vec![]);
     // One transient failure in the middle must not let later messages overtake.
     sink.script([Behaviour::Deliver, Behaviour::Deliver, Behaviour::Transient]);
-    let app = start(&db, json!({"backoff_base": "50ms"}), vec![("chat", sink.clone())]).await;
+    let app = start(
+        &db,
+        json!({"backoff_base": "50ms"}),
+        vec![("chat", sink.clone())],
+    )
+    .await;
     for i in 0..10 {
         app.publish(&format!("m{i:02}")).await;
     }
     let delivered = sink.wait_for(30, Duration::from_secs(10)).await;
     assert_eq!(delivered.len(), 30);
     for user in ["a", "b", "c"] {
-        let got: Vec<String> = delivered.iter().filter(|(to, _)| to.as_str() == user).map(|(_, n)| n.title.clone()).collect();
+        let got: Vec<String> = delivered
+            .iter()
+            .filter(|(to, _)| to.as_str() == user)
+            .map(|(_, n)| n.title.clone())
+            .collect();
         let mut sorted = got.clone();
         sorted.sort();
         assert_eq!(got, sorted, "{user} got notifications out of order");
@@ -258,13 +326,25 @@ async fn each_recipient_gets_its_notifications_in_order() {
 async fn shutdown_drains_queued_deliveries() {
     let db = TestDb::sqlite();
     let slow = MemorySink::with_fallback(Behaviour::Delay(Duration::from_millis(50)));
-    let app = start(&db, json!({"shutdown_grace": "10s"}), vec![("slow", slow.clone())]).await;
+    let app = start(
+        &db,
+        json!({"shutdown_grace": "10s"}),
+        vec![("slow", slow.clone())],
+    )
+    .await;
     for i in 0..10 {
         app.publish(&format!("m{i}")).await;
     }
     let took = app.shutdown().await;
-    assert_eq!(titles(&slow).len(), 10, "every queued delivery went out before exit");
-    assert!(took >= Duration::from_millis(250), "it did wait for the queue: {took:?}");
+    assert_eq!(
+        titles(&slow).len(),
+        10,
+        "every queued delivery went out before exit"
+    );
+    assert!(
+        took >= Duration::from_millis(250),
+        "it did wait for the queue: {took:?}"
+    );
     assert_eq!(db.store().await.pending("slow").await.unwrap(), 0);
 }
 
@@ -284,6 +364,9 @@ async fn a_sinks_declared_rate_limit_is_applied() {
     let delivered = sink.wait_for(4, Duration::from_secs(5)).await;
     assert_eq!(delivered.len(), 4);
     let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(550), "4 messages at 5/s took only {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(550),
+        "4 messages at 5/s took only {elapsed:?}"
+    );
     app.shutdown().await;
 }

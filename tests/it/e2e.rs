@@ -21,7 +21,8 @@ const FAST: &str = "20ms";
 
 /// The `[sources.<id>]` table pointing herald's real poller for `format` at the fake.
 pub(crate) fn source_table(fake: &FakeProvider, fixture: &Path) -> Value {
-    let manifest: Value = serde_json::from_slice(&std::fs::read(fixture.join("manifest.json")).unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixture.join("manifest.json")).unwrap()).unwrap();
     let ids = &manifest["ids"];
     let base = fake.base();
     let mut table = match fake.format() {
@@ -93,7 +94,11 @@ async fn run_fixture(fixture: &Path, db: &TestDb) {
     }))
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::builder(config).listener(listener).build().await.unwrap();
+    let app = App::builder(config)
+        .listener(listener)
+        .build()
+        .await
+        .unwrap();
     let addr = app.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(app.run(async move {
@@ -110,13 +115,23 @@ async fn run_fixture(fixture: &Path, db: &TestDb) {
     let problems = check(&expected, &as_got(&received));
     assert!(problems.is_empty(), "{label}:\n{}", problems.join("\n"));
     let ids: std::collections::HashSet<i64> = received.iter().map(|n| n.id).collect();
-    assert_eq!(ids.len(), received.len(), "{label}: a delivery was streamed twice");
+    assert_eq!(
+        ids.len(),
+        received.len(),
+        "{label}: a delivery was streamed twice"
+    );
 
     let hits = fake.hits();
     let refused: Vec<_> = hits.iter().filter(|h| h.status >= 400).collect();
-    assert!(refused.is_empty(), "{label}: herald made requests the API refuses: {refused:?}");
+    assert!(
+        refused.is_empty(),
+        "{label}: herald made requests the API refuses: {refused:?}"
+    );
     if fake.format() == "fifa" {
-        assert!(hits.iter().any(|h| h.status == 304), "{label}: ETags were never revalidated");
+        assert!(
+            hits.iter().any(|h| h.status == 304),
+            "{label}: ETags were never revalidated"
+        );
     }
 
     sse.stop();
@@ -136,7 +151,9 @@ async fn every_fixture_streams_exactly_its_expected_notifications_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fixture_streams_exactly_its_expected_notifications_on_postgres() {
     for fixture in fixture_dirs() {
-        let Some(db) = TestDb::postgres().await else { return };
+        let Some(db) = TestDb::postgres().await else {
+            return;
+        };
         run_fixture(&fixture, &db).await;
         db.cleanup().await;
     }

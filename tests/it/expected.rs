@@ -137,7 +137,12 @@ pub(crate) fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
             0 => {}
             1 => used[hits[0]] = true,
             _ => {
-                problems.push(format!("{} emitted {} times: {:?}", want.id, hits.len(), hits.iter().map(|&i| &got[i]).collect::<Vec<_>>()));
+                problems.push(format!(
+                    "{} emitted {} times: {:?}",
+                    want.id,
+                    hits.len(),
+                    hits.iter().map(|&i| &got[i]).collect::<Vec<_>>()
+                ));
                 for i in hits {
                     used[i] = true;
                 }
@@ -151,7 +156,11 @@ pub(crate) fn check(expected: &Expected, got: &[Got]) -> Vec<String> {
         problems.push(format!("unexpected notification {g:?}"));
         for f in &expected.forbidden {
             let hit = g.kind == f.kind
-                && f.player.as_deref().is_none_or(|p| g.player.as_deref().is_some_and(|gp| fold(gp) == fold(p) || fold(p).ends_with(&fold(gp))))
+                && f.player.as_deref().is_none_or(|p| {
+                    g.player
+                        .as_deref()
+                        .is_some_and(|gp| fold(gp) == fold(p) || fold(p).ends_with(&fold(gp)))
+                })
                 && f.team.as_ref().is_none_or(|t| g.team.as_ref() == Some(t))
                 && f.minute.is_none_or(|m| g.minute == Some(m));
             if hit {

@@ -88,7 +88,8 @@ pub(crate) struct FakeProvider {
 
 impl FakeProvider {
     pub(crate) async fn start(dir: &Path) -> Self {
-        let manifest: Manifest = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let manifest: Manifest =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
         let steps = manifest
             .steps
             .iter()
@@ -104,7 +105,9 @@ impl FakeProvider {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(Arc::clone(&inner));
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&inner));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { inner, addr }
     }
@@ -146,11 +149,18 @@ impl FakeProvider {
         let first = self.first_endpoint();
         let deadline = Instant::now() + timeout;
         loop {
-            let n = self.hits().iter().filter(|h| h.step == step && h.endpoint == first).count();
+            let n = self
+                .hits()
+                .iter()
+                .filter(|h| h.step == step && h.endpoint == first)
+                .count();
             if n >= polls {
                 return;
             }
-            assert!(Instant::now() < deadline, "herald did not poll step {step} {polls} times in {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "herald did not poll step {step} {polls} times in {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -177,7 +187,9 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     // Authentication, as each API does it.
     let unauthorized = match inner.format.as_str() {
         "football-data" => !headers.get("x-auth-token").is_some_and(|v| !v.is_empty()),
-        "api-football" => !headers.get("x-apisports-key").is_some_and(|v| !v.is_empty()),
+        "api-football" => !headers
+            .get("x-apisports-key")
+            .is_some_and(|v| !v.is_empty()),
         _ => false,
     };
     if unauthorized {
@@ -186,12 +198,23 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     }
 
     // The most specific endpoint whose path and required query match.
-    let mut candidates: Vec<&Endpoint> = inner.endpoints.iter().filter(|e| e.path == path).collect();
+    let mut candidates: Vec<&Endpoint> =
+        inner.endpoints.iter().filter(|e| e.path == path).collect();
     candidates.sort_by_key(|e| std::cmp::Reverse(e.query.len()));
-    let key_eq = |e: &Endpoint, a: &str, b: &str| if e.query_case_insensitive { a.eq_ignore_ascii_case(b) } else { a == b };
+    let key_eq = |e: &Endpoint, a: &str, b: &str| {
+        if e.query_case_insensitive {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
     let endpoint = candidates.into_iter().find(|e| {
-        e.query.iter().all(|(k, v)| query.iter().any(|(qk, qv)| key_eq(e, qk, k) && qv == v))
-            && (e.query.contains_key("status") || !query.iter().any(|(k, _)| k == "status") || e.filter_status)
+        e.query
+            .iter()
+            .all(|(k, v)| query.iter().any(|(qk, qv)| key_eq(e, qk, k) && qv == v))
+            && (e.query.contains_key("status")
+                || !query.iter().any(|(k, _)| k == "status")
+                || e.filter_status)
     });
     let Some(endpoint) = endpoint else {
         record("unknown", 404);
@@ -200,17 +223,30 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     for required in &endpoint.required_params {
         if !query.iter().any(|(k, v)| k == required && !v.is_empty()) {
             record(&endpoint.key, 401);
-            return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"success": false, "error": format!("missing {required}")}))).into_response();
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(
+                    serde_json::json!({"success": false, "error": format!("missing {required}")}),
+                ),
+            )
+                .into_response();
         }
     }
     for (k, _) in &query {
         let known = endpoint.query.keys().any(|q| key_eq(endpoint, q, k))
-            || endpoint.optional_query.iter().any(|q| key_eq(endpoint, q, k))
+            || endpoint
+                .optional_query
+                .iter()
+                .any(|q| key_eq(endpoint, q, k))
             || endpoint.required_params.contains(k)
             || (endpoint.filter_status && k == "status");
         if !known {
             record(&endpoint.key, 400);
-            return (StatusCode::BAD_REQUEST, format!("unexpected query parameter {k}")).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unexpected query parameter {k}"),
+            )
+                .into_response();
         }
     }
     let Some(recorded) = step.responses.get(&endpoint.request) else {
@@ -231,36 +267,53 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         std::time::UNIX_EPOCH
             + Duration::from_secs(
                 u64::try_from(
-                    time::OffsetDateTime::parse(&step.wall_clock_utc, &time::format_description::well_known::Rfc3339)
-                        .unwrap()
-                        .unix_timestamp(),
+                    time::OffsetDateTime::parse(
+                        &step.wall_clock_utc,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap()
+                    .unix_timestamp(),
                 )
                 .unwrap(),
             ),
     );
     let mut response = if endpoint.etag {
         let etag = format!("\"{}\"", fnv(&text));
-        if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            == Some(etag.as_str())
+        {
             record(&endpoint.key, 304);
             let mut r = StatusCode::NOT_MODIFIED.into_response();
-            r.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
-            r.headers_mut().insert(header::DATE, HeaderValue::from_str(&date).unwrap());
+            r.headers_mut()
+                .insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+            r.headers_mut()
+                .insert(header::DATE, HeaderValue::from_str(&date).unwrap());
             return r;
         }
         let mut r = Response::new(Body::from(text));
-        r.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+        r.headers_mut()
+            .insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
         r
     } else {
         Response::new(Body::from(text))
     };
     *response.status_mut() = StatusCode::from_u16(recorded.status).unwrap();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.headers_mut().insert(header::DATE, HeaderValue::from_str(&date).unwrap());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::DATE, HeaderValue::from_str(&date).unwrap());
     record(&endpoint.key, recorded.status);
     response
 }
 
 /// A numeric hash, like FIFA's numeric ETags.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

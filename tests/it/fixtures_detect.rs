@@ -31,16 +31,33 @@ async fn every_fixture_detects_exactly_its_expected_notifications() {
                 let (next, events) = detect(tracked.get(&state.id), state);
                 for event in events {
                     at_step.insert(event.id.clone(), step);
-                    got.push(serde_json::from_value::<Got>(serde_json::to_value(&event).unwrap()).unwrap());
+                    got.push(
+                        serde_json::from_value::<Got>(serde_json::to_value(&event).unwrap())
+                            .unwrap(),
+                    );
                 }
                 tracked.insert(next.state.id.clone(), next);
             }
         }
         let problems = check(&expected, &got);
-        assert!(problems.is_empty(), "{}:\n{}", dir.display(), problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "{}:\n{}",
+            dir.display(),
+            problems.join("\n")
+        );
         for want in &expected.notifications {
-            let hit = got.iter().find(|g| g.kind == want.kind && g.score == Some(want.score) && g.team == want.team).unwrap();
-            assert_eq!(at_step[&hit.id], want.first_observable_step, "{}: {} notified late or early", dir.display(), want.id);
+            let hit = got
+                .iter()
+                .find(|g| g.kind == want.kind && g.score == Some(want.score) && g.team == want.team)
+                .unwrap();
+            assert_eq!(
+                at_step[&hit.id],
+                want.first_observable_step,
+                "{}: {} notified late or early",
+                dir.display(),
+                want.id
+            );
         }
     }
 }

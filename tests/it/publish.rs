@@ -12,7 +12,10 @@ use crate::sse_client::SseClient;
 
 const TOKEN: &str = "publish-token-0123456789";
 
-async fn start(db: &TestDb, admin_token: Option<&str>) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn start(
+    db: &TestDb,
+    admin_token: Option<&str>,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let mut http = json!({});
     if let Some(t) = admin_token {
         http["admin_token"] = json!(t);
@@ -25,7 +28,11 @@ async fn start(db: &TestDb, admin_token: Option<&str>) -> (std::net::SocketAddr,
     }))
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::builder(config).listener(listener).build().await.unwrap();
+    let app = App::builder(config)
+        .listener(listener)
+        .build()
+        .await
+        .unwrap();
     let addr = app.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
@@ -56,7 +63,10 @@ async fn a_published_message_reaches_the_stream() {
     assert_eq!(body["deliveries"], 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while sse.received().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the message never arrived");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the message never arrived"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let got = &sse.received()[0];
@@ -77,7 +87,13 @@ async fn a_missing_or_wrong_token_is_401() {
     let missing = client().post(&url).json(&body).send().await.unwrap();
     assert_eq!(missing.status(), 401);
     assert_eq!(missing.headers()["www-authenticate"], "Bearer");
-    let wrong = client().post(&url).bearer_auth("publish-token-0123456780").json(&body).send().await.unwrap();
+    let wrong = client()
+        .post(&url)
+        .bearer_auth("publish-token-0123456780")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let error: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(error["error"], "invalid bearer token");
@@ -98,7 +114,12 @@ async fn without_a_configured_token_publishing_is_refused() {
         .unwrap();
     assert_eq!(r.status(), 403);
     let error: serde_json::Value = r.json().await.unwrap();
-    assert!(error["error"].as_str().unwrap().contains("http.admin_token"));
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("http.admin_token")
+    );
     stop.send(()).unwrap();
 }
 
@@ -109,9 +130,15 @@ async fn malformed_bodies_are_400_naming_the_field() {
     let url = format!("http://{addr}/api/v1/publish");
     for (body, field) in [
         (r#"{"topic": "t", "body": "b"}"#, Some("title")),
-        (r#"{"topic": "t", "title": ["x"], "body": "b"}"#, Some("title")),
+        (
+            r#"{"topic": "t", "title": ["x"], "body": "b"}"#,
+            Some("title"),
+        ),
         (r#"{"topic": "", "title": "t", "body": "b"}"#, Some("topic")),
-        (r#"{"topic": "t", "title": "t", "body": "b", "urgent": true}"#, Some("urgent")),
+        (
+            r#"{"topic": "t", "title": "t", "body": "b", "urgent": true}"#,
+            Some("urgent"),
+        ),
         ("not json", None),
     ] {
         let r = client()
@@ -142,16 +169,40 @@ async fn malformed_bodies_are_400_naming_the_field() {
 async fn the_page_and_the_matches_api_are_served() {
     let db = TestDb::sqlite();
     let (addr, stop) = start(&db, None).await;
-    let page = client().get(format!("http://{addr}/")).send().await.unwrap();
+    let page = client()
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains("new EventSource(\"/stream\""));
-    let matches: serde_json::Value = client().get(format!("http://{addr}/api/v1/matches")).send().await.unwrap().json().await.unwrap();
+    let matches: serde_json::Value = client()
+        .get(format!("http://{addr}/api/v1/matches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(matches["matches"], json!([]));
-    let health = client().get(format!("http://{addr}/healthz")).send().await.unwrap();
+    let health = client()
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let missing = client().get(format!("http://{addr}/nope")).send().await.unwrap();
+    let missing = client()
+        .get(format!("http://{addr}/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     stop.send(()).unwrap();
 }

@@ -13,18 +13,30 @@ use crate::fake_provider::FakeProvider;
 use crate::sse_client::{SseClient, as_got};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn toml_value(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => format!("{s:?}"),
-        serde_json::Value::Array(items) => format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", ")),
+        serde_json::Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(toml_value).collect::<Vec<_>>().join(", ")
+        ),
         other => other.to_string(),
     }
 }
 
-fn write_config(dir: &Path, port: u16, db: &TestDb, source: &serde_json::Value) -> std::path::PathBuf {
+fn write_config(
+    dir: &Path,
+    port: u16,
+    db: &TestDb,
+    source: &serde_json::Value,
+) -> std::path::PathBuf {
     let mut text = format!(
         "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[store]\nurl = {url:?}\nlease_ttl = \"2s\"\n\n\
          [dispatch]\nsend_timeout = \"1s\"\nclaim_ttl = \"2s\"\n\n[sinks.sse]\n\n[sources.provider]\n",
@@ -39,7 +51,11 @@ fn write_config(dir: &Path, port: u16, db: &TestDb, source: &serde_json::Value) 
 }
 
 fn spawn(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["run", "--config"])
         .arg(config)
@@ -55,7 +71,11 @@ async fn wait_healthy(port: u16) {
     let client = sink_api::http::client().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
             if r.status() == 200 {
                 return;
             }
@@ -67,7 +87,10 @@ async fn wait_healthy(port: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_herald_catches_up_without_duplicates_or_gaps() {
-    let fixture = fixture_dirs().into_iter().find(|d| d.to_string_lossy().contains("fifa")).unwrap();
+    let fixture = fixture_dirs()
+        .into_iter()
+        .find(|d| d.to_string_lossy().contains("fifa"))
+        .unwrap();
     let expected = Expected::load(&fixture);
     for db in TestDb::all().await {
         let label = format!("restart on {}", db.backend);
@@ -104,7 +127,11 @@ async fn a_killed_herald_catches_up_without_duplicates_or_gaps() {
         let received = both();
         let problems = check(&expected, &as_got(&received));
         let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-        assert!(problems.is_empty(), "{label}:\n{}\n--- herald log ---\n{log_text}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "{label}:\n{}\n--- herald log ---\n{log_text}",
+            problems.join("\n")
+        );
 
         before.stop();
         after.stop();
@@ -121,10 +148,16 @@ async fn terminate(mut child: Child) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "herald exited with {status} after SIGTERM");
+            assert!(
+                status.success(),
+                "herald exited with {status} after SIGTERM"
+            );
             return;
         }
-        assert!(Instant::now() < deadline, "herald did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "herald did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

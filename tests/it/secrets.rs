@@ -11,7 +11,10 @@ const ADMIN: &str = "admin-token-77aa99bb11";
 
 fn herald(args: &[&str], config: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.args(args).arg("--config").arg(config).env("RUST_LOG", "debug");
+    cmd.args(args)
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "debug");
     cmd
 }
 
@@ -22,10 +25,14 @@ async fn provider_credentials_do_not_appear_in_logs() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let failing = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let app = axum::Router::new().fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") });
+        let app = axum::Router::new()
+            .fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") });
         axum::serve(listener, app).await.unwrap();
     });
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let config = dir.path().join("herald.toml");
     std::fs::write(
         &config,
@@ -50,11 +57,18 @@ async fn provider_credentials_do_not_appear_in_logs() {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let output = child.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&output.stderr).to_string() + &String::from_utf8_lossy(&output.stdout);
-    assert!(logs.contains("poll failed"), "the failures were logged:\n{logs}");
+    let logs = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        logs.contains("poll failed"),
+        "the failures were logged:\n{logs}"
+    );
     assert!(logs.contains("answered HTTP 500"), "{logs}");
     for secret in [KEY, SECRET, TOKEN, ADMIN] {
-        assert!(!logs.contains(secret), "secret {secret} leaked into the logs:\n{logs}");
+        assert!(
+            !logs.contains(secret),
+            "secret {secret} leaked into the logs:\n{logs}"
+        );
     }
 }
 
@@ -71,10 +85,14 @@ fn check_config_prints_no_secrets() {
     )
     .unwrap();
     let output = herald(&["check-config"], &config).output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("configuration is valid"), "{text}");
-    assert!(text.contains("postgres://herald:***@db.example/herald"), "{text}");
+    assert!(
+        text.contains("postgres://herald:***@db.example/herald"),
+        "{text}"
+    );
     for secret in [SECRET, TOKEN, ADMIN] {
         assert!(!text.contains(secret), "{secret} printed:\n{text}");
     }
@@ -89,17 +107,27 @@ fn a_bad_config_fails_with_one_line_naming_the_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: dispatch.max_attempts: "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: dispatch.max_attempts: "),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn an_unreachable_database_error_hides_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("herald.toml");
-    std::fs::write(&config, format!("[store]\nurl = \"postgres://herald:{SECRET}@127.0.0.1:1/herald\"\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"postgres://herald:{SECRET}@127.0.0.1:1/herald\"\n"),
+    )
+    .unwrap();
     let output = herald(&["migrate"], &config).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("postgres://herald:***@127.0.0.1:1/herald"), "{stderr}");
+    assert!(
+        stderr.contains("postgres://herald:***@127.0.0.1:1/herald"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(SECRET), "{stderr}");
 }

@@ -21,7 +21,10 @@ impl SseClient {
     /// server accepted the stream.
     pub(crate) async fn connect(addr: SocketAddr, query: &str, last_event_id: Option<i64>) -> Self {
         herald::app::install_crypto_provider();
-        let client = sink_api::http::client_builder().timeout(Duration::from_secs(3600)).build().unwrap();
+        let client = sink_api::http::client_builder()
+            .timeout(Duration::from_secs(3600))
+            .build()
+            .unwrap();
         let mut request = client.get(format!("http://{addr}/stream{query}"));
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());

@@ -14,7 +14,12 @@ use crate::db::TestDb;
 
 fn routes() -> Vec<Route> {
     vec![
-        Route::new("sse", &RouteConfig::default(), vec![Recipient::broadcast()], "en"),
+        Route::new(
+            "sse",
+            &RouteConfig::default(),
+            vec![Recipient::broadcast()],
+            "en",
+        ),
         Route::new(
             "chat",
             &RouteConfig {
@@ -37,8 +42,14 @@ fn tracked() -> Tracked {
     let state = MatchState {
         id: "src:1".into(),
         competition: Some("Cup".into()),
-        home: Team { id: "1".into(), name: "France".into() },
-        away: Team { id: "2".into(), name: "Croatia".into() },
+        home: Team {
+            id: "1".into(),
+            name: "France".into(),
+        },
+        away: Team {
+            id: "2".into(),
+            name: "Croatia".into(),
+        },
         kickoff: Some(1_531_666_800),
         phase: Phase::FirstHalf,
         clock: None,
@@ -67,7 +78,10 @@ async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
     for db in TestDb::all().await {
         let store = db.store().await;
         assert_eq!(store.source_cursor("src").await.unwrap(), None);
-        let events = vec![event("src:1:kick_off", EventKind::KickOff), event("src:1:g1", EventKind::Goal)];
+        let events = vec![
+            event("src:1:kick_off", EventKind::KickOff),
+            event("src:1:g1", EventKind::Goal),
+        ];
         let c = store
             .commit_poll("src", Some("1:3"), &[tracked()], &events, true, &routes())
             .await
@@ -76,10 +90,16 @@ async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
         // sse gets both, chat only the goal.
         assert_eq!(c.deliveries, 3, "{}", db.backend);
         assert_eq!(c.sinks.len(), 2);
-        assert_eq!(store.source_cursor("src").await.unwrap(), Some(Some("1:3".into())));
+        assert_eq!(
+            store.source_cursor("src").await.unwrap(),
+            Some(Some("1:3".into()))
+        );
         assert_eq!(store.tracked("src").await.unwrap(), vec![tracked()]);
 
-        let again = store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let again = store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
         assert!(again.new_events.is_empty(), "{}", db.backend);
         assert_eq!(again.deliveries, 0);
         assert_eq!(store.pending("sse").await.unwrap(), 2);
@@ -101,11 +121,17 @@ async fn skipped_backlog_is_recorded_without_deliveries() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let events = vec![event("src:1:g1", EventKind::Goal)];
-        let c = store.commit_poll("src", None, &[tracked()], &events, false, &routes()).await.unwrap();
+        let c = store
+            .commit_poll("src", None, &[tracked()], &events, false, &routes())
+            .await
+            .unwrap();
         assert_eq!(c.new_events.len(), 1);
         assert_eq!(c.deliveries, 0);
         // Seen once: a later poll showing it again queues nothing either.
-        let c = store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let c = store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
         assert_eq!(c.deliveries, 0, "{}", db.backend);
         store.close().await;
         db.cleanup().await;
@@ -126,12 +152,24 @@ async fn subscribers_receive_what_they_follow_in_their_locale() {
             })
             .await
             .unwrap();
-        let events = vec![event("e:card", EventKind::YellowCard), event("e:goal", EventKind::Goal)];
-        store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let events = vec![
+            event("e:card", EventKind::YellowCard),
+            event("e:goal", EventKind::Goal),
+        ];
+        store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
         let due = store.due("chat", 10).await.unwrap();
         let mut got: Vec<(String, String, String)> = due
             .iter()
-            .map(|q| (q.recipient.to_string(), q.event.id.clone(), q.locale.clone()))
+            .map(|q| {
+                (
+                    q.recipient.to_string(),
+                    q.event.id.clone(),
+                    q.locale.clone(),
+                )
+            })
             .collect();
         got.sort();
         assert_eq!(
@@ -154,19 +192,46 @@ async fn subscribers_receive_what_they_follow_in_their_locale() {
 async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        let events: Vec<Event> = (0..3).map(|i| event(&format!("e{i}"), EventKind::Goal)).collect();
-        store.commit_poll("src", None, &[], &events, true, &routes()).await.unwrap();
+        let events: Vec<Event> = (0..3)
+            .map(|i| event(&format!("e{i}"), EventKind::Goal))
+            .collect();
+        store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
         let heads = store.due("sse", 10).await.unwrap();
-        assert_eq!(heads.len(), 1, "only the head of the broadcast queue ({})", db.backend);
+        assert_eq!(
+            heads.len(),
+            1,
+            "only the head of the broadcast queue ({})",
+            db.backend
+        );
         assert_eq!(heads[0].event.id, "e0");
         let head = heads[0].id;
 
-        assert!(store.claim(head, "me", Duration::from_secs(60)).await.unwrap());
-        assert!(!store.claim(head, "other", Duration::from_secs(60)).await.unwrap(), "claims are exclusive");
-        assert!(store.due("sse", 10).await.unwrap().is_empty(), "a claimed head blocks its queue");
+        assert!(
+            store
+                .claim(head, "me", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim(head, "other", Duration::from_secs(60))
+                .await
+                .unwrap(),
+            "claims are exclusive"
+        );
+        assert!(
+            store.due("sse", 10).await.unwrap().is_empty(),
+            "a claimed head blocks its queue"
+        );
 
         // A retry later keeps the order: nothing behind it overtakes.
-        store.retry_later(head, 1, Duration::from_secs(3600), "boom").await.unwrap();
+        store
+            .retry_later(head, 1, Duration::from_secs(3600), "boom")
+            .await
+            .unwrap();
         assert!(store.due("sse", 10).await.unwrap().is_empty());
         assert!(store.next_due_at("sse").await.unwrap().is_some());
 
@@ -174,9 +239,17 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
         store.dead(head, 1, "gave up").await.unwrap();
         let next = store.due("sse", 10).await.unwrap();
         assert_eq!(next[0].event.id, "e1", "{}", db.backend);
-        assert!(store.claim(next[0].id, "me", Duration::from_secs(60)).await.unwrap());
+        assert!(
+            store
+                .claim(next[0].id, "me", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
         store.delivered(next[0].id, Some("msg-7")).await.unwrap();
-        assert_eq!(store.receipt("sse", "*", "e1").await.unwrap().as_deref(), Some("msg-7"));
+        assert_eq!(
+            store.receipt("sse", "*", "e1").await.unwrap().as_deref(),
+            Some("msg-7")
+        );
         assert_eq!(store.due("sse", 10).await.unwrap()[0].event.id, "e2");
 
         let dead = store.dead_letters(10).await.unwrap();
@@ -198,11 +271,31 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
 async fn released_claims_are_due_again_at_once() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        store.commit_poll("src", None, &[], &[event("e0", EventKind::Goal)], true, &routes()).await.unwrap();
+        store
+            .commit_poll(
+                "src",
+                None,
+                &[],
+                &[event("e0", EventKind::Goal)],
+                true,
+                &routes(),
+            )
+            .await
+            .unwrap();
         let head = store.due("sse", 1).await.unwrap()[0].id;
-        assert!(store.claim(head, "me", Duration::from_secs(600)).await.unwrap());
+        assert!(
+            store
+                .claim(head, "me", Duration::from_secs(600))
+                .await
+                .unwrap()
+        );
         assert_eq!(store.release_claims("me").await.unwrap(), 1);
-        assert_eq!(store.due("sse", 1).await.unwrap()[0].id, head, "{}", db.backend);
+        assert_eq!(
+            store.due("sse", 1).await.unwrap()[0].id,
+            head,
+            "{}",
+            db.backend
+        );
         store.close().await;
         db.cleanup().await;
     }
@@ -214,10 +307,20 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
         let store = db.store().await;
         let ttl = Duration::from_millis(300);
         assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap());
-        assert!(!store.acquire_lease("poller:x", "b", ttl).await.unwrap(), "{}", db.backend);
-        assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap(), "the holder renews");
+        assert!(
+            !store.acquire_lease("poller:x", "b", ttl).await.unwrap(),
+            "{}",
+            db.backend
+        );
+        assert!(
+            store.acquire_lease("poller:x", "a", ttl).await.unwrap(),
+            "the holder renews"
+        );
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert!(store.acquire_lease("poller:x", "b", ttl).await.unwrap(), "an expired lease moves");
+        assert!(
+            store.acquire_lease("poller:x", "b", ttl).await.unwrap(),
+            "an expired lease moves"
+        );
         store.release_lease("poller:x", "b").await.unwrap();
         assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap());
         store.close().await;

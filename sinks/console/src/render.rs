@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn text_joins_title_and_body_on_one_line() {
-        let m = msg("GOAL! France 1-0 Croatia", "Mandžukić (own goal) 18'\nFrance lead.");
+        let m = msg(
+            "GOAL! France 1-0 Croatia",
+            "Mandžukić (own goal) 18'\nFrance lead.",
+        );
         assert_eq!(
             line(Format::Text, &m),
             "GOAL! France 1-0 Croatia — Mandžukić (own goal) 18' France lead."

@@ -84,7 +84,10 @@ impl Hub {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Seeds the history with notifications delivered before a restart, oldest first, so clients
@@ -107,7 +110,11 @@ impl Hub {
         };
         let frame = Arc::new(Frame::new(state.next_pos, msg));
         state.next_pos += 1;
-        push_history(&mut state.history, Arc::clone(&frame), self.inner.config.history);
+        push_history(
+            &mut state.history,
+            Arc::clone(&frame),
+            self.inner.config.history,
+        );
         // Sent under the lock so that frames enter the channel in `pos` order. An error only
         // means that no client is connected right now.
         let _no_clients = tx.send(frame);
@@ -136,7 +143,9 @@ impl Hub {
         let admitted = self
             .inner
             .clients
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
             .is_ok();
         if !admitted {
             return None;

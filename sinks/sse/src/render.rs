@@ -72,7 +72,11 @@ mod tests {
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(text.starts_with("id: 42\ndata: {"));
         assert!(text.ends_with("}\n\n"));
-        assert_eq!(text.matches("\n\n").count(), 1, "exactly one frame terminator");
+        assert_eq!(
+            text.matches("\n\n").count(),
+            1,
+            "exactly one frame terminator"
+        );
         let data = text.strip_prefix("id: 42\ndata: ").unwrap().trim_end();
         let back: Notification = serde_json::from_str(data).unwrap();
         assert_eq!(back, msg);

@@ -31,13 +31,17 @@ pub(crate) struct Filter {
 impl Filter {
     pub(crate) fn accepts(&self, frame: &Frame) -> bool {
         let topic = frame.topic.as_deref().map(str::to_lowercase);
-        (self.matches.is_empty() || frame.match_id.as_ref().is_some_and(|m| self.matches.contains(m)))
+        (self.matches.is_empty()
+            || frame
+                .match_id
+                .as_ref()
+                .is_some_and(|m| self.matches.contains(m)))
             && (self.teams.is_empty()
-                || self.teams.iter().any(|t| {
-                    frame.teams.contains(t) || topic.as_deref() == Some(t.as_str())
-                }))
-            && (self.topics.is_empty()
-                || topic.as_ref().is_some_and(|t| self.topics.contains(t)))
+                || self
+                    .teams
+                    .iter()
+                    .any(|t| frame.teams.contains(t) || topic.as_deref() == Some(t.as_str())))
+            && (self.topics.is_empty() || topic.as_ref().is_some_and(|t| self.topics.contains(t)))
             && (self.kinds.is_empty() || self.kinds.contains(&frame.kind))
     }
 }
@@ -112,7 +116,10 @@ pub(crate) async fn handler(
     };
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             // Tells nginx not to buffer the stream.
             (
@@ -186,7 +193,8 @@ fn client_stream(
 ) -> Option<impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static> {
     let sub = hub.subscribe(resume)?;
     let config = hub.config();
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
+    let mut heartbeat =
+        tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut client = Client {
         hub: hub.clone(),
@@ -212,8 +220,10 @@ mod tests {
 
     #[test]
     fn params_parse_repeated_and_aliased_keys() {
-        let p = Params::parse(Some("team=France&team=Croatia&match=m1&kind=goal&lastEventId=9"))
-            .unwrap();
+        let p = Params::parse(Some(
+            "team=France&team=Croatia&match=m1&kind=goal&lastEventId=9",
+        ))
+        .unwrap();
         assert_eq!(p.filter.teams, vec!["france", "croatia"]);
         assert_eq!(p.filter.matches, vec!["m1"]);
         assert_eq!(p.filter.kinds, vec!["goal"]);

@@ -26,7 +26,7 @@ fn note(id: i64, kind: &str, match_id: &str, teams: &[&str]) -> Notification {
 }
 
 async fn serve(config: Config) -> (SseSink, SocketAddr) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let sink = SseSink::new(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -36,7 +36,10 @@ async fn serve(config: Config) -> (SseSink, SocketAddr) {
 }
 
 fn client() -> reqwest::Client {
-    sink_api::http::client_builder().timeout(Duration::from_secs(60)).build().unwrap()
+    sink_api::http::client_builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 async fn open(addr: SocketAddr, query: &str, last_id: Option<&str>) -> reqwest::Response {
@@ -48,7 +51,11 @@ async fn open(addr: SocketAddr, query: &str, last_id: Option<&str>) -> reqwest::
 }
 
 /// Reads events until `n` arrived or `timeout` passed.
-async fn take(response: reqwest::Response, n: usize, timeout: Duration) -> Vec<(String, Notification)> {
+async fn take(
+    response: reqwest::Response,
+    n: usize,
+    timeout: Duration,
+) -> Vec<(String, Notification)> {
     let mut events = response.bytes_stream().eventsource();
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
@@ -76,7 +83,11 @@ async fn every_event_has_an_id_and_the_stream_starts_with_retry() {
     let mut body = response.bytes_stream();
     let mut text = String::new();
     while !text.contains("\n\nid: 41") || !text.ends_with("\n\n") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap().unwrap().unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         text.push_str(std::str::from_utf8(&chunk).unwrap());
     }
     assert!(text.starts_with("retry: 3000\n\n"), "{text}");
@@ -90,8 +101,19 @@ async fn a_client_resumes_after_its_last_event_id_by_header_or_query() {
         send(&sink, &note(id, "goal", "m1", &["France"])).await;
     }
     let resumed = take(open(addr, "", Some("3")).await, 2, Duration::from_secs(5)).await;
-    assert_eq!(resumed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["4", "5"]);
-    let resumed = take(open(addr, "?last_event_id=4", None).await, 1, Duration::from_secs(5)).await;
+    assert_eq!(
+        resumed
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        ["4", "5"]
+    );
+    let resumed = take(
+        open(addr, "?last_event_id=4", None).await,
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(resumed[0].1.id, 5);
     // Then it continues live, without repeating what it resumed.
     let response = open(addr, "", Some("5")).await;
@@ -103,7 +125,8 @@ async fn a_client_resumes_after_its_last_event_id_by_header_or_query() {
 #[tokio::test]
 async fn history_seeded_from_before_a_restart_serves_resumes() {
     let (sink, addr) = serve(Config::default()).await;
-    sink.hub().preload([note(7, "goal", "m1", &[]), note(8, "goal", "m1", &[])]);
+    sink.hub()
+        .preload([note(7, "goal", "m1", &[]), note(8, "goal", "m1", &[])]);
     let resumed = take(open(addr, "", Some("7")).await, 1, Duration::from_secs(5)).await;
     assert_eq!(resumed[0].1.id, 8);
 }
@@ -117,7 +140,9 @@ async fn filters_select_by_team_match_and_kind() {
     send(&sink, &note(1, "goal", "m1", &["France", "Croatia"])).await;
     send(&sink, &note(2, "goal", "m2", &["Brazil", "Germany"])).await;
     send(&sink, &note(3, "full_time", "m2", &["Brazil", "Germany"])).await;
-    let ids = |events: Vec<(String, Notification)>| events.into_iter().map(|(_, n)| n.id).collect::<Vec<_>>();
+    let ids = |events: Vec<(String, Notification)>| {
+        events.into_iter().map(|(_, n)| n.id).collect::<Vec<_>>()
+    };
     assert_eq!(ids(take(by_team, 1, Duration::from_secs(2)).await), [1]);
     assert_eq!(ids(take(by_match, 2, Duration::from_secs(2)).await), [2, 3]);
     assert_eq!(ids(take(by_kind, 1, Duration::from_secs(2)).await), [3]);
@@ -138,10 +163,17 @@ async fn idle_streams_get_a_heartbeat_comment() {
     let mut body = response.bytes_stream();
     let mut text = String::new();
     while !text.contains(": keep-alive") {
-        let chunk = tokio::time::timeout(Duration::from_secs(3), body.next()).await.expect("no heartbeat").unwrap().unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(3), body.next())
+            .await
+            .expect("no heartbeat")
+            .unwrap()
+            .unwrap();
         text.push_str(std::str::from_utf8(&chunk).unwrap());
     }
-    assert!(started.elapsed() >= Duration::from_millis(900), "heartbeat came too early");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "heartbeat came too early"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +196,10 @@ async fn a_client_that_stops_reading_does_not_stall_the_others() {
     }
     let publish_time = started.elapsed();
     let got = collector.await.unwrap();
-    assert!(publish_time < Duration::from_secs(2), "publishing waited for a client: {publish_time:?}");
+    assert!(
+        publish_time < Duration::from_secs(2),
+        "publishing waited for a client: {publish_time:?}"
+    );
     assert_eq!(got.len(), total, "the reading client got everything");
     assert!(got.windows(2).all(|w| w[0].1.id < w[1].1.id), "in order");
     assert_eq!(sink.hub().clients(), 2);
@@ -185,5 +220,9 @@ async fn connections_beyond_the_limit_are_refused_and_closing_ends_streams() {
     sink.hub().close();
     let rest = tokio::time::timeout(Duration::from_secs(5), first.bytes()).await;
     assert!(rest.is_ok(), "the stream ends when the hub closes");
-    assert!(sink.send(&Recipient::broadcast(), &note(1, "goal", "m", &[])).await.is_err());
+    assert!(
+        sink.send(&Recipient::broadcast(), &note(1, "goal", "m", &[]))
+            .await
+            .is_err()
+    );
 }
