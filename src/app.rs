@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, RouteConfig};
-use crate::dispatch::{self, WorkerContext, error_chain};
+use crate::dispatch::WorkerContext;
 use crate::http::{self, AppState};
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
@@ -195,10 +195,10 @@ impl App {
             {
                 Ok(rows) => hub.preload(rows.into_iter().filter_map(|q| {
                     let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
-                    Some(dispatch::notification(&q, rendered, None))
+                    Some(crate::dispatch::notification(&q, rendered, None))
                 })),
                 Err(e) => {
-                    tracing::warn!(error = %error_chain(&e), "cannot preload the SSE history")
+                    tracing::warn!(error = %crate::dispatch::error_chain(&e), "cannot preload the SSE history")
                 }
             }
         }

@@ -184,7 +184,7 @@ impl<'a> Run<'a> {
                 self.disallow_incident(&goal);
             }
         }
-        self.memo.cancelled = cancelled_now.iter().cloned().collect();
+        self.memo.cancelled = cancelled_now.to_vec();
         self.memo.cancelled.sort();
 
         // Vanished goals: a correction with evidence, kept otherwise.
@@ -592,10 +592,10 @@ impl<'a> Run<'a> {
                 .or_else(|| goal.clock.map(|c| Phase::for_minute(c.minute)))
                 .and_then(Phase::line_index)
                 .unwrap_or(0);
-            if period < limit {
-                if let Some(side) = goal.side {
-                    score.add(side);
-                }
+            if period < limit
+                && let Some(side) = goal.side
+            {
+                score.add(side);
             }
         }
         score
@@ -649,10 +649,11 @@ fn running_scores(incidents: &[Incident], cancelled: &[String]) -> HashMap<Strin
     let mut tally = Score::default();
     let mut out = HashMap::new();
     for incident in ordered {
-        if incident.kind.is_goal() && !cancelled.contains(&incident.key) {
-            if let Some(side) = incident.side {
-                tally.add(side);
-            }
+        if incident.kind.is_goal()
+            && !cancelled.contains(&incident.key)
+            && let Some(side) = incident.side
+        {
+            tally.add(side);
         }
         let score = incident.score_after.unwrap_or(tally);
         if incident.score_after.is_some() && incident.kind.is_goal() {
@@ -673,10 +674,10 @@ fn running_pens(incidents: &[Incident]) -> HashMap<String, Score> {
     let mut tally = Score::default();
     let mut out = HashMap::new();
     for kick in kicks {
-        if kick.kind == IncidentKind::ShootoutScored {
-            if let Some(side) = kick.side {
-                tally.add(side);
-            }
+        if kick.kind == IncidentKind::ShootoutScored
+            && let Some(side) = kick.side
+        {
+            tally.add(side);
         }
         let pens = kick.pens_after.unwrap_or(tally);
         tally = pens;

@@ -21,6 +21,9 @@
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 
+#[cfg(not(any(feature = "console", feature = "sse")))]
+compile_error!("herald needs at least one sink: enable the `console` or `sse` feature");
+
 pub mod app;
 pub mod commands;
 pub mod config;

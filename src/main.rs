@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "console")]
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,7 @@ enum Command {
     /// Validate the configuration and print what would run.
     CheckConfig,
     /// Play a recorded match (a fixture directory) through the pipeline and print the messages.
+    #[cfg(feature = "console")]
     Replay {
         /// The fixture directory (with manifest.json and steps/).
         dir: PathBuf,
@@ -60,10 +62,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(
-        cli.command,
-        Command::Replay { .. } | Command::CheckConfig | Command::DeadLetters { .. }
-    );
+    // Commands that print their own output keep the logs to warnings.
+    let quiet = !matches!(cli.command, Command::Run | Command::Migrate);
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(if quiet { "warn" } else { "info" }));
     tracing_subscriber::fmt()
@@ -92,6 +92,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    #[cfg(feature = "console")]
     if let Command::Replay {
         dir,
         speed,
@@ -129,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", commands::dead_letters(&config, action).await?);
             Ok(())
         }
-        Command::Replay { .. } => unreachable!("handled above"),
+        #[cfg(feature = "console")]
+        Command::Replay { .. } => Ok(()),
     }
 }

@@ -328,14 +328,14 @@ async fn sleep_holding_lease(
             () = tokio::time::sleep(chunk) => {}
             () = ctx.cancel.cancelled() => return false,
         }
-        if holding && tokio::time::Instant::now() < until {
-            if let Err(error) = ctx
+        if holding
+            && tokio::time::Instant::now() < until
+            && let Err(error) = ctx
                 .store
                 .acquire_lease(lease, &ctx.instance, ctx.lease_ttl)
                 .await
-            {
-                tracing::warn!(error = %error_chain(&error), "cannot renew the poller lease");
-            }
+        {
+            tracing::warn!(error = %error_chain(&error), "cannot renew the poller lease");
         }
     }
 }

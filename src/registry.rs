@@ -9,7 +9,7 @@ use std::pin::Pin;
 use axum::Router;
 use sink_api::Sink;
 
-use crate::config::{Config, RouteConfig, SinkKind};
+use crate::config::{Config, RouteConfig};
 use crate::dispatch::{self, WorkerContext};
 use crate::routing::Route;
 
@@ -60,7 +60,7 @@ impl Registry {
         for (id, sink) in &config.sinks {
             match &sink.kind {
                 #[cfg(feature = "console")]
-                SinkKind::Console(c) => {
+                crate::config::SinkKind::Console(c) => {
                     registry.add(
                         id,
                         sink_console::ConsoleSink::new(c.clone()),
@@ -69,7 +69,7 @@ impl Registry {
                     );
                 }
                 #[cfg(feature = "sse")]
-                SinkKind::Sse(c) => {
+                crate::config::SinkKind::Sse(c) => {
                     let sse = sink_sse::SseSink::new(c.clone());
                     registry.routers.push(sse.router());
                     registry.sse.push((id.clone(), sse.hub().clone()));

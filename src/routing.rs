@@ -194,8 +194,8 @@ mod tests {
         crate::render::sample(EventKind::Goal)
     }
 
-    fn route(config: RouteConfig) -> Route {
-        Route::new("s", &config, vec![Recipient::broadcast()], "en")
+    fn route(config: &RouteConfig) -> Route {
+        Route::new("s", config, vec![Recipient::broadcast()], "en")
     }
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn targets_are_unique_per_sink_and_recipient_with_the_subscribers_locale() {
-        let routes = vec![route(RouteConfig::default())];
+        let routes = vec![route(&RouteConfig::default())];
         let subs = vec![
             Subscription {
                 sink: "s".into(),

@@ -285,6 +285,26 @@ impl SinkKind {
         ("sse", cfg!(feature = "sse")),
     ];
 
+    /// The `type` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "console")]
+            Self::Console(_) => "console",
+            #[cfg(feature = "sse")]
+            Self::Sse(_) => "sse",
+        }
+    }
+
+    /// Whether this is an SSE sink (it mounts `GET /stream`, so there can be one).
+    pub fn is_sse(&self) -> bool {
+        match self {
+            #[cfg(feature = "sse")]
+            Self::Sse(_) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
     /// Sink types announced for later releases, so their names get a helpful error.
     const PLANNED: [&'static str; 6] = ["slack", "telegram", "discord", "x", "twitter", "twilio"];
 }
@@ -571,7 +591,6 @@ impl Config {
                 "no sink is configured: notifications would go nowhere",
             ));
         }
-        let mut sse_sinks = 0;
         for (id, sink) in &self.sinks {
             let key = |k: &str| format!("sinks.{id}.{k}");
             if let Some(locale) = &sink.route.locale {
@@ -591,7 +610,6 @@ impl Config {
             match &sink.kind {
                 #[cfg(feature = "sse")]
                 SinkKind::Sse(c) => {
-                    sse_sinks += 1;
                     c.validate()
                         .map_err(|m| invalid(format!("sinks.{id}"), m))?;
                 }
@@ -599,7 +617,7 @@ impl Config {
                 SinkKind::Console(_) => {}
             }
         }
-        if sse_sinks > 1 {
+        if self.sinks.values().filter(|s| s.kind.is_sse()).count() > 1 {
             return Err(invalid(
                 "sinks",
                 "only one sse sink can be configured (it serves GET /stream)",
@@ -717,15 +735,14 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
     })
 }
 
-fn split_table(
-    prefix: &str,
-    table: Value,
-    shared: &[&str],
-) -> Result<(Map<String, Value>, Map<String, Value>), ConfigError> {
+/// A TOML table as JSON.
+type Table = Map<String, Value>;
+
+fn split_table(prefix: &str, table: Value, shared: &[&str]) -> Result<(Table, Table), ConfigError> {
     let Value::Object(map) = table else {
         return Err(invalid(prefix, "must be a table"));
     };
-    let (picked, rest): (Map<String, Value>, Map<String, Value>) = map
+    let (picked, rest): (Table, Table) = map
         .into_iter()
         .partition(|(k, _)| shared.contains(&k.as_str()));
     Ok((rest, picked))

@@ -134,7 +134,7 @@ fn two_goals_in_one_poll_are_both_notified_in_order_with_running_scores() {
     let mut first = goal("a1", Side::Away, "MULLER", 11);
     first.order = 1;
     after.incidents.push(first.clone());
-    let mut b = before.clone();
+    let mut b = before;
     b.incidents.push(first);
     after.incidents.push(goal("a3", Side::Away, "KROOS", 24));
     after.incidents.push(goal("a2", Side::Away, "KLOSE", 23));

@@ -101,11 +101,12 @@ fn parse(body: &[u8]) -> Result<PublishRequest, (String, Option<String>)> {
     let request: PublishRequest = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        let field = if path == "." {
+        let field = match path.as_str() {
             // `missing field `title``, `unknown field `x``: the name is in the message.
-            message.split('`').nth(1).map(str::to_owned)
-        } else {
-            Some(path)
+            "." => message.split('`').nth(1).map(str::to_owned),
+            // Not JSON at all: no field to name.
+            "?" => None,
+            _ => Some(path),
         };
         (format!("invalid JSON body: {message}"), field)
     })?;

@@ -620,7 +620,7 @@ mod tests {
             daily_quota_spacing(&response, 2),
             Some(Duration::from_secs(4 * 3600 / 5))
         );
-        let mut spent = response.clone();
+        let mut spent = response;
         spent
             .headers
             .insert("x-ratelimit-requests-remaining", "0".parse().unwrap());

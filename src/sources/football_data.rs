@@ -134,11 +134,11 @@ impl<T: Transport> Source for FootballData<T> {
                 continue;
             }
             let updated = summary.last_updated.clone().unwrap_or_default();
-            if let Some((at, state)) = self.details.get(&summary.id) {
-                if *at == updated {
-                    matches.push(state.clone());
-                    continue;
-                }
+            if let Some((at, state)) = self.details.get(&summary.id)
+                && *at == updated
+            {
+                matches.push(state.clone());
+                continue;
             }
             let path = format!("/matches/{}", summary.id);
             let detail: ApiMatch = self.fetch(&path, &[]).await?.json(&path)?;
@@ -431,6 +431,7 @@ mod tests {
         match_state(&m, None)
     }
 
+    #[allow(clippy::needless_pass_by_value)] // json! literals read best inline
     fn base(status: &str, score: serde_json::Value) -> serde_json::Value {
         serde_json::json!({
             "id": 1, "utcDate": "2022-12-18T15:00:00Z", "status": status,

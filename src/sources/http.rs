@@ -140,27 +140,27 @@ impl Transport for HttpTransport {
         let status = response.status();
         let headers = response.headers().clone();
         let now = provider_now(&headers);
-        if status == StatusCode::NOT_MODIFIED {
-            if let Some((_, body)) = cached {
-                return Ok(Response {
-                    status: 200,
-                    headers,
-                    body,
-                    now,
-                });
-            }
+        if status == StatusCode::NOT_MODIFIED
+            && let Some((_, body)) = cached
+        {
+            return Ok(Response {
+                status: 200,
+                headers,
+                body,
+                now,
+            });
         }
         let body = response.bytes().await.map_err(|e| SourceError::Request {
             endpoint: path.to_owned(),
             source: e.without_url(),
         })?;
-        if status == StatusCode::OK {
-            if let Some(etag) = headers.get(ETAG) {
-                self.cache
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(key, (etag.clone(), body.clone()));
-            }
+        if status == StatusCode::OK
+            && let Some(etag) = headers.get(ETAG)
+        {
+            self.cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key, (etag.clone(), body.clone()));
         }
         Ok(Response {
             status: status.as_u16(),

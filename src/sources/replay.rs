@@ -287,11 +287,11 @@ impl Source for ReplaySource {
                 self.next = self.steps.len() - 1;
                 return;
             }
-            if let (Ok(run), Ok(next)) = (run.parse(), next.parse::<usize>()) {
-                if next < self.steps.len() {
-                    self.run = run;
-                    self.next = next;
-                }
+            if let (Ok(run), Ok(next)) = (run.parse(), next.parse::<usize>())
+                && next < self.steps.len()
+            {
+                self.run = run;
+                self.next = next;
             }
         }
     }

@@ -47,7 +47,7 @@ pub(crate) async fn start(
     let store = app.store().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run(async move {
-        let _ = stopped.await;
+        let _stopped = stopped.await;
     }));
     Running {
         addr,

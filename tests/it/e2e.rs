@@ -102,7 +102,7 @@ async fn run_fixture(fixture: &Path, db: &TestDb) {
     let addr = app.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(app.run(async move {
-        let _ = stopped.await;
+        let _stopped = stopped.await;
     }));
     let sse = SseClient::connect(addr, "", None).await;
 

@@ -21,8 +21,6 @@ use serde_json::Value;
 #[derive(Debug, Deserialize)]
 struct Manifest {
     format: String,
-    #[serde(default)]
-    auth: Option<Value>,
     endpoints: Vec<Endpoint>,
     steps: Vec<ManifestStep>,
 }
@@ -95,7 +93,6 @@ impl FakeProvider {
             .iter()
             .map(|s| serde_json::from_slice(&std::fs::read(dir.join(&s.file)).unwrap()).unwrap())
             .collect();
-        let _ = &manifest.auth;
         let inner = Arc::new(Inner {
             format: manifest.format,
             endpoints: manifest.endpoints,
@@ -186,10 +183,8 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
 
     // Authentication, as each API does it.
     let unauthorized = match inner.format.as_str() {
-        "football-data" => !headers.get("x-auth-token").is_some_and(|v| !v.is_empty()),
-        "api-football" => !headers
-            .get("x-apisports-key")
-            .is_some_and(|v| !v.is_empty()),
+        "football-data" => headers.get("x-auth-token").is_none_or(|v| v.is_empty()),
+        "api-football" => headers.get("x-apisports-key").is_none_or(|v| v.is_empty()),
         _ => false,
     };
     if unauthorized {
@@ -254,12 +249,12 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         return (StatusCode::NOT_FOUND, "not recorded at this step").into_response();
     };
     let mut body = recorded.body.clone();
-    if endpoint.filter_status {
-        if let Some((_, wanted)) = query.iter().find(|(k, _)| k == "status") {
-            let wanted: Vec<&str> = wanted.split(',').collect();
-            if let Some(Value::Array(matches)) = body.get_mut("matches") {
-                matches.retain(|m| m["status"].as_str().is_some_and(|s| wanted.contains(&s)));
-            }
+    if endpoint.filter_status
+        && let Some((_, wanted)) = query.iter().find(|(k, _)| k == "status")
+    {
+        let wanted: Vec<&str> = wanted.split(',').collect();
+        if let Some(Value::Array(matches)) = body.get_mut("matches") {
+            matches.retain(|m| m["status"].as_str().is_some_and(|s| wanted.contains(&s)));
         }
     }
     let text = serde_json::to_string(&body).unwrap();

@@ -36,7 +36,7 @@ async fn start(
     let addr = app.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
-        let _ = stopped.await;
+        let _stopped = stopped.await;
     }));
     (addr, stop)
 }

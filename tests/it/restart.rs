@@ -75,10 +75,9 @@ async fn wait_healthy(port: u16) {
             .get(format!("http://127.0.0.1:{port}/healthz"))
             .send()
             .await
+            && r.status() == 200
         {
-            if r.status() == 200 {
-                return;
-            }
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

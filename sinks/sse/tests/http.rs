@@ -202,7 +202,6 @@ async fn a_client_that_stops_reading_does_not_stall_the_others() {
     );
     assert_eq!(got.len(), total, "the reading client got everything");
     assert!(got.windows(2).all(|w| w[0].1.id < w[1].1.id), "in order");
-    assert_eq!(sink.hub().clients(), 2);
 }
 
 #[tokio::test]

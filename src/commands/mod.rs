@@ -1,0 +1,158 @@
+//! What the CLI subcommands do, apart from parsing arguments (`main.rs`) and running the
+//! service (`app.rs`).
+
+#[cfg(feature = "console")]
+mod replay;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, SourceKind};
+use crate::store::Store;
+
+#[cfg(feature = "console")]
+pub use replay::replay;
+
+/// Appends one line of output.
+fn line(out: &mut String, text: std::fmt::Arguments<'_>) {
+    out.push_str(&text.to_string());
+    out.push('\n');
+}
+
+/// `herald check-config`: a summary of what would run, secrets redacted.
+pub fn describe(config: &Config) -> String {
+    let mut out = String::new();
+    line(&mut out, format_args!("configuration is valid"));
+    if config.http.enabled {
+        let publish = if config
+            .http
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| !t.expose_secret().is_empty())
+        {
+            "enabled (token set)"
+        } else {
+            "disabled (no http.admin_token)"
+        };
+        line(
+            &mut out,
+            format_args!("http:    {} (publish API {publish})", config.http.listen),
+        );
+    } else {
+        line(&mut out, format_args!("http:    disabled"));
+    }
+    line(
+        &mut out,
+        format_args!("store:   {}", config.store.redacted_url()),
+    );
+    for (id, source) in &config.sources {
+        let detail = match &source.kind {
+            SourceKind::Replay(r) => format!("{} at {}x", r.path.display(), r.speed),
+            SourceKind::Fifa(f) => format!(
+                "{} competition {} season {}",
+                f.endpoint, f.competition, f.season
+            ),
+            SourceKind::Livescore(l) => l.endpoint.clone(),
+            SourceKind::FootballData(f) => {
+                format!("{} ({} req/min)", f.endpoint, f.requests_per_minute)
+            }
+            SourceKind::ApiFootball(a) => {
+                format!("{} ({} req/min)", a.endpoint, a.requests_per_minute)
+            }
+        };
+        line(
+            &mut out,
+            format_args!("source:  {id} ({}) {detail}", source.kind.name()),
+        );
+    }
+    for (id, sink) in &config.sinks {
+        let kind = sink.kind.name();
+        let locale = sink
+            .route
+            .locale
+            .as_deref()
+            .unwrap_or(&config.render.default_locale);
+        line(&mut out, format_args!("sink:    {id} ({kind}, {locale})"));
+    }
+    out
+}
+
+/// `herald migrate`: applies pending migrations.
+///
+/// # Errors
+/// When the store cannot be reached or a migration fails.
+pub async fn migrate(config: &Config) -> anyhow::Result<usize> {
+    let store = Store::connect(&config.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
+    let applied = store.migrate().await.context("migration failed")?;
+    store.close().await;
+    Ok(applied)
+}
+
+/// What `herald dead-letters` should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadLetterAction {
+    /// List the newest `limit`.
+    List {
+        /// How many.
+        limit: i64,
+    },
+    /// Queue one again.
+    Retry(i64),
+    /// Queue all again.
+    RetryAll,
+}
+
+/// `herald dead-letters`: lists or re-queues deliveries that were given up on.
+///
+/// # Errors
+/// When the store cannot be reached.
+pub async fn dead_letters(config: &Config, action: DeadLetterAction) -> anyhow::Result<String> {
+    let store = Store::connect(&config.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
+    store.migrate().await.context("migration failed")?;
+    let mut out = String::new();
+    match action {
+        DeadLetterAction::List { limit } => {
+            let dead = store.dead_letters(limit).await?;
+            if dead.is_empty() {
+                out.push_str("no dead letters\n");
+            }
+            for d in dead {
+                let at = time::OffsetDateTime::from_unix_timestamp(d.updated_at_ms / 1000)
+                    .ok()
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
+                    .unwrap_or_default();
+                line(
+                    &mut out,
+                    format_args!(
+                        "#{:<6} {at}  {} → {}  {} ({})  after {} attempt(s): {}",
+                        d.id,
+                        d.sink,
+                        d.recipient,
+                        d.kind,
+                        d.event_id,
+                        d.attempts,
+                        d.last_error.unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        DeadLetterAction::Retry(id) => {
+            let n = store.requeue_dead(Some(id)).await?;
+            anyhow::ensure!(n == 1, "no dead letter #{id}");
+            line(&mut out, format_args!("dead letter #{id} queued again"));
+        }
+        DeadLetterAction::RetryAll => {
+            let n = store.requeue_dead(None).await?;
+            line(&mut out, format_args!("{n} dead letter(s) queued again"));
+        }
+    }
+    store.close().await;
+    Ok(out)
+}
