@@ -1,1 +1,276 @@
-fn main() {}
+//! Run with `cargo bench --bench sse_fanout` (options after `--`: `--clients N --events N --rate N`).
+//!
+//! SSE fan-out through the real pipeline: starts the herald binary (SQLite store, SSE sink, no
+//! sources), connects N SSE clients on loopback, publishes events through
+//! `POST /api/v1/publish` at a steady rate, and reports deliveries per second, latency from
+//! publish to receipt (p50/p99/max), loss, and the server's resident memory per connection.
+//! Targets: 0 loss, p99 under 1 s, at most 24 KiB RSS per connection.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Options {
+    clients: usize,
+    events: usize,
+    rate: f64,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: f64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Options {
+        clients: value("--clients", 10_000.0) as usize,
+        events: value("--events", 200.0) as usize,
+        rate: value("--rate", 20.0),
+    }
+}
+
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// One SSE client on a raw socket: reads the stream and records, for each event, the latency
+/// between the `t=<nanos>` stamp in its body and its arrival.
+async fn client(
+    port: u16,
+    connected: Arc<AtomicUsize>,
+    expected: usize,
+    deadline: Instant,
+) -> Vec<u64> {
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(s) => break s,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    stream
+        .write_all(format!("GET /stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = vec![0_u8; 16 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    let mut latencies = Vec::with_capacity(expected);
+    let mut announced = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let n = match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => n,
+        };
+        let arrived = now_nanos();
+        pending.extend_from_slice(&buf[..n]);
+        if !announced && pending.windows(4).any(|w| w == b"\r\n\r\n") {
+            announced = true;
+            connected.fetch_add(1, Ordering::SeqCst);
+        }
+        // Every complete `"body":"t=<digits>` stamp is one event (the stamp also appears in
+        // `data.text`, which is not counted).
+        const MARK: &[u8] = b"\"body\":\"t=";
+        let mut consumed = 0;
+        let mut i = 0;
+        while i + MARK.len() <= pending.len() {
+            if &pending[i..i + MARK.len()] != MARK {
+                i += 1;
+                continue;
+            }
+            let start = i + MARK.len();
+            let digits = pending[start..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if start + digits == pending.len() {
+                break; // the stamp may continue in the next read
+            }
+            if digits > 0 {
+                let sent: u128 = std::str::from_utf8(&pending[start..start + digits])
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                latencies
+                    .push(u64::try_from(arrived.saturating_sub(sent) / 1000).unwrap_or(u64::MAX));
+            }
+            i = start + digits;
+            consumed = i;
+        }
+        pending.drain(
+            ..consumed
+                .max(pending.len().saturating_sub(64))
+                .min(pending.len()),
+        );
+        if latencies.len() >= expected {
+            break;
+        }
+    }
+    latencies
+}
+
+#[tokio::main]
+async fn main() {
+    let opts = options();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = "bench-admin-token-0123456789";
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"{token}\"\n\n[store]\nurl = \"sqlite://{}\"\n\n\
+             [sources]\n\n[sinks.sse]\nmax_clients = {}\n",
+            dir.path().join("bench.db").display(),
+            opts.clients + 100
+        ),
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("cannot start herald");
+    let pid = server.id();
+
+    let _installed = rustls::crypto::ring::default_provider().install_default();
+    let http = sink_api::http::client().unwrap();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let started = Instant::now();
+    while !http
+        .get(&health)
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "herald did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_idle = rss_kib(pid);
+
+    println!(
+        "sse_fanout: {} clients, {} events at {}/s",
+        opts.clients, opts.events, opts.rate
+    );
+    let connected = Arc::new(AtomicUsize::new(0));
+    let publish_time = Duration::from_secs_f64(opts.events as f64 / opts.rate);
+    let deadline = Instant::now() + Duration::from_secs(120) + publish_time;
+    let connect_start = Instant::now();
+    let mut tasks = Vec::with_capacity(opts.clients);
+    for _ in 0..opts.clients {
+        tasks.push(tokio::spawn(client(
+            port,
+            Arc::clone(&connected),
+            opts.events,
+            deadline,
+        )));
+    }
+    while connected.load(Ordering::SeqCst) < opts.clients {
+        assert!(
+            connect_start.elapsed() < Duration::from_secs(120),
+            "only {} clients connected",
+            connected.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connect_time = connect_start.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_connected = rss_kib(pid);
+
+    let publish_url = format!("http://127.0.0.1:{port}/api/v1/publish");
+    let interval = Duration::from_secs_f64(1.0 / opts.rate);
+    let mut ticker = tokio::time::interval(interval);
+    let mut rss_peak = rss_connected;
+    let send_start = Instant::now();
+    for i in 0..opts.events {
+        ticker.tick().await;
+        let body = serde_json::json!({"topic": "bench", "title": format!("bench {i}"), "body": format!("t={}", now_nanos())});
+        let r = http
+            .post(&publish_url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        if i % 20 == 0 {
+            rss_peak = rss_peak.max(rss_kib(pid));
+        }
+    }
+    let mut latencies = Vec::with_capacity(opts.clients * opts.events);
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let total_time = send_start.elapsed();
+    rss_peak = rss_peak.max(rss_kib(pid));
+    let _ = server.kill();
+    let _ = server.wait();
+
+    latencies.sort_unstable();
+    let expected = opts.clients * opts.events;
+    let received = latencies.len();
+    let per_conn = rss_connected.saturating_sub(rss_idle) as f64 / opts.clients as f64;
+    println!(
+        "connected {} clients in {:.1} s",
+        opts.clients,
+        connect_time.as_secs_f64()
+    );
+    println!(
+        "deliveries: {received} of {expected} (loss {})",
+        expected - received.min(expected)
+    );
+    println!(
+        "throughput: {:.0} deliveries/s over {:.1} s",
+        received as f64 / total_time.as_secs_f64(),
+        total_time.as_secs_f64()
+    );
+    println!(
+        "latency publish→client: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.50) as f64 / 1000.0,
+        percentile(&latencies, 0.99) as f64 / 1000.0,
+        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "server RSS: {:.1} MiB idle, {:.1} MiB with clients, {:.1} MiB peak; {:.1} KiB per connection",
+        rss_idle as f64 / 1024.0,
+        rss_connected as f64 / 1024.0,
+        rss_peak as f64 / 1024.0,
+        per_conn
+    );
+}

@@ -28,6 +28,11 @@ use crate::config::DispatchConfig;
 use crate::render::Renderer;
 use crate::store::{Queued, Store, StoreError};
 
+/// Longest run of one recipient's queue claimed at once.
+const MAX_RUN: usize = 256;
+/// Within a run, successful deliveries are recorded in groups of this many.
+const MARK_EVERY: usize = 32;
+
 /// How often an idle worker looks at the outbox without being woken: picks up retries that
 /// became due and rows written by other instances.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -58,10 +63,15 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
         if let Err(error) = sink.healthcheck().await {
             tracing::warn!(error = %error_chain(&error), "healthcheck failed; deliveries will be retried");
         }
+        let limits = sink.limits();
+        // A recipient with its own rate limit is slow by design: claim its deliveries one at a
+        // time so that no claim outlives its lease while waiting.
+        let max_run = if limits.per_recipient.is_empty() { MAX_RUN } else { 1 };
         let shared = Arc::new(Shared {
-            limiters: Limiters::new(&sink.limits()),
+            limiters: Limiters::new(&limits),
             sink,
             ctx,
+            max_run,
         });
         worker_loop(shared).await;
     }
@@ -73,6 +83,8 @@ struct Shared<S> {
     sink: S,
     ctx: WorkerContext,
     limiters: Limiters,
+    /// Longest run of one recipient's queue sent per claim (see `deliver_run`).
+    max_run: usize,
 }
 
 async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
@@ -183,7 +195,7 @@ async fn fill<S: Sink>(
         let span = tracing::debug_span!("delivery", id = queued.id, recipient = %recipient, event_id = %queued.event.id);
         in_flight.spawn(
             async move {
-                deliver(&shared, queued).await;
+                deliver_run(&shared, queued).await;
                 recipient
             }
             .instrument(span),
@@ -193,19 +205,76 @@ async fn fill<S: Sink>(
     Ok(started)
 }
 
-/// Renders, waits for the rate limits, sends, and records the outcome of one delivery.
-async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
+/// Delivers the run of a recipient's queue that starts at `head` (claimed by the caller):
+/// one delivery at a time and in order, without going back to the database between them, so
+/// a recipient that fell behind (an SSE stream under a burst) catches up in one go. The run
+/// stops at the first failure; what is behind it is released untouched.
+async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
     let ctx = &shared.ctx;
-    let outcome = attempt(shared, &queued).await;
-    let attempts = queued.attempts;
-    let recorded = match outcome {
-        Ok(receipt) => {
-            tracing::debug!("delivered");
-            ctx.store
-                .delivered(queued.id, receipt.platform_id.as_deref())
-                .await
+    let mut run = vec![head];
+    if shared.max_run > 1 {
+        match ctx
+            .store
+            .claim_following(
+                &ctx.sink_id,
+                &run[0],
+                &ctx.instance,
+                ctx.config.claim_ttl,
+                shared.max_run - 1,
+            )
+            .await
+        {
+            Ok(rest) => run.extend(rest),
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "cannot extend the run; sending its head alone")
+            }
         }
-        Err(Failure::Sink(SinkError::RateLimited { retry_after })) => {
+    }
+    let mut plain = Vec::new();
+    let mut pending = run.into_iter();
+    while let Some(queued) = pending.next() {
+        let outcome = attempt(shared, &queued).await;
+        let recorded = match outcome {
+            Ok(Receipt { platform_id: None }) => {
+                plain.push(queued.id);
+                if plain.len() >= MARK_EVERY {
+                    ctx.store.delivered_many(&std::mem::take(&mut plain)).await
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(Receipt {
+                platform_id: Some(id),
+            }) => ctx.store.delivered(queued.id, Some(&id)).await,
+            Err(failure) => {
+                let rest: Vec<i64> = pending.by_ref().map(|q| q.id).collect();
+                let recorded = record_failure(shared, &queued, failure).await;
+                if let Err(error) = ctx.store.release(&rest).await {
+                    tracing::error!(error = %error_chain(&error), "cannot release the rest of the run");
+                }
+                recorded
+            }
+        };
+        if let Err(error) = recorded {
+            // The claim expires and the delivery is tried again: at least once, never lost.
+            tracing::error!(error = %error_chain(&error), "cannot record a delivery outcome");
+        }
+    }
+    if let Err(error) = ctx.store.delivered_many(&plain).await {
+        tracing::error!(error = %error_chain(&error), "cannot record deliveries");
+    }
+}
+
+/// Records what a failed delivery means: a wait, a retry, a dead letter.
+async fn record_failure<S: Sink>(
+    shared: &Shared<S>,
+    queued: &Queued,
+    failure: Failure,
+) -> Result<(), StoreError> {
+    let ctx = &shared.ctx;
+    let attempts = queued.attempts;
+    match failure {
+        Failure::Sink(SinkError::RateLimited { retry_after }) => {
             let wait = retry_after.map_or_else(
                 || backoff(&ctx.config, attempts + 1),
                 |d| d + jitter(d / 10),
@@ -218,7 +287,7 @@ async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
                 .retry_later(queued.id, attempts, wait, "rate limited")
                 .await
         }
-        Err(failure @ (Failure::Sink(SinkError::Transient(_)) | Failure::Timeout(_))) => {
+        failure @ (Failure::Sink(SinkError::Transient(_)) | Failure::Timeout(_)) => {
             let attempts = attempts + 1;
             let error = failure.describe();
             if attempts >= ctx.config.max_attempts {
@@ -232,7 +301,7 @@ async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
                     .await
             }
         }
-        Err(failure @ Failure::Sink(SinkError::RecipientGone(_))) => {
+        failure @ Failure::Sink(SinkError::RecipientGone(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "recipient is gone; delivery dropped and subscriptions paused");
             if let Err(e) = ctx
@@ -244,15 +313,11 @@ async fn deliver<S: Sink>(shared: &Shared<S>, queued: Queued) {
             }
             ctx.store.dead(queued.id, attempts + 1, &error).await
         }
-        Err(failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_))) => {
+        failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "delivery failed permanently; moved to dead letters");
             ctx.store.dead(queued.id, attempts + 1, &error).await
         }
-    };
-    if let Err(error) = recorded {
-        // The claim expires and the delivery is tried again: at least once, never lost.
-        tracing::error!(error = %error_chain(&error), "cannot record the delivery outcome");
     }
 }
 

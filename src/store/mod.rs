@@ -472,6 +472,94 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// After `holder` claimed the head of a recipient's queue, claims up to `limit` deliveries
+    /// queued behind it for the same recipient and returns them in order: a run that can be
+    /// sent without going back to the database between deliveries.
+    ///
+    /// # Errors
+    /// Database errors, or an event payload that does not parse.
+    pub async fn claim_following(
+        &self,
+        sink: &str,
+        head: &Queued,
+        holder: &str,
+        ttl: Duration,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
+        let now = now_ms();
+        let recipient = head.recipient.as_str();
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
+             (SELECT id FROM outbox WHERE sink = $4 AND recipient = $5 AND status = 0 AND id > $6 \
+             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT $7)",
+        )
+        .bind(holder)
+        .bind(now + ms(ttl))
+        .bind(now)
+        .bind(sink)
+        .bind(recipient)
+        .bind(head.id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .execute(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
+             FROM outbox o JOIN events e ON e.seq = o.event_seq \
+             WHERE o.sink = $1 AND o.recipient = $2 AND o.status = 0 AND o.id > $3 AND o.claimed_by = $4 \
+             ORDER BY o.id",
+        )
+        .bind(sink)
+        .bind(recipient)
+        .bind(head.id)
+        .bind(holder)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(queued).collect()
+    }
+
+    /// Marks deliveries done that have no platform message id.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delivered_many(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE outbox SET status = $1, receipt = NULL, claimed_by = NULL, claimed_until = NULL, \
+             last_error = NULL, updated_at = $2 WHERE id IN ({})",
+            placeholders(3, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status::DELIVERED)
+            .bind(now_ms());
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Gives claimed deliveries back without attempting them (the run stopped early).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE status = 0 AND id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Marks delivery `id` done, with the platform's message id.
     ///
     /// # Errors
@@ -711,6 +799,14 @@ impl Store {
         .await?;
         Ok(rows.iter().filter_map(subscription).collect())
     }
+}
+
+/// `$first, $first+1, …` for `count` bound values (only numbers are ever spliced into SQL).
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn scope_columns(scope: &Scope) -> (&'static str, &str) {

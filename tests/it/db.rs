@@ -1,6 +1,6 @@
-//! Test databases: a fresh SQLite file, and a fresh PostgreSQL database when
-//! `HERALD_TEST_POSTGRES_URL` is set. In CI (`CI` set) PostgreSQL is required: a missing URL
-//! fails the tests instead of skipping them.
+//! Test databases: a fresh SQLite file, and a fresh PostgreSQL database created on the server
+//! named by `HERALD_TEST_POSTGRES_URL` (default: the local `test` database). In CI (`CI` set)
+//! PostgreSQL is required: an unreachable server fails the tests instead of skipping them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -10,6 +10,8 @@ use sqlx::Executor;
 
 /// The variable naming a PostgreSQL database the tests may create databases from.
 pub(crate) const POSTGRES_URL_VAR: &str = "HERALD_TEST_POSTGRES_URL";
+/// Where the tests look without the variable: this machine's PostgreSQL.
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A database made for one test.
 pub(crate) struct TestDb {
@@ -33,20 +35,10 @@ impl TestDb {
         }
     }
 
-    /// A fresh PostgreSQL database, or `None` outside CI when no server is configured.
+    /// A fresh PostgreSQL database, or `None` outside CI when no server answers.
     pub(crate) async fn postgres() -> Option<Self> {
-        let admin = match std::env::var(POSTGRES_URL_VAR) {
-            Ok(url) => url,
-            Err(_) if std::env::var_os("CI").is_some() => {
-                panic!(
-                    "{POSTGRES_URL_VAR} must be set in CI: the PostgreSQL tests may not be skipped"
-                )
-            }
-            Err(_) => {
-                eprintln!("{POSTGRES_URL_VAR} is not set: skipping the PostgreSQL variant");
-                return None;
-            }
-        };
+        let admin =
+            std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let name = format!(
             "herald_t_{}_{}_{}",
             std::process::id(),
@@ -54,9 +46,19 @@ impl TestDb {
             rand_suffix()
         );
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-            .await
-            .unwrap();
+        let mut conn = match <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await {
+            Ok(conn) => conn,
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!("PostgreSQL at {admin} is required in CI ({POSTGRES_URL_VAR}): {e}")
+            }
+            Err(e) => {
+                eprintln!(
+                    "PostgreSQL at {admin} is unreachable ({e}): skipping the PostgreSQL variant"
+                );
+                return None;
+            }
+        };
+        sweep_abandoned(&mut conn).await;
         conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .await
             .unwrap();
@@ -101,6 +103,26 @@ impl TestDb {
             )))
             .await
             .unwrap();
+        }
+    }
+}
+
+/// Drops test databases left by test processes that died before cleaning up.
+async fn sweep_abandoned(conn: &mut sqlx::AnyConnection) {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'herald_t_%'")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        if !pid.is_empty() && !std::path::Path::new("/proc").join(pid).exists() {
+            let _dropped = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
         }
     }
 }

@@ -8,13 +8,16 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::Stream;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::hub::{ClientGuard, Hub, Resume};
 use crate::render::{self, Frame};
+
+/// The most a client is sent in one write when it is behind.
+const MAX_BATCH: usize = 64 * 1024;
 
 /// The `Last-Event-ID` request header defined by the SSE spec.
 const LAST_EVENT_ID: &str = "last-event-id";
@@ -157,9 +160,60 @@ impl Client {
         }
     }
 
+    /// Everything pending as one chunk: one write to the socket for however many frames a
+    /// client is behind, so a busy server spends its time on data, not on syscalls.
+    fn batch(&mut self) -> Option<Bytes> {
+        match self.pending.len() {
+            0 => None,
+            1 => self.pending.pop_front(),
+            _ => {
+                let mut out = BytesMut::with_capacity(self.pending.iter().map(Bytes::len).sum());
+                for bytes in self.pending.drain(..) {
+                    out.extend_from_slice(&bytes);
+                }
+                Some(out.freeze())
+            }
+        }
+    }
+
+    /// Takes whatever else the broadcast already holds, up to `MAX_BATCH` bytes.
+    fn take_ready(&mut self) {
+        let mut size: usize = self.pending.iter().map(Bytes::len).sum();
+        while size < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(frame) => {
+                    size += frame.bytes.len();
+                    self.take([frame]);
+                }
+                Err(TryRecvError::Lagged(_)) => {
+                    self.catch_up();
+                    break;
+                }
+                Err(TryRecvError::Closed) => {
+                    self.done = true;
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+    }
+
+    /// After lagging behind the broadcast: resume from the history, or give up.
+    fn catch_up(&mut self) {
+        match self.hub.since(self.next_pos) {
+            Some(frames) => self.take(frames),
+            None => {
+                // What it missed is gone from the history too: end the stream so the client
+                // reconnects and resumes from its Last-Event-ID.
+                tracing::debug!("SSE client fell behind the history; disconnecting");
+                self.done = true;
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<Bytes> {
         loop {
-            if let Some(bytes) = self.pending.pop_front() {
+            if let Some(bytes) = self.batch() {
                 return Some(bytes);
             }
             if self.done {
@@ -167,16 +221,11 @@ impl Client {
             }
             tokio::select! {
                 received = self.rx.recv() => match received {
-                    Ok(frame) => self.take([frame]),
-                    Err(RecvError::Lagged(_)) => match self.hub.since(self.next_pos) {
-                        Some(frames) => self.take(frames),
-                        None => {
-                            // What it missed is gone from the history too: end the stream so
-                            // the client reconnects and resumes from its Last-Event-ID.
-                            tracing::debug!("SSE client fell behind the history; disconnecting");
-                            self.done = true;
-                        }
-                    },
+                    Ok(frame) => {
+                        self.take([frame]);
+                        self.take_ready();
+                    }
+                    Err(RecvError::Lagged(_)) => self.catch_up(),
                     Err(RecvError::Closed) => self.done = true,
                 },
                 _ = self.heartbeat.tick() => self.pending.push_back(Bytes::from_static(render::HEARTBEAT)),
