@@ -239,8 +239,8 @@ async fn main() {
     }
     let total_time = send_start.elapsed();
     rss_peak = rss_peak.max(rss_kib(pid));
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill().expect("cannot stop herald");
+    server.wait().expect("cannot reap herald");
 
     latencies.sort_unstable();
     let expected = opts.clients * opts.events;
