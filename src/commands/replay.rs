@@ -61,7 +61,9 @@ pub async fn replay(
     let printer = bar.clone();
     let console =
         sink_console::ConsoleSink::with_output(sink_console::Config::default(), move |line| {
-            printer.println(line);
+            // Messages go to stdout (pipes included); the bar lives on stderr and is hidden
+            // while a line is printed.
+            printer.suspend(|| println!("{line}"));
         });
     let route = RouteConfig {
         locale,

@@ -69,7 +69,18 @@ pub(crate) struct Hit {
     pub(crate) status: u16,
 }
 
+/// A failure the fake serves instead of the recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// An error status.
+    Status(u16),
+    /// A 200 whose body is not the API's format.
+    Malformed,
+}
+
 struct Inner {
+    /// While set, requests to this endpoint get this fault.
+    fault: Mutex<Option<(String, Fault)>>,
     format: String,
     endpoints: Vec<Endpoint>,
     steps: Vec<Step>,
@@ -94,6 +105,7 @@ impl FakeProvider {
             .map(|s| serde_json::from_slice(&std::fs::read(dir.join(&s.file)).unwrap()).unwrap())
             .collect();
         let inner = Arc::new(Inner {
+            fault: Mutex::new(None),
             format: manifest.format,
             endpoints: manifest.endpoints,
             steps,
@@ -123,6 +135,11 @@ impl FakeProvider {
 
     pub(crate) fn set_step(&self, step: usize) {
         self.inner.step.store(step, Ordering::SeqCst);
+    }
+
+    /// Makes requests to `endpoint` fail with `fault` until cleared with `None`.
+    pub(crate) fn set_fault(&self, fault: Option<(&str, Fault)>) {
+        *self.inner.fault.lock().unwrap() = fault.map(|(e, f)| (e.to_owned(), f));
     }
 
     pub(crate) fn hits(&self) -> Vec<Hit> {
@@ -243,6 +260,24 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
             )
                 .into_response();
         }
+    }
+    let fault = inner.fault.lock().unwrap().clone();
+    if let Some((key, fault)) = fault.filter(|(key, _)| *key == endpoint.key) {
+        return match fault {
+            Fault::Status(status) => {
+                record(&key, status);
+                (StatusCode::from_u16(status).unwrap(), "injected failure").into_response()
+            }
+            Fault::Malformed => {
+                record(&key, 200);
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"Event\": \"not a list\"",
+                )
+                    .into_response()
+            }
+        };
     }
     let Some(recorded) = step.responses.get(&endpoint.request) else {
         record(&endpoint.key, 404);

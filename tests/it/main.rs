@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod cli;
 mod config_example;
 mod db;
 mod dispatch;
@@ -8,6 +9,8 @@ mod expected;
 mod fake_provider;
 mod fixtures_detect;
 mod publish;
+mod quota;
+mod resilience;
 mod restart;
 mod secrets;
 mod sse_client;

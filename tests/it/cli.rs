@@ -1,0 +1,117 @@
+//! The command line: `replay` prints a match as it unfolds, `migrate` and `check-config` work
+//! on the default configuration.
+
+use std::process::Command;
+
+use crate::expected::fixture_dirs;
+
+fn herald() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_herald"))
+}
+
+#[test]
+fn replay_prints_every_notification_of_a_fixture() {
+    for fixture in fixture_dirs() {
+        let output = herald()
+            .args(["replay", "--speed", "1000000", "--max-gap", "0s"])
+            .arg(&fixture)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(fixture.join("expected.json")).unwrap()).unwrap();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            expected["notifications"].as_array().unwrap().len(),
+            "{}:\n{stdout}",
+            fixture.display()
+        );
+        assert!(lines[0].contains("Kick-off"), "{stdout}");
+        assert!(lines.last().unwrap().contains("Full time"), "{stdout}");
+    }
+}
+
+#[test]
+fn replay_speaks_portuguese_when_asked() {
+    let fixture = fixture_dirs()
+        .into_iter()
+        .find(|d| d.to_string_lossy().contains("livescore"))
+        .unwrap();
+    let output = herald()
+        .args([
+            "replay",
+            "--speed",
+            "1000000",
+            "--max-gap",
+            "0s",
+            "--locale",
+            "pt-BR",
+        ])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("⚽ GOL! Brazil 0-1 Germany"), "{stdout}");
+    assert!(
+        stdout.contains("🏁 Fim de jogo: Brazil 1-7 Germany"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn replay_of_a_missing_directory_fails_clearly() {
+    let output = herald()
+        .args(["replay", "/nonexistent/fixture"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("/nonexistent/fixture"), "{stderr}");
+}
+
+#[test]
+fn migrate_and_check_config_work_on_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = herald()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("HERALD_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "1 migration(s) applied\n"
+    );
+    assert!(
+        dir.path().join("herald.db").exists(),
+        "the SQLite file is created on first run"
+    );
+    let again = herald()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "0 migration(s) applied\n"
+    );
+    let check = herald()
+        .arg("check-config")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("source:  demo (replay) bundled"), "{text}");
+    assert!(text.contains("sink:    sse (sse, en)"), "{text}");
+}
