@@ -6,14 +6,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use herald::app::App;
-use herald::config::Config;
 use serde_json::{Value, json};
 use sink_api::Notification;
 
 use crate::db::TestDb;
 use crate::expected::{Expected, check, fixture_dirs, observed_by};
 use crate::fake_provider::FakeProvider;
+use crate::harness::Herald;
 use crate::sse_client::{SseClient, as_got};
 
 /// Polling as fast as the fake can answer.
@@ -87,23 +86,16 @@ async fn run_fixture(fixture: &Path, db: &TestDb) {
     let label = format!("{} on {}", fixture.display(), db.backend);
     let expected = Expected::load(fixture);
     let fake = FakeProvider::start(fixture).await;
-    let config = Config::from_value(json!({
-        "store": { "url": db.url },
-        "sources": { "provider": source_table(&fake, fixture) },
-        "sinks": { "sse": {} },
-    }))
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::builder(config)
-        .listener(listener)
-        .build()
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(app.run(async move {
-        let _stopped = stopped.await;
-    }));
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "sources": { "provider": source_table(&fake, fixture) },
+            "sinks": { "sse": {} },
+        }),
+        vec![],
+    )
+    .await;
+    let addr = herald.addr;
     let sse = SseClient::connect(addr, "", None).await;
 
     play(&fake, || sse.received(), &expected, 0..fake.steps(), &label).await;
@@ -135,8 +127,7 @@ async fn run_fixture(fixture: &Path, db: &TestDb) {
     }
 
     sse.stop();
-    stop.send(()).unwrap();
-    running.await.unwrap().unwrap();
+    herald.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

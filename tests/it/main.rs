@@ -8,6 +8,7 @@ mod e2e;
 mod expected;
 mod fake_provider;
 mod fixtures_detect;
+mod harness;
 mod publish;
 mod quota;
 mod resilience;

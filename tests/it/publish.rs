@@ -3,53 +3,33 @@
 
 use std::time::Duration;
 
-use herald::app::App;
-use herald::config::Config;
 use serde_json::json;
 
 use crate::db::TestDb;
+use crate::harness::{Herald, client};
 use crate::sse_client::SseClient;
 
 const TOKEN: &str = "publish-token-0123456789";
 
-async fn start(
-    db: &TestDb,
-    admin_token: Option<&str>,
-) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn start(db: &TestDb, admin_token: Option<&str>) -> Herald {
     let mut http = json!({});
     if let Some(t) = admin_token {
         http["admin_token"] = json!(t);
     }
-    let config = Config::from_value(json!({
+    let config = json!({
         "store": { "url": db.url },
         "http": http,
         "sources": {},
         "sinks": { "sse": {} },
-    }))
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::builder(config)
-        .listener(listener)
-        .build()
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async move {
-        let _stopped = stopped.await;
-    }));
-    (addr, stop)
-}
-
-fn client() -> reqwest::Client {
-    herald::app::install_crypto_provider();
-    sink_api::http::client().unwrap()
+    });
+    Herald::start(config, vec![]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_message_reaches_the_stream() {
     let db = TestDb::sqlite();
-    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let herald = start(&db, Some(TOKEN)).await;
+    let addr = herald.addr;
     let sse = SseClient::connect(addr, "?team=France", None).await;
     let r = client()
         .post(format!("http://{addr}/api/v1/publish"))
@@ -75,13 +55,14 @@ async fn a_published_message_reaches_the_stream() {
     assert_eq!(got.body, "Mbappé starts.");
     assert_eq!(got.topic.as_deref(), Some("France"));
     assert_eq!(got.event_id, body["id"].as_str().unwrap());
-    stop.send(()).unwrap();
+    herald.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401() {
     let db = TestDb::sqlite();
-    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let herald = start(&db, Some(TOKEN)).await;
+    let addr = herald.addr;
     let url = format!("http://{addr}/api/v1/publish");
     let body = json!({"topic": "t", "title": "t", "body": "b"});
     let missing = client().post(&url).json(&body).send().await.unwrap();
@@ -98,13 +79,14 @@ async fn a_missing_or_wrong_token_is_401() {
     let error: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(error["error"], "invalid bearer token");
     assert_eq!(db.store().await.dead_letters(1).await.unwrap().len(), 0);
-    stop.send(()).unwrap();
+    herald.shutdown().await;
 }
 
 #[tokio::test]
 async fn without_a_configured_token_publishing_is_refused() {
     let db = TestDb::sqlite();
-    let (addr, stop) = start(&db, None).await;
+    let herald = start(&db, None).await;
+    let addr = herald.addr;
     let r = client()
         .post(format!("http://{addr}/api/v1/publish"))
         .bearer_auth("anything-at-all-here")
@@ -120,13 +102,14 @@ async fn without_a_configured_token_publishing_is_refused() {
             .unwrap()
             .contains("http.admin_token")
     );
-    stop.send(()).unwrap();
+    herald.shutdown().await;
 }
 
 #[tokio::test]
 async fn malformed_bodies_are_400_naming_the_field() {
     let db = TestDb::sqlite();
-    let (addr, stop) = start(&db, Some(TOKEN)).await;
+    let herald = start(&db, Some(TOKEN)).await;
+    let addr = herald.addr;
     let url = format!("http://{addr}/api/v1/publish");
     for (body, field) in [
         (r#"{"topic": "t", "body": "b"}"#, Some("title")),
@@ -162,13 +145,14 @@ async fn malformed_bodies_are_400_naming_the_field() {
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
-    stop.send(()).unwrap();
+    herald.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_page_and_the_matches_api_are_served() {
     let db = TestDb::sqlite();
-    let (addr, stop) = start(&db, None).await;
+    let herald = start(&db, None).await;
+    let addr = herald.addr;
     let page = client()
         .get(format!("http://{addr}/"))
         .send()
@@ -204,5 +188,5 @@ async fn the_page_and_the_matches_api_are_served() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    stop.send(()).unwrap();
+    herald.shutdown().await;
 }

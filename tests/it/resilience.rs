@@ -3,20 +3,19 @@
 
 use std::time::Duration;
 
-use herald::app::App;
-use herald::config::Config;
 use serde_json::json;
 
 use crate::db::TestDb;
 use crate::e2e::source_table;
 use crate::expected::{Expected, check, fixture_dirs};
 use crate::fake_provider::{FakeProvider, Fault};
+use crate::harness::Herald;
 use crate::sse_client::{SseClient, as_got};
 
-struct Herald {
+/// herald polling `fake`, and an SSE client that sees everything it ever streamed.
+struct Running {
+    herald: Herald,
     sse: SseClient,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 async fn start(
@@ -24,38 +23,29 @@ async fn start(
     fixture: &std::path::Path,
     db: &TestDb,
     backlog: &str,
-) -> Herald {
-    let config = Config::from_value(json!({
-        "store": { "url": db.url },
-        "detect": { "backlog": backlog },
-        "sources": { "provider": source_table(fake, fixture) },
-        "sinks": { "sse": {} },
-    }))
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::builder(config)
-        .listener(listener)
-        .build()
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(app.run(async move {
-        let _stopped = stopped.await;
-    }));
+) -> Running {
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "detect": { "backlog": backlog },
+            "sources": { "provider": source_table(fake, fixture) },
+            "sinks": { "sse": {} },
+        }),
+        vec![],
+    )
+    .await;
     // Resuming from 0 replays the stream's history: whatever herald sent before this client
     // connected is seen too, so "nothing was sent" is really nothing.
-    let sse = SseClient::connect(addr, "", Some(0)).await;
-    Herald { sse, stop, task }
+    let sse = SseClient::connect(herald.addr, "", Some(0)).await;
+    Running { herald, sse }
 }
 
-impl Herald {
+impl Running {
     async fn finish(self) -> Vec<sink_api::Notification> {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let received = self.sse.received();
         self.sse.stop();
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().unwrap();
+        self.herald.shutdown().await;
         received
     }
 }
