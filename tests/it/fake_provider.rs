@@ -67,6 +67,8 @@ pub(crate) struct Hit {
     pub(crate) step: usize,
     pub(crate) endpoint: String,
     pub(crate) status: u16,
+    /// Whether an injected fault was served instead of the recording.
+    pub(crate) fault: bool,
 }
 
 /// A failure the fake serves instead of the recording.
@@ -190,13 +192,15 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let query = params(request.uri().query().unwrap_or(""));
     let headers = request.headers().clone();
-    let record = |endpoint: &str, status: u16| {
+    let record_hit = |endpoint: &str, status: u16, fault: bool| {
         inner.hits.lock().unwrap().push(Hit {
             step: step_index,
             endpoint: endpoint.to_owned(),
             status,
+            fault,
         });
     };
+    let record = |endpoint: &str, status: u16| record_hit(endpoint, status, false);
 
     // Authentication, as each API does it.
     let unauthorized = match inner.format.as_str() {
@@ -265,11 +269,11 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     if let Some((key, fault)) = fault.filter(|(key, _)| *key == endpoint.key) {
         return match fault {
             Fault::Status(status) => {
-                record(&key, status);
+                record_hit(&key, status, true);
                 (StatusCode::from_u16(status).unwrap(), "injected failure").into_response()
             }
             Fault::Malformed => {
-                record(&key, 200);
+                record_hit(&key, 200, true);
                 (
                     StatusCode::OK,
                     [(header::CONTENT_TYPE, "application/json")],

@@ -82,8 +82,17 @@ async fn failed_and_malformed_polls_keep_the_previous_state_and_lose_nothing() {
     let received = herald.finish().await;
     let problems = check(&expected, &as_got(&received));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    let failed = fake.hits().iter().filter(|h| h.status >= 500).count();
-    assert!(failed >= 6, "the faults were served ({failed})");
+    let hits = fake.hits();
+    for (step, endpoint) in [(3, "timeline"), (9, "calendar"), (13, "timeline")] {
+        let served = hits
+            .iter()
+            .filter(|h| h.fault && h.step == step && h.endpoint == endpoint)
+            .count();
+        assert!(
+            served >= 2,
+            "step {step}: {endpoint} failed {served} time(s), expected every poll of the step to fail"
+        );
+    }
 }
 
 /// Starts herald for the first time with the fixture already at step 12 (France lead 2-1 in
