@@ -166,7 +166,7 @@ async fn the_page_and_the_matches_api_are_served() {
             .starts_with("text/html")
     );
     let html = page.text().await.unwrap();
-    assert!(html.contains("new EventSource(\"/stream\""));
+    assert!(html.contains("new EventSource(\"/stream?\""));
     let matches: serde_json::Value = client()
         .get(format!("http://{addr}/api/v1/matches"))
         .send()
