@@ -12,7 +12,7 @@
 //! - **shutdown**: on drain the worker finishes what is due, then exits; what it could not
 //!   finish stays in the outbox for the next start.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,13 +60,22 @@ pub struct WorkerContext {
 pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
     let span = tracing::info_span!("sink", sink = %ctx.sink_id, kind = S::KIND);
     async move {
-        if let Err(error) = sink.healthcheck().await {
-            tracing::warn!(error = %error_chain(&error), "healthcheck failed; deliveries will be retried");
+        match tokio::time::timeout(ctx.config.send_timeout, sink.healthcheck()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(
+                error = %error_chain(&error),
+                "healthcheck failed; deliveries will be retried"
+            ),
+            Err(_) => tracing::warn!("healthcheck timed out; deliveries will be retried"),
         }
         let limits = sink.limits();
         // A recipient with its own rate limit is slow by design: claim its deliveries one at a
         // time so that no claim outlives its lease while waiting.
-        let max_run = if limits.per_recipient.is_empty() { MAX_RUN } else { 1 };
+        let max_run = if limits.per_recipient.is_empty() {
+            MAX_RUN
+        } else {
+            1
+        };
         let shared = Arc::new(Shared {
             limiters: Limiters::new(&limits),
             sink,
@@ -89,8 +98,10 @@ struct Shared<S> {
 
 async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
     let ctx = &shared.ctx;
-    let mut in_flight: JoinSet<String> = JoinSet::new();
-    let mut busy: HashSet<String> = HashSet::new();
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    // The recipient of each delivery task, so that a recipient is free again however its task
+    // ended (even a panic).
+    let mut busy: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
         let draining = deadline.is_some();
@@ -110,11 +121,8 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
             IDLE_POLL
         };
         tokio::select! {
-            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                match done {
-                    Ok(recipient) => { busy.remove(&recipient); }
-                    Err(error) => tracing::error!(%error, "delivery task failed"),
-                }
+            Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                free(&mut busy, done);
             }
             () = ctx.wake.notified() => {}
             () = tokio::time::sleep(idle) => {}
@@ -128,10 +136,8 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
             }
         }
         // Reap everything already finished before filling again.
-        while let Some(done) = in_flight.try_join_next() {
-            if let Ok(recipient) = done {
-                busy.remove(&recipient);
-            }
+        while let Some(done) = in_flight.try_join_next_with_id() {
+            free(&mut busy, done);
         }
     }
     match ctx.store.release_claims(&ctx.instance).await {
@@ -143,6 +149,23 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
         Err(error) => tracing::error!(error = %error_chain(&error), "cannot release claims"),
     }
     tracing::debug!("worker stopped");
+}
+
+/// Frees the recipient of a finished delivery task.
+fn free(
+    busy: &mut HashMap<tokio::task::Id, String>,
+    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) {
+    let id = match done {
+        Ok((id, ())) => id,
+        Err(error) => {
+            if error.is_panic() {
+                tracing::error!(%error, "a delivery task panicked; its delivery will be retried");
+            }
+            error.id()
+        }
+    };
+    busy.remove(&id);
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -166,8 +189,8 @@ async fn idle_delay(ctx: &WorkerContext) -> Duration {
 /// Claims due heads of idle recipients and starts their deliveries. Returns how many started.
 async fn fill<S: Sink>(
     shared: &Arc<Shared<S>>,
-    in_flight: &mut JoinSet<String>,
-    busy: &mut HashSet<String>,
+    in_flight: &mut JoinSet<()>,
+    busy: &mut HashMap<tokio::task::Id, String>,
 ) -> Result<usize, StoreError> {
     let ctx = &shared.ctx;
     let room = ctx.config.max_in_flight.saturating_sub(in_flight.len());
@@ -180,7 +203,7 @@ async fn fill<S: Sink>(
             break;
         }
         let recipient = queued.recipient.to_string();
-        if busy.contains(&recipient) {
+        if busy.values().any(|r| *r == recipient) {
             continue;
         }
         if !ctx
@@ -190,16 +213,11 @@ async fn fill<S: Sink>(
         {
             continue;
         }
-        busy.insert(recipient.clone());
         let shared = Arc::clone(shared);
         let span = tracing::debug_span!("delivery", id = queued.id, recipient = %recipient, event_id = %queued.event.id);
-        in_flight.spawn(
-            async move {
-                deliver_run(&shared, queued).await;
-                recipient
-            }
-            .instrument(span),
-        );
+        let task =
+            in_flight.spawn(async move { deliver_run(&shared, queued).await }.instrument(span));
+        busy.insert(task.id(), recipient);
         started += 1;
     }
     Ok(started)
