@@ -2,6 +2,10 @@
 //! adds goals, bookings and shoot-out kicks, fetched only for live or just-finished matches and
 //! only when `lastUpdated` moved. Requests are paced under the plan's per-minute quota (10 on
 //! the free plan) and pause when `X-Requests-Available-Minute` reaches 0.
+//!
+//! The list is read without a `status` filter on purpose: one request carries every status
+//! herald needs, while `?status=LIVE` drops a match at the final whistle (full time would need
+//! extra requests) and never shows kick-off times ahead.
 
 use std::collections::HashMap;
 use std::time::Duration;
