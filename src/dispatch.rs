@@ -362,18 +362,17 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
         .render(&queued.event, &queued.locale)
         .map_err(Failure::Render)?;
     let replaces = match &queued.event.corrects {
-        Some(original) => Some(Replaces {
-            event_id: original.clone(),
-            receipt: ctx
-                .store
-                .receipt(&ctx.sink_id, queued.recipient.as_str(), original)
-                .await
-                .unwrap_or_default(),
-        }),
+        Some(original) => Some(replaces(ctx, queued, original).await),
         None => None,
     };
     let notification = notification(queued, rendered, replaces);
-    shared.limiters.wait(queued.recipient.as_str()).await;
+    shared
+        .limiters
+        .wait(
+            &shared.sink.recipient_limits(&queued.recipient),
+            queued.recipient.as_str(),
+        )
+        .await;
     match tokio::time::timeout(
         ctx.config.send_timeout,
         shared.sink.send(&queued.recipient, &notification),
@@ -383,6 +382,31 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
         Ok(Ok(receipt)) => Ok(receipt),
         Ok(Err(e)) => Err(Failure::Sink(e)),
         Err(_) => Err(Failure::Timeout(ctx.config.send_timeout)),
+    }
+}
+
+/// What a correction refers to: the original event, the message this recipient got for it (to
+/// edit), and its title as they saw it. Lookups that fail leave the parts out: the sink then
+/// posts the correction as a new message.
+async fn replaces(ctx: &WorkerContext, queued: &Queued, original: &str) -> Replaces {
+    let recipient = queued.recipient.as_str();
+    let receipt = ctx
+        .store
+        .receipt(&ctx.sink_id, recipient, original)
+        .await
+        .unwrap_or_default();
+    let original_title = match ctx.store.event(original).await {
+        Ok(Some(event)) => ctx
+            .renderer
+            .render(&event, &queued.locale)
+            .ok()
+            .map(|r| r.title),
+        _ => None,
+    };
+    Replaces {
+        event_id: original.to_owned(),
+        receipt,
+        original_title,
     }
 }
 
@@ -430,7 +454,8 @@ fn jitter(max: Duration) -> Duration {
 /// The sink's declared rates, enforced before each send.
 struct Limiters {
     global: Vec<DefaultDirectRateLimiter>,
-    per_recipient: Vec<DefaultKeyedRateLimiter<String>>,
+    /// One keyed limiter per distinct per-recipient rate, created when first needed.
+    per_recipient: std::sync::Mutex<HashMap<Rate, Arc<DefaultKeyedRateLimiter<String>>>>,
 }
 
 fn quota(rate: Rate) -> Option<Quota> {
@@ -447,19 +472,29 @@ impl Limiters {
                 .filter_map(|r| quota(*r))
                 .map(RateLimiter::direct)
                 .collect(),
-            per_recipient: limits
-                .per_recipient
-                .iter()
-                .filter_map(|r| quota(*r))
-                .map(RateLimiter::keyed)
-                .collect(),
+            per_recipient: std::sync::Mutex::default(),
         }
     }
 
-    async fn wait(&self, recipient: &str) {
+    fn keyed(&self, rate: Rate) -> Option<Arc<DefaultKeyedRateLimiter<String>>> {
+        let mut limiters = self
+            .per_recipient
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(limiter) = limiters.get(&rate) {
+            return Some(Arc::clone(limiter));
+        }
+        let limiter = Arc::new(RateLimiter::keyed(quota(rate)?));
+        limiters.insert(rate, Arc::clone(&limiter));
+        Some(limiter)
+    }
+
+    async fn wait(&self, recipient_rates: &[Rate], recipient: &str) {
         let key = recipient.to_owned();
-        for limiter in &self.per_recipient {
-            limiter.until_key_ready(&key).await;
+        for rate in recipient_rates {
+            if let Some(limiter) = self.keyed(*rate) {
+                limiter.until_key_ready(&key).await;
+            }
         }
         for limiter in &self.global {
             limiter.until_ready().await;
@@ -518,15 +553,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_per_recipient_limit_spaces_one_recipients_sends_but_not_anothers() {
-        let limiters = Limiters::new(&Limits {
-            global: vec![],
-            per_recipient: vec![Rate::new(1, Duration::from_millis(200))],
-        });
+        let limiters = Limiters::new(&Limits::default());
+        let rates = [Rate::new(1, Duration::from_millis(200))];
         let start = tokio::time::Instant::now();
-        limiters.wait("a").await;
-        limiters.wait("b").await;
+        limiters.wait(&rates, "a").await;
+        limiters.wait(&rates, "b").await;
         assert!(start.elapsed() < Duration::from_millis(100));
-        limiters.wait("a").await;
+        limiters.wait(&rates, "a").await;
         assert!(
             start.elapsed() >= Duration::from_millis(150),
             "{:?}",

@@ -37,6 +37,8 @@ pub mod render;
 pub mod routing;
 pub mod sources;
 pub mod store;
+pub mod subscriptions;
+pub mod teams;
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

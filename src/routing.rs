@@ -5,6 +5,7 @@ use sink_api::Recipient;
 
 use crate::config::RouteConfig;
 use crate::model::{Event, EventKind};
+use crate::teams;
 
 /// One sink instance's routing: its filter and its configured recipients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,16 +126,21 @@ impl Subscription {
         if !kind_matches(&self.kinds, event.kind) {
             return false;
         }
-        let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
+        let team = |a: Option<&str>, b: &str| a.is_some_and(|a| teams::same(a, b));
+        // "World Cup" follows "FIFA World Cup™".
+        let competition = |a: Option<&str>, b: &str| {
+            let wanted = teams::fold(b);
+            a.is_some_and(|a| !wanted.is_empty() && teams::fold(a).contains(&wanted))
+        };
         let topic = event.topic.as_deref();
         match &self.scope {
             Scope::All => true,
-            Scope::Team(team) => {
-                same(event.home.as_deref(), team)
-                    || same(event.away.as_deref(), team)
-                    || same(topic, team)
+            Scope::Team(t) => {
+                team(event.home.as_deref(), t) || team(event.away.as_deref(), t) || team(topic, t)
             }
-            Scope::Competition(c) => same(event.competition.as_deref(), c) || same(topic, c),
+            Scope::Competition(c) => {
+                competition(event.competition.as_deref(), c) || competition(topic, c)
+            }
             Scope::Match(m) => event.match_id.as_deref() == Some(m.as_str()),
         }
     }

@@ -690,6 +690,24 @@ impl Store {
         Ok(row.and_then(|r| r.get::<Option<String>, _>(0)))
     }
 
+    /// A recorded event by its id.
+    ///
+    /// # Errors
+    /// Database errors, or a payload that does not parse.
+    pub async fn event(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
+        let row = sqlx::query("SELECT payload FROM events WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            serde_json::from_str(&r.get::<String, _>(0)).map_err(|source| StoreError::Corrupt {
+                what: "event payload",
+                source,
+            })
+        })
+        .transpose()
+    }
+
     /// The last `limit` deliveries made by `sink`, oldest first (to seed the SSE history).
     ///
     /// # Errors
@@ -784,6 +802,130 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Removes what `recipient` follows on `sink`: one scope, or everything with `None`.
+    /// Returns how many subscriptions were removed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn unsubscribe(
+        &self,
+        sink: &str,
+        recipient: &str,
+        scope: Option<&Scope>,
+    ) -> Result<u64, StoreError> {
+        let result = match scope {
+            Some(scope) => {
+                let (kind, value) = scope_columns(scope);
+                sqlx::query("DELETE FROM subscriptions WHERE sink = $1 AND recipient = $2 AND scope = $3 AND value = $4")
+                    .bind(sink)
+                    .bind(recipient)
+                    .bind(kind)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM subscriptions WHERE sink = $1 AND recipient = $2")
+                    .bind(sink)
+                    .bind(recipient)
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(result.rows_affected())
+    }
+
+    /// What `recipient` follows on `sink` (active subscriptions).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn subscriptions_of(
+        &self,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
+             WHERE sink = $1 AND recipient = $2 AND active = 1 ORDER BY id",
+        )
+        .bind(sink)
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().filter_map(subscription).collect())
+    }
+
+    /// The locale a chat chose with `lang`, if it did.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn chat_locale(
+        &self,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT locale FROM chats WHERE sink = $1 AND recipient = $2")
+            .bind(sink)
+            .bind(recipient)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)))
+    }
+
+    /// Records a chat's locale and applies it to everything the chat follows.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_chat_locale(
+        &self,
+        sink: &str,
+        recipient: &str,
+        locale: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO chats (sink, recipient, locale, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sink, recipient) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at",
+        )
+        .bind(sink)
+        .bind(recipient)
+        .bind(locale)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE subscriptions SET locale = $1, updated_at = $2 WHERE sink = $3 AND recipient = $4")
+            .bind(locale)
+            .bind(now)
+            .bind(sink)
+            .bind(recipient)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every team and competition name herald has seen, for matching what users type.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn known_names(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let teams = sqlx::query("SELECT home FROM matches UNION SELECT away FROM matches")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+        let competitions =
+            sqlx::query("SELECT DISTINCT competition FROM matches WHERE competition IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect();
+        Ok((teams, competitions))
     }
 
     /// Active subscriptions of `sink`.

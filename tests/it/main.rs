@@ -16,3 +16,4 @@ mod restart;
 mod secrets;
 mod sse_client;
 mod store;
+mod subscriptions;

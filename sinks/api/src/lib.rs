@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod commands;
 pub mod http;
 mod limits;
 mod notification;
@@ -11,6 +12,7 @@ pub mod testing;
 use std::future::Future;
 use std::time::Duration;
 
+pub use commands::{Command, CommandHandler, Commands, Reply};
 pub use limits::{Limits, Rate};
 pub use notification::{Notification, Receipt, Recipient, Replaces};
 
@@ -48,6 +50,13 @@ pub trait Sink: Send + Sync + 'static {
     /// The platform's rate limits; the core waits for them before calling [`Sink::send`].
     fn limits(&self) -> Limits {
         Limits::default()
+    }
+
+    /// The per-recipient rates for one recipient, when they differ between recipients (a
+    /// Telegram group is slower than a private chat). Defaults to `limits().per_recipient`.
+    fn recipient_limits(&self, to: &Recipient) -> Vec<Rate> {
+        let _ = to;
+        self.limits().per_recipient
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Replaces {
     /// The platform's id of the message this recipient received for it, when the sink returned
     /// one, so the sink can edit that message instead of posting a new one.
     pub receipt: Option<String>,
+    /// The title of the corrected notification as this recipient saw it, to show it struck
+    /// through in an edit.
+    pub original_title: Option<String>,
 }
 
 /// Where a notification goes, in the platform's own addressing (a chat id, a channel, a phone

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::{Limits, Notification, Receipt, Recipient, Sink, SinkError};
+use crate::{
+    Command, CommandHandler, Limits, Notification, Receipt, Recipient, Reply, Sink, SinkError,
+};
 
 /// What the [`MemorySink`] does with one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,5 +152,36 @@ impl Sink for MemorySink {
 
     fn limits(&self) -> Limits {
         lock(&self.inner.limits).clone()
+    }
+}
+
+/// A command handler that records commands and answers `ok: <text>`.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingCommands {
+    received: Arc<Mutex<Vec<Command>>>,
+}
+
+impl RecordingCommands {
+    /// A handler with nothing recorded.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every command handled so far.
+    pub fn received(&self) -> Vec<Command> {
+        lock(&self.received).clone()
+    }
+}
+
+impl CommandHandler for RecordingCommands {
+    fn handle(
+        &self,
+        command: Command,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send + '_>> {
+        Box::pin(async move {
+            let text = format!("ok: {}", command.text);
+            lock(&self.received).push(command);
+            Reply { text }
+        })
     }
 }

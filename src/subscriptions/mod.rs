@@ -1,0 +1,307 @@
+//! Bot commands → subscriptions in the store. One service per chat sink instance; every chat
+//! platform hands its commands here through `sink_api::CommandHandler`, so `/subscribe France`
+//! means the same on Telegram, Discord and Slack. Invalid input gets a clear reply and writes
+//! nothing.
+
+mod parse;
+mod replies;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sink_api::{Command as Incoming, CommandHandler, Recipient, Reply};
+
+pub use parse::{Command, ParseError, parse};
+use replies::Reply as Answer;
+
+use crate::dispatch::error_chain;
+use crate::model::Phase;
+use crate::routing::{Scope, Subscription};
+use crate::store::{Store, StoreError};
+use crate::teams;
+
+/// The subscriptions service of one sink instance.
+#[derive(Debug, Clone)]
+pub struct Service {
+    store: Store,
+    sink: String,
+    locales: Vec<String>,
+    default_locale: String,
+}
+
+impl Service {
+    /// The service for sink instance `sink`; `locales` are those with templates.
+    pub fn new(store: Store, sink: &str, locales: Vec<String>, default_locale: &str) -> Self {
+        Self {
+            store,
+            sink: sink.to_owned(),
+            locales,
+            default_locale: default_locale.to_owned(),
+        }
+    }
+
+    /// A locale herald has, from what a user typed or a platform reported (`pt-br`, `pt`,
+    /// `Portuguese`), if any.
+    fn locale_for(&self, wanted: &str) -> Option<String> {
+        let wanted = wanted.trim().to_lowercase();
+        let base = wanted
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let base = match base.as_str() {
+            "portuguese" | "português" | "portugues" => "pt".to_owned(),
+            "english" | "inglês" => "en".to_owned(),
+            other => other.to_owned(),
+        };
+        self.locales
+            .iter()
+            .find(|l| l.to_lowercase() == wanted)
+            .or_else(|| {
+                self.locales
+                    .iter()
+                    .find(|l| l.to_lowercase().split('-').next() == Some(base.as_str()))
+            })
+            .cloned()
+    }
+
+    /// Handles a command; every outcome, failures included, is a reply.
+    pub async fn run(&self, command: Incoming) -> String {
+        let chat = &command.chat;
+        let chosen = match self.store.chat_locale(&self.sink, chat.as_str()).await {
+            Ok(locale) => locale,
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot read the chat's language");
+                None
+            }
+        };
+        let hinted = command.language.as_deref().and_then(|l| self.locale_for(l));
+        let locale = chosen
+            .clone()
+            .or(hinted)
+            .unwrap_or_else(|| self.default_locale.clone());
+        let answer = match parse(&command.text) {
+            Ok(parsed) => match self
+                .execute(chat, parsed, chosen.is_some().then_some(&locale), &locale)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(e) => {
+                    tracing::error!(error = %error_chain(&e), sink = %self.sink, "cannot handle a command");
+                    Answer::Unavailable
+                }
+            },
+            Err(ParseError::Empty) => Answer::Help,
+            Err(ParseError::Unknown(typed)) => Answer::UnknownCommand { typed },
+        };
+        let locale = match &answer {
+            Answer::LanguageSet { locale } => locale.clone(),
+            _ => locale,
+        };
+        replies::text(&answer, &locale)
+    }
+
+    async fn execute(
+        &self,
+        chat: &Recipient,
+        command: Command,
+        chosen_locale: Option<&String>,
+        locale: &str,
+    ) -> Result<Answer, StoreError> {
+        match command {
+            Command::Subscribe { target, kinds } => {
+                let scope = match target {
+                    None => Scope::All,
+                    Some(typed) => match self.resolve(&typed).await? {
+                        Resolved::Scope(scope) => scope,
+                        Resolved::Phone => return Ok(Answer::SmsUnavailable),
+                        Resolved::Unknown(suggestions) => {
+                            return Ok(Answer::UnknownTarget { typed, suggestions });
+                        }
+                    },
+                };
+                self.store
+                    .subscribe(&Subscription {
+                        sink: self.sink.clone(),
+                        recipient: chat.clone(),
+                        scope: scope.clone(),
+                        kinds: kinds.clone(),
+                        locale: Some(chosen_locale.cloned().unwrap_or_else(|| locale.to_owned())),
+                    })
+                    .await?;
+                tracing::info!(sink = %self.sink, chat = %chat, scope = ?scope, "subscribed");
+                Ok(match scope {
+                    Scope::All => Answer::SubscribedAll { kinds },
+                    scope => Answer::Subscribed {
+                        what: describe(&scope),
+                        kinds,
+                    },
+                })
+            }
+            Command::Unsubscribe { target: None } => {
+                let count = self
+                    .store
+                    .unsubscribe(&self.sink, chat.as_str(), None)
+                    .await?;
+                Ok(if count == 0 {
+                    Answer::NothingFollowed
+                } else {
+                    Answer::UnsubscribedAll { count }
+                })
+            }
+            Command::Unsubscribe {
+                target: Some(typed),
+            } => {
+                let scope = match self.resolve(&typed).await? {
+                    Resolved::Scope(scope) => scope,
+                    Resolved::Phone => return Ok(Answer::SmsUnavailable),
+                    Resolved::Unknown(suggestions) => {
+                        return Ok(Answer::UnknownTarget { typed, suggestions });
+                    }
+                };
+                let removed = self
+                    .store
+                    .unsubscribe(&self.sink, chat.as_str(), Some(&scope))
+                    .await?;
+                let what = describe(&scope);
+                Ok(if removed == 0 {
+                    Answer::NotSubscribed { what }
+                } else {
+                    Answer::Unsubscribed { what }
+                })
+            }
+            Command::List => {
+                let subs = self
+                    .store
+                    .subscriptions_of(&self.sink, chat.as_str())
+                    .await?;
+                if subs.is_empty() {
+                    return Ok(Answer::NothingFollowed);
+                }
+                let pt = locale.to_lowercase().starts_with("pt");
+                let items = subs
+                    .iter()
+                    .map(|s| {
+                        let what = match &s.scope {
+                            Scope::All if pt => "todas as partidas".to_owned(),
+                            Scope::All => "every match".to_owned(),
+                            scope => describe(scope),
+                        };
+                        if s.kinds.is_empty() {
+                            what
+                        } else {
+                            format!("{what} ({})", s.kinds.join(", "))
+                        }
+                    })
+                    .collect();
+                Ok(Answer::Following { items })
+            }
+            Command::Live => {
+                let lines: Vec<String> = self
+                    .store
+                    .matches(50)
+                    .await?
+                    .into_iter()
+                    .filter(|m| {
+                        Phase::LINE
+                            .iter()
+                            .any(|p| p.code() == m.phase && (p.is_playing() || p.is_break()))
+                    })
+                    .map(|m| {
+                        let clock = m.clock.map(|c| format!(" {c}")).unwrap_or_default();
+                        format!(
+                            "{} {}-{} {} ({}{clock})",
+                            m.home, m.home_score, m.away_score, m.away, m.phase
+                        )
+                    })
+                    .collect();
+                Ok(if lines.is_empty() {
+                    Answer::NothingLive
+                } else {
+                    Answer::Live { lines }
+                })
+            }
+            Command::Lang(None) => Ok(Answer::Language {
+                current: locale.to_owned(),
+                available: self.locales.clone(),
+            }),
+            Command::Lang(Some(typed)) => match self.locale_for(&typed) {
+                Some(found) => {
+                    self.store
+                        .set_chat_locale(&self.sink, chat.as_str(), &found)
+                        .await?;
+                    Ok(Answer::LanguageSet { locale: found })
+                }
+                None => Ok(Answer::UnknownLanguage {
+                    typed,
+                    available: self.locales.clone(),
+                }),
+            },
+            Command::Help => Ok(Answer::Help),
+        }
+    }
+
+    /// What a typed target names: a phone number (SMS signup), a match id, a competition, or
+    /// a team; or suggestions when it names nothing herald knows.
+    async fn resolve(&self, typed: &str) -> Result<Resolved, StoreError> {
+        let trimmed = typed.trim();
+        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
+        if trimmed.starts_with('+')
+            && digits >= 7
+            && trimmed
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
+            return Ok(Resolved::Phone);
+        }
+        let matches = self.store.matches(500).await?;
+        if let Some(m) = matches
+            .iter()
+            .find(|m| m.id == trimmed || m.id.rsplit(':').next() == Some(trimmed))
+        {
+            return Ok(Resolved::Scope(Scope::Match(m.id.clone())));
+        }
+        let (seen_teams, competitions) = self.store.known_names().await?;
+        let folded = teams::fold(trimmed);
+        if folded.len() >= 4
+            && let Some(c) = competitions
+                .iter()
+                .find(|c| teams::fold(c).contains(&folded))
+        {
+            return Ok(Resolved::Scope(Scope::Competition(c.clone())));
+        }
+        if let Some(team) = teams::resolve(trimmed, &seen_teams) {
+            return Ok(Resolved::Scope(Scope::Team(team)));
+        }
+        Ok(Resolved::Unknown(teams::suggestions(
+            trimmed,
+            &seen_teams,
+            &competitions,
+        )))
+    }
+}
+
+enum Resolved {
+    Scope(Scope),
+    Phone,
+    Unknown(Vec<String>),
+}
+
+fn describe(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "*".to_owned(),
+        Scope::Team(t) => t.clone(),
+        Scope::Competition(c) => c.clone(),
+        Scope::Match(m) => format!("match {m}"),
+    }
+}
+
+impl CommandHandler for Service {
+    fn handle(&self, command: Incoming) -> Pin<Box<dyn Future<Output = Reply> + Send + '_>> {
+        Box::pin(async move {
+            Reply {
+                text: self.run(command).await,
+            }
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! Parses what chat users type into commands: `/subscribe@herald_bot France goals cards`,
+//! `@herald subscribe brasil`, `lang pt-BR`.
+
+use crate::model::EventKind;
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Follow a team, competition or match (or everything), optionally only some kinds.
+    Subscribe {
+        /// What to follow; `None` for everything.
+        target: Option<String>,
+        /// Kinds or groups; empty for all.
+        kinds: Vec<String>,
+    },
+    /// Stop following one thing, or everything.
+    Unsubscribe {
+        /// What to stop following; `None` for everything.
+        target: Option<String>,
+    },
+    /// What this chat follows.
+    List,
+    /// The scores of live matches.
+    Live,
+    /// Show or set the chat's language.
+    Lang(Option<String>),
+    /// The commands.
+    Help,
+}
+
+/// Why a text is not a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Nothing was typed.
+    Empty,
+    /// The first word is not a command.
+    Unknown(String),
+}
+
+/// Words for groups of kinds, in the languages herald speaks.
+const GROUP_WORDS: &[(&str, &str)] = &[
+    ("goals", "goals"),
+    ("gols", "goals"),
+    ("golos", "goals"),
+    ("cards", "cards"),
+    ("cartoes", "cards"),
+    ("cartões", "cards"),
+    ("penalties", "penalties"),
+    ("penaltis", "penalties"),
+    ("pênaltis", "penalties"),
+    ("periods", "periods"),
+    ("results", "periods"),
+    ("announcements", "announcements"),
+    ("news", "announcements"),
+];
+
+/// A kind word as stored: a group name or a kind name.
+fn kind_word(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    if let Some((_, group)) = GROUP_WORDS.iter().find(|(w, _)| *w == lower) {
+        return Some((*group).to_owned());
+    }
+    let snake = lower.replace('-', "_");
+    EventKind::parse(&snake).map(|k| k.as_str().to_owned())
+}
+
+/// Parses one message. The command word may carry a leading `/` and a trailing `@botname`.
+///
+/// # Errors
+/// An empty text, or one whose first word is not a command.
+pub fn parse(text: &str) -> Result<Command, ParseError> {
+    let mut words = text.split_whitespace();
+    let Some(first) = words.next() else {
+        return Err(ParseError::Empty);
+    };
+    let word = first.trim_start_matches('/');
+    let word = word.split('@').next().unwrap_or(word).to_lowercase();
+    let rest: Vec<&str> = words.collect();
+    let joined = |words: &[&str]| {
+        let text = words.join(" ");
+        (!text.is_empty()).then_some(text)
+    };
+    match word.as_str() {
+        "subscribe" | "sub" | "follow" | "seguir" => {
+            // Kind words come last: `subscribe south korea goals cards`.
+            let split = rest
+                .iter()
+                .rposition(|w| kind_word(w).is_none())
+                .map_or(0, |i| i + 1);
+            let kinds = rest[split..].iter().filter_map(|w| kind_word(w)).collect();
+            Ok(Command::Subscribe {
+                target: joined(&rest[..split]),
+                kinds,
+            })
+        }
+        "unsubscribe" | "unsub" | "unfollow" | "stop" => Ok(Command::Unsubscribe {
+            target: joined(&rest),
+        }),
+        "list" | "lista" | "following" => Ok(Command::List),
+        "live" | "aovivo" | "scores" => Ok(Command::Live),
+        "lang" | "language" | "idioma" => Ok(Command::Lang(joined(&rest))),
+        "help" | "start" | "ajuda" => Ok(Command::Help),
+        _ if word.is_empty() => Err(ParseError::Empty),
+        _ => Err(ParseError::Unknown(first.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(target: Option<&str>, kinds: &[&str]) -> Command {
+        Command::Subscribe {
+            target: target.map(str::to_owned),
+            kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn subscribe_takes_a_target_and_trailing_kinds() {
+        assert_eq!(parse("/subscribe France"), Ok(sub(Some("France"), &[])));
+        assert_eq!(
+            parse("subscribe France goals cards"),
+            Ok(sub(Some("France"), &["goals", "cards"]))
+        );
+        assert_eq!(
+            parse("/subscribe@herald_bot South Korea full_time"),
+            Ok(sub(Some("South Korea"), &["full_time"]))
+        );
+        assert_eq!(parse("subscribe"), Ok(sub(None, &[])));
+        assert_eq!(parse("subscribe goals"), Ok(sub(None, &["goals"])));
+        assert_eq!(
+            parse("seguir Brasil gols cartões"),
+            Ok(sub(Some("Brasil"), &["goals", "cards"]))
+        );
+    }
+
+    #[test]
+    fn other_commands_parse() {
+        assert_eq!(
+            parse("/unsubscribe"),
+            Ok(Command::Unsubscribe { target: None })
+        );
+        assert_eq!(
+            parse("unsubscribe World Cup"),
+            Ok(Command::Unsubscribe {
+                target: Some("World Cup".into())
+            })
+        );
+        assert_eq!(parse("/list"), Ok(Command::List));
+        assert_eq!(parse("LIVE"), Ok(Command::Live));
+        assert_eq!(
+            parse("/lang pt-BR"),
+            Ok(Command::Lang(Some("pt-BR".into())))
+        );
+        assert_eq!(parse("lang"), Ok(Command::Lang(None)));
+        assert_eq!(parse("/start"), Ok(Command::Help));
+        assert_eq!(parse("help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn non_commands_are_errors() {
+        assert_eq!(parse("   "), Err(ParseError::Empty));
+        assert_eq!(parse("/"), Err(ParseError::Empty));
+        assert_eq!(
+            parse("hello there"),
+            Err(ParseError::Unknown("hello".into()))
+        );
+    }
+}
