@@ -22,6 +22,7 @@ use crate::registry::Registry;
 use crate::render::Renderer;
 use crate::sources::{Cadence, Source};
 use crate::store::{Backend, Store};
+use crate::subscriptions::Service;
 
 /// Installs the process's one rustls crypto provider (ring). Idempotent.
 pub fn install_crypto_provider() {
@@ -125,11 +126,21 @@ impl AppBuilder {
                 .await
                 .context("cannot reset delivery claims")?;
         }
-        let mut registry = Registry::from_config(&config);
+        let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
+        let commands = |sink: &str| -> sink_api::Commands {
+            Arc::new(Service::new(
+                store.clone(),
+                sink,
+                locales.clone(),
+                &config.render.default_locale,
+            ))
+        };
+        let mut registry = Registry::from_config(&config, &commands)?;
         for entry in self.registry.entries {
             registry.entries.push(entry);
         }
         registry.routers.extend(self.registry.routers);
+        registry.listeners.extend(self.registry.listeners);
         let mut sources = Vec::new();
         for (id, source) in &config.sources {
             sources.push(
@@ -260,6 +271,10 @@ impl App {
                 finished: Arc::clone(&self.finished),
             };
             pollers.spawn(entry.start(ctx));
+        }
+        for listener in self.registry.listeners {
+            tracing::debug!(sink = %listener.id, "starting the sink's listener");
+            pollers.spawn(listener.start(stop_polling.clone()));
         }
         pollers.close();
         tracker.close();

@@ -21,8 +21,8 @@
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 
-#[cfg(not(any(feature = "console", feature = "sse")))]
-compile_error!("herald needs at least one sink: enable the `console` or `sse` feature");
+#[cfg(not(any(feature = "console", feature = "sse", feature = "telegram")))]
+compile_error!("herald needs at least one sink: enable a sink feature (console, sse, telegram)");
 
 pub mod app;
 pub mod commands;

@@ -7,13 +7,48 @@ use std::future::Future;
 use std::pin::Pin;
 
 use axum::Router;
-use sink_api::Sink;
+use sink_api::{Commands, Sink};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, RouteConfig};
 use crate::dispatch::{self, WorkerContext};
 use crate::routing::Route;
 
 type Start = Box<dyn FnOnce(WorkerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+type Run = Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A task a sink runs besides delivering (reading bot commands), stopped by the token.
+pub struct Listener {
+    /// The sink instance id.
+    pub id: String,
+    run: Run,
+}
+
+impl fmt::Debug for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Listener {
+    /// The task's future; it ends when `stop` is cancelled.
+    pub fn start(self, stop: CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        (self.run)(stop)
+    }
+}
+
+/// Why a sink could not be built from its config.
+#[derive(Debug, thiserror::Error)]
+#[error("sinks.{id}: {message}")]
+pub struct RegistryError {
+    /// The sink instance id.
+    pub id: String,
+    /// What went wrong.
+    pub message: String,
+}
 
 /// A sink ready to start: its routing and a way to spawn its worker.
 pub struct Entry {
@@ -50,11 +85,21 @@ pub struct Registry {
     /// SSE hubs, to preload their history at startup and close them at shutdown.
     #[cfg(feature = "sse")]
     pub sse: Vec<(String, sink_sse::Hub)>,
+    /// Command readers and other sink tasks, by sink id.
+    pub listeners: Vec<Listener>,
 }
 
 impl Registry {
-    /// Builds every sink of `config`.
-    pub fn from_config(config: &Config) -> Self {
+    /// Builds every sink of `config`. Sinks that take bot commands get the handler
+    /// `commands(id)` returns for their instance.
+    ///
+    /// # Errors
+    /// A sink whose client cannot be built.
+    #[cfg_attr(not(feature = "telegram"), allow(unused_variables))]
+    pub fn from_config(
+        config: &Config,
+        commands: &dyn Fn(&str) -> Commands,
+    ) -> Result<Self, RegistryError> {
         let mut registry = Self::default();
         let locale = &config.render.default_locale;
         for (id, sink) in &config.sinks {
@@ -75,9 +120,28 @@ impl Registry {
                     registry.sse.push((id.clone(), sse.hub().clone()));
                     registry.add(id, sse, &sink.route, locale);
                 }
+                #[cfg(feature = "telegram")]
+                crate::config::SinkKind::Telegram(c) => {
+                    let telegram =
+                        sink_telegram::TelegramSink::new(c.clone()).map_err(|e| RegistryError {
+                            id: id.clone(),
+                            message: e.to_string(),
+                        })?;
+                    if c.commands {
+                        let handler = commands(id);
+                        let reader = telegram.clone();
+                        registry.listeners.push(Listener {
+                            id: id.clone(),
+                            run: Box::new(move |stop| {
+                                Box::pin(async move { reader.listen(handler, stop).await })
+                            }),
+                        });
+                    }
+                    registry.add(id, telegram, &sink.route, locale);
+                }
             }
         }
-        registry
+        Ok(registry)
     }
 
     /// Adds a sink instance under `id`.

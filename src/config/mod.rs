@@ -276,13 +276,17 @@ pub enum SinkKind {
     /// Server-Sent Events at `GET /stream`.
     #[cfg(feature = "sse")]
     Sse(sink_sse::Config),
+    /// Telegram chats, with bot commands.
+    #[cfg(feature = "telegram")]
+    Telegram(sink_telegram::Config),
 }
 
 impl SinkKind {
     /// Sink types this build knows, with the feature that compiles each in.
-    const TYPES: [(&'static str, bool); 2] = [
+    const TYPES: [(&'static str, bool); 3] = [
         ("console", cfg!(feature = "console")),
         ("sse", cfg!(feature = "sse")),
+        ("telegram", cfg!(feature = "telegram")),
     ];
 
     /// The `type` name.
@@ -292,6 +296,8 @@ impl SinkKind {
             Self::Console(_) => "console",
             #[cfg(feature = "sse")]
             Self::Sse(_) => "sse",
+            #[cfg(feature = "telegram")]
+            Self::Telegram(_) => "telegram",
         }
     }
 
@@ -306,7 +312,7 @@ impl SinkKind {
     }
 
     /// Sink types announced for later releases, so their names get a helpful error.
-    const PLANNED: [&'static str; 6] = ["slack", "telegram", "discord", "x", "twitter", "twilio"];
+    const PLANNED: [&'static str; 5] = ["slack", "discord", "x", "twitter", "twilio"];
 }
 
 /// Routing keys shared by every sink table.
@@ -399,6 +405,7 @@ fn default_sources() -> BTreeMap<String, SourceConfig> {
 }
 
 fn default_sinks() -> BTreeMap<String, SinkConfig> {
+    #[allow(unused_mut)] // empty in builds without the console and sse sinks
     let mut sinks = BTreeMap::new();
     #[cfg(feature = "console")]
     sinks.insert(
@@ -615,6 +622,8 @@ impl Config {
                 }
                 #[cfg(feature = "console")]
                 SinkKind::Console(_) => {}
+                #[cfg(feature = "telegram")]
+                SinkKind::Telegram(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
             }
         }
         if self.sinks.values().filter(|s| s.kind.is_sse()).count() > 1 {

@@ -36,6 +36,7 @@ fn env() -> BTreeMap<String, String> {
         ("LIVESCORE_SECRET", "s"),
         ("FOOTBALL_DATA_TOKEN", "t"),
         ("API_FOOTBALL_KEY", "a"),
+        ("TELEGRAM_BOT_TOKEN", "1:t"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

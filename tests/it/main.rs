@@ -17,3 +17,4 @@ mod secrets;
 mod sse_client;
 mod store;
 mod subscriptions;
+mod telegram;

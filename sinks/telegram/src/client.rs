@@ -49,16 +49,22 @@ pub(crate) fn classify(error: &RequestError, token: &SecretString) -> SinkError 
         RequestError::RetryAfter(seconds) => SinkError::RateLimited {
             retry_after: Some(seconds.duration()),
         },
-        RequestError::Api(api) if recipient_gone(api) => SinkError::RecipientGone(Box::new(described())),
+        RequestError::Api(api) if recipient_gone(api) => {
+            SinkError::RecipientGone(Box::new(described()))
+        }
         RequestError::Api(ApiError::Unknown(text)) if text.contains("Too Many Requests") => {
             SinkError::RateLimited { retry_after: None }
         }
         RequestError::Api(ApiError::Unknown(text))
-            if text.contains("Internal Server Error") || text.contains("Bad Gateway") || text.contains("Gateway") =>
+            if text.contains("Internal Server Error")
+                || text.contains("Bad Gateway")
+                || text.contains("Gateway") =>
         {
             SinkError::transient(described())
         }
-        RequestError::Api(_) | RequestError::MigrateToChatId(_) => SinkError::permanent(described()),
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => {
+            SinkError::permanent(described())
+        }
         // Network trouble, and non-JSON answers (a proxy's 502 page) are worth retrying.
         RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
             SinkError::transient(described())
@@ -90,21 +96,42 @@ mod tests {
     fn errors_map_to_outcomes() {
         let token = SecretString::from("123:secret");
         let kind = |e: RequestError| match classify(&e, &token) {
-            SinkError::RateLimited { retry_after } => format!("rate:{:?}", retry_after.map(|d| d.as_secs())),
+            SinkError::RateLimited { retry_after } => {
+                format!("rate:{:?}", retry_after.map(|d| d.as_secs()))
+            }
             SinkError::Transient(_) => "transient".into(),
             SinkError::Permanent(_) => "permanent".into(),
             SinkError::RecipientGone(_) => "gone".into(),
         };
-        assert_eq!(kind(RequestError::RetryAfter(teloxide::types::Seconds::from_seconds(7))), "rate:Some(7)");
+        assert_eq!(
+            kind(RequestError::RetryAfter(
+                teloxide::types::Seconds::from_seconds(7)
+            )),
+            "rate:Some(7)"
+        );
         assert_eq!(kind(RequestError::Api(ApiError::BotBlocked)), "gone");
         assert_eq!(kind(RequestError::Api(ApiError::ChatNotFound)), "gone");
-        assert_eq!(kind(RequestError::Api(ApiError::MessageTextIsEmpty)), "permanent");
-        assert_eq!(kind(RequestError::Api(ApiError::Unknown("Internal Server Error".into()))), "transient");
+        assert_eq!(
+            kind(RequestError::Api(ApiError::MessageTextIsEmpty)),
+            "permanent"
+        );
+        assert_eq!(
+            kind(RequestError::Api(ApiError::Unknown(
+                "Internal Server Error".into()
+            ))),
+            "transient"
+        );
     }
 
     #[test]
     fn the_token_is_redacted() {
         let token = SecretString::from("123:secret");
-        assert_eq!(redact("GET https://api.telegram.org/bot123:secret/sendMessage", &token), "GET https://api.telegram.org/bot<token>/sendMessage");
+        assert_eq!(
+            redact(
+                "GET https://api.telegram.org/bot123:secret/sendMessage",
+                &token
+            ),
+            "GET https://api.telegram.org/bot<token>/sendMessage"
+        );
     }
 }

@@ -80,7 +80,10 @@ impl Config {
         if url::Url::parse(&self.endpoint).is_err() {
             return Err(("endpoint", format!("not a URL: {}", self.endpoint)));
         }
-        if secrecy::ExposeSecret::expose_secret(&self.token).trim().is_empty() {
+        if secrecy::ExposeSecret::expose_secret(&self.token)
+            .trim()
+            .is_empty()
+        {
             return Err(("token", "must not be empty".into()));
         }
         if self.poll_timeout.is_zero() || self.poll_timeout >= Duration::from_secs(17) {

@@ -10,7 +10,9 @@ pub mod testing;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use sink_api::{Command, Commands, Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
+use sink_api::{
+    Command, Commands, Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError,
+};
 use teloxide::payloads::{EditMessageTextSetters, GetUpdatesSetters, SendMessageSetters};
 use teloxide::requests::Requester;
 use teloxide::types::{AllowedUpdate, ChatId, MessageId, ParseMode, UpdateKind};
@@ -64,9 +66,11 @@ impl TelegramSink {
             .await
         {
             Ok(_) => Ok(true),
-            Err(RequestError::Api(ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited | ApiError::MessageNotModified)) => {
-                Ok(false)
-            }
+            Err(RequestError::Api(
+                ApiError::MessageToEditNotFound
+                | ApiError::MessageCantBeEdited
+                | ApiError::MessageNotModified,
+            )) => Ok(false),
             Err(e) => Err(client::classify(&e, self.token())),
         }
     }
@@ -108,8 +112,14 @@ impl TelegramSink {
                 }
             };
             for update in updates {
-                offset = offset.max(i32::try_from(update.id.0).unwrap_or(i32::MAX).saturating_add(1));
-                let UpdateKind::Message(message) = update.kind else { continue };
+                offset = offset.max(
+                    i32::try_from(update.id.0)
+                        .unwrap_or(i32::MAX)
+                        .saturating_add(1),
+                );
+                let UpdateKind::Message(message) = update.kind else {
+                    continue;
+                };
                 let Some(text) = message.text() else { continue };
                 // In groups only commands are for the bot; in private chats everything is.
                 if !text.starts_with('/') && !message.chat.is_private() {
@@ -142,10 +152,11 @@ impl Sink for TelegramSink {
             .as_ref()
             .and_then(|r| r.receipt.as_deref())
             .and_then(|id| id.parse::<i32>().ok());
-        if let Some(message_id) = edit_of {
-            if text.encode_utf16().count() <= render::MAX_UTF16 && self.edit(to, message_id, &text).await? {
-                return Ok(Receipt::with_id(message_id.to_string()));
-            }
+        if let Some(message_id) = edit_of
+            && text.encode_utf16().count() <= render::MAX_UTF16
+            && self.edit(to, message_id, &text).await?
+        {
+            return Ok(Receipt::with_id(message_id.to_string()));
         }
         let mut first = None;
         for part in render::split(&text, render::MAX_UTF16) {
@@ -157,7 +168,9 @@ impl Sink for TelegramSink {
                 .map_err(|e| client::classify(&e, self.token()))?;
             first.get_or_insert(sent.id.0);
         }
-        Ok(first.map(|id| Receipt::with_id(id.to_string())).unwrap_or_default())
+        Ok(first
+            .map(|id| Receipt::with_id(id.to_string()))
+            .unwrap_or_default())
     }
 
     fn recipients(&self) -> Vec<Recipient> {

@@ -8,14 +8,20 @@ pub(crate) const MAX_UTF16: usize = 4096;
 
 /// `&`, `<` and `>` escaped, as Telegram's HTML parse mode requires.
 pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The message text: the title in bold, the body below it. A correction shows what it
 /// corrects struck through above it.
 pub(crate) fn html(msg: &Notification) -> String {
     let mut out = String::new();
-    if let Some(original) = msg.replaces.as_ref().and_then(|r| r.original_title.as_deref()) {
+    if let Some(original) = msg
+        .replaces
+        .as_ref()
+        .and_then(|r| r.original_title.as_deref())
+    {
         out.push_str(&format!("<s>{}</s>\n", escape(original)));
     }
     out.push_str(&format!("<b>{}</b>", escape(&msg.title)));
@@ -113,7 +119,10 @@ mod tests {
     #[test]
     fn html_escapes_and_bolds_the_title() {
         let n = note("⚽ GOAL! A&B 1-0 <C>", "Scorer > 90'");
-        assert_eq!(html(&n), "<b>⚽ GOAL! A&amp;B 1-0 &lt;C&gt;</b>\nScorer &gt; 90'");
+        assert_eq!(
+            html(&n),
+            "<b>⚽ GOAL! A&amp;B 1-0 &lt;C&gt;</b>\nScorer &gt; 90'"
+        );
     }
 
     #[test]
@@ -133,7 +142,7 @@ mod tests {
     #[test]
     fn long_texts_split_on_lines_within_the_utf16_limit() {
         let line = "⚽".repeat(1000); // 1000 UTF-16 units (U+26BD is in the BMP)
-        let text = vec![line.as_str(); 9].join("\n");
+        let text = [line.as_str(); 9].join("\n");
         let parts = split(&text, MAX_UTF16);
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| utf16_len(p) <= MAX_UTF16));
@@ -149,7 +158,12 @@ mod tests {
     fn entities_are_never_cut() {
         let text = format!("{}&amp;x", "a".repeat(8));
         let parts = split(&text, 10);
-        assert!(parts.iter().all(|p| !p.ends_with('&') && !p.contains("&am;")), "{parts:?}");
+        assert!(
+            parts
+                .iter()
+                .all(|p| !p.ends_with('&') && !p.contains("&am;")),
+            "{parts:?}"
+        );
         assert_eq!(parts.concat(), text);
     }
 }

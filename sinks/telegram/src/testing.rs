@@ -65,7 +65,9 @@ pub struct FakeTelegram {
 
 impl std::fmt::Debug for FakeTelegram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeTelegram").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("FakeTelegram")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +87,9 @@ impl FakeTelegram {
             next_message: 100,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .route("/{bot}/{method}", axum::routing::post(handle))
@@ -151,6 +155,7 @@ impl FakeTelegram {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // built inline at every call site
 fn ok(result: Value) -> Response {
     Json(json!({"ok": true, "result": result})).into_response()
 }
@@ -160,7 +165,11 @@ fn api_error(status: u16, description: &str, parameters: Option<Value>) -> Respo
     if let Some(p) = parameters {
         body["parameters"] = p;
     }
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(body),
+    )
+        .into_response()
 }
 
 async fn handle(
@@ -194,7 +203,9 @@ async fn get_updates(inner: &Mutex<Inner>, body: &Value) -> Response {
     loop {
         {
             let mut inner = lock(inner);
-            inner.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            inner
+                .updates
+                .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
             if !inner.updates.is_empty() || Instant::now() >= deadline {
                 return ok(Value::Array(inner.updates.iter().cloned().collect()));
             }

@@ -51,13 +51,22 @@ async fn sink() -> (FakeTelegram, TelegramSink) {
 #[tokio::test]
 async fn sends_html_to_the_chat_and_returns_the_message_id() {
     let (fake, sink) = sink().await;
-    let receipt = sink.send(&Recipient::new("42"), &note("⚽ GOAL! France 4-1 <Croatia>")).await.unwrap();
+    let receipt = sink
+        .send(
+            &Recipient::new("42"),
+            &note("⚽ GOAL! France 4-1 <Croatia>"),
+        )
+        .await
+        .unwrap();
     let sent = fake.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "sendMessage");
     assert_eq!(sent[0].chat_id, "42");
     assert_eq!(sent[0].parse_mode.as_deref(), Some("HTML"));
-    assert_eq!(sent[0].text, "<b>⚽ GOAL! France 4-1 &lt;Croatia&gt;</b>\nMBAPPE (France) 65'");
+    assert_eq!(
+        sent[0].text,
+        "<b>⚽ GOAL! France 4-1 &lt;Croatia&gt;</b>\nMBAPPE (France) 65'"
+    );
     assert_eq!(receipt.platform_id, Some(sent[0].message_id.to_string()));
     assert!(sink.healthcheck().await.is_ok());
     assert_eq!(sink.recipients(), vec![Recipient::new("-100200")]);
@@ -76,7 +85,11 @@ async fn a_correction_edits_the_original_message() {
     let sent = fake.sent();
     assert_eq!(sent[0].method, "editMessageText");
     assert_eq!(sent[0].message_id, 77);
-    assert!(sent[0].text.starts_with("<s>⚽ GOAL! France 1-0 Croatia</s>\n<b>🚫 Goal disallowed"));
+    assert!(
+        sent[0]
+            .text
+            .starts_with("<s>⚽ GOAL! France 1-0 Croatia</s>\n<b>🚫 Goal disallowed")
+    );
     assert_eq!(receipt.platform_id.as_deref(), Some("77"));
 }
 
@@ -86,10 +99,15 @@ async fn failures_are_classified() {
     fake.script([Answer::RetryAfter(3), Answer::Blocked]);
     let to = Recipient::new("42");
     match sink.send(&to, &note("t")).await {
-        Err(SinkError::RateLimited { retry_after }) => assert_eq!(retry_after, Some(Duration::from_secs(3))),
+        Err(SinkError::RateLimited { retry_after }) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(3)))
+        }
         other => panic!("expected RateLimited, got {other:?}"),
     }
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::RecipientGone(_))));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::RecipientGone(_))
+    ));
     let wrong = TelegramSink::new(Config {
         token: SecretString::from("999:wrong"),
         ..config(&fake)
@@ -128,7 +146,11 @@ async fn commands_are_read_by_long_polling_and_answered_in_their_chat() {
     fake.user_says(-100, "/help", None);
     let sent = fake.wait_sent(2, Duration::from_secs(10)).await;
     let received = commands.received();
-    assert_eq!(received.len(), 2, "the chatter in the group is not a command: {received:?}");
+    assert_eq!(
+        received.len(),
+        2,
+        "the chatter in the group is not a command: {received:?}"
+    );
     assert_eq!(received[0].chat, Recipient::new("42"));
     assert_eq!(received[0].text, "/subscribe@herald_bot France goals");
     assert_eq!(received[0].language.as_deref(), Some("pt-br"));
@@ -137,7 +159,10 @@ async fn commands_are_read_by_long_polling_and_answered_in_their_chat() {
     assert_eq!(sent[0].text, "ok: /subscribe@herald_bot France goals");
     assert_eq!(sent[1].chat_id, "-100");
     stop.cancel();
-    tokio::time::timeout(Duration::from_secs(5), listener).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), listener)
+        .await
+        .unwrap()
+        .unwrap();
     // Each update is handled once: the offset moved past them.
     assert_eq!(commands.received().len(), 2);
 }
