@@ -89,9 +89,10 @@ fn migrate_and_check_config_work_on_defaults() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "1 migration(s) applied\n"
+    let first = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        first.ends_with(" migration(s) applied\n") && !first.starts_with("0 "),
+        "{first}"
     );
     assert!(
         dir.path().join("herald.db").exists(),
