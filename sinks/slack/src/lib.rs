@@ -1,1 +1,110 @@
-//! placeholder
+//! Slack sink: channel messages through the Web API, commands through the Events API and a
+//! slash command.
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod config;
+mod events;
+mod render;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
+use slack_morphism::prelude::*;
+
+pub use client::BuildError;
+pub use config::Config;
+pub use events::router;
+
+/// Delivers to Slack channels; see the crate docs.
+#[derive(Clone)]
+pub struct SlackSink {
+    client: Arc<client::Client>,
+    token: SlackApiToken,
+    config: Config,
+}
+
+impl std::fmt::Debug for SlackSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackSink").field("endpoint", &self.config.endpoint).finish_non_exhaustive()
+    }
+}
+
+impl SlackSink {
+    /// A sink for the app `config` describes.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(config: Config) -> Result<Self, BuildError> {
+        Ok(Self {
+            client: client::client(&config.endpoint)?,
+            token: SlackApiToken::new(SlackApiTokenValue::new(config.bot_token.expose_secret().to_owned())),
+            config,
+        })
+    }
+
+    /// The app's signing secret, for the inbound router.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Posts plain text to a channel (command replies).
+    pub(crate) async fn post_text(&self, channel: &str, text: &str) -> Result<(), SinkError> {
+        let content = SlackMessageContent::new().with_text(text.to_owned());
+        let request = SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_owned()), content);
+        self.client
+            .open_session(&self.token)
+            .chat_post_message(&request)
+            .await
+            .map(|_| ())
+            .map_err(|e| client::classify(&e))
+    }
+}
+
+impl Sink for SlackSink {
+    const KIND: &'static str = "slack";
+
+    async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
+        let session = self.client.open_session(&self.token);
+        let channel = SlackChannelId::new(to.as_str().to_owned());
+        let content = render::content(msg);
+        if let Some(ts) = msg.replaces.as_ref().and_then(|r| r.receipt.clone()) {
+            let request = SlackApiChatUpdateRequest::new(channel.clone(), content.clone(), SlackTs::new(ts));
+            match session.chat_update(&request).await {
+                Ok(updated) => return Ok(Receipt::with_id(updated.ts.0)),
+                Err(slack_morphism::errors::SlackClientError::ApiError(e))
+                    if e.code == "message_not_found" || e.code == "cant_update_message" =>
+                {
+                    // Gone or too old to edit: post the correction instead.
+                }
+                Err(e) => return Err(client::classify(&e)),
+            }
+        }
+        let request = SlackApiChatPostMessageRequest::new(channel, content);
+        let posted = session.chat_post_message(&request).await.map_err(|e| client::classify(&e))?;
+        Ok(Receipt::with_id(posted.ts.0))
+    }
+
+    fn recipients(&self) -> Vec<Recipient> {
+        self.config.channels.iter().map(Recipient::new).collect()
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            global: vec![],
+            per_recipient: vec![Rate::per_second(self.config.per_channel_per_second)],
+        }
+    }
+
+    async fn healthcheck(&self) -> Result<(), SinkError> {
+        self.client
+            .open_session(&self.token)
+            .auth_test()
+            .await
+            .map(|_| ())
+            .map_err(|e| client::classify(&e))
+    }
+}

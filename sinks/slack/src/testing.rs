@@ -1,0 +1,195 @@
+//! A local fake of the Slack Web API for tests (`/api/chat.postMessage`, `/api/chat.update`,
+//! `/api/auth.test` with their real JSON), scripted failures, and signing of inbound requests
+//! the way Slack signs them.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// The `X-Slack-Signature` Slack would send for `body` at `timestamp`.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    crate::events::sign(secret.as_bytes(), timestamp, body)
+}
+
+/// A scripted answer to the next post or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Accept it.
+    Ok,
+    /// HTTP 429 with `Retry-After: N`.
+    RateLimited(u32),
+    /// `{"ok": false, "error": "<code>"}`.
+    Error(&'static str),
+    /// An HTTP error status.
+    Status(u16),
+}
+
+/// A message posted or updated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    /// `chat.postMessage` or `chat.update`.
+    pub method: String,
+    /// The channel.
+    pub channel: String,
+    /// The fallback text.
+    pub text: String,
+    /// The Block Kit blocks, as sent.
+    pub blocks: Value,
+    /// The message's `ts` (the updated one for updates).
+    pub ts: String,
+    /// When the fake received it.
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    token: String,
+    posted: Vec<Posted>,
+    script: VecDeque<Answer>,
+    next_ts: u64,
+    attempts: usize,
+}
+
+/// A running fake Web API.
+#[derive(Clone)]
+pub struct FakeSlack {
+    inner: Arc<Mutex<Inner>>,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl std::fmt::Debug for FakeSlack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSlack").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FakeSlack {
+    /// Starts a fake that accepts the bot token `token`.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start(token: &str) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            token: token.to_owned(),
+            next_ts: 1,
+            ..Inner::default()
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let app = Router::new()
+            .route("/api/{method}", axum::routing::post(handle).get(handle))
+            .with_state(Arc::clone(&inner));
+        tokio::spawn(async move {
+            let _ended = axum::serve(listener, app).await;
+        });
+        Self { inner, addr }
+    }
+
+    /// The Web API URL to configure as the sink's `endpoint`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// Queues answers for the next posts and updates; afterwards they succeed.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        lock(&self.inner).script.extend(answers);
+    }
+
+    /// Everything posted or updated so far.
+    pub fn posted(&self) -> Vec<Posted> {
+        lock(&self.inner).posted.clone()
+    }
+
+    /// How many posts and updates were attempted, failed ones included.
+    pub fn attempts(&self) -> usize {
+        lock(&self.inner).attempts
+    }
+
+    /// Waits until `n` messages were posted or updated, or `timeout` passes.
+    pub async fn wait_posted(&self, n: usize, timeout: Duration) -> Vec<Posted> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let posted = self.posted();
+            if posted.len() >= n || Instant::now() >= deadline {
+                return posted;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
+    let body = body.map(|Json(v)| v).unwrap_or_default();
+    let mut inner = lock(&inner);
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {}", inner.token));
+    if !authorized {
+        return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
+    }
+    if method == "auth.test" {
+        return Json(json!({"ok": true, "url": "https://herald.slack.com/", "team": "herald", "user": "herald", "team_id": "T1", "user_id": "U1"}))
+            .into_response();
+    }
+    if method != "chat.postMessage" && method != "chat.update" {
+        return Json(json!({"ok": false, "error": "unknown_method"})).into_response();
+    }
+    inner.attempts += 1;
+    match inner.script.pop_front().unwrap_or(Answer::Ok) {
+        Answer::Ok => {}
+        Answer::RateLimited(seconds) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", seconds.to_string())],
+                Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+        Answer::Error(code) => return Json(json!({"ok": false, "error": code})).into_response(),
+        Answer::Status(status) => {
+            return (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), "upstream error").into_response();
+        }
+    }
+    let channel = body["channel"].as_str().unwrap_or_default().to_owned();
+    let ts = if method == "chat.update" {
+        body["ts"].as_str().unwrap_or_default().to_owned()
+    } else {
+        let ts = format!("1700000000.{:06}", inner.next_ts);
+        inner.next_ts += 1;
+        ts
+    };
+    let text = body["text"].as_str().unwrap_or_default().to_owned();
+    inner.posted.push(Posted {
+        method: method.clone(),
+        channel: channel.clone(),
+        text: text.clone(),
+        blocks: body["blocks"].clone(),
+        ts: ts.clone(),
+        at: Instant::now(),
+    });
+    let message = json!({"type": "message", "ts": ts, "text": text, "bot_id": "B1"});
+    if method == "chat.update" {
+        Json(json!({"ok": true, "channel": channel, "ts": ts, "text": text, "message": {"text": text}})).into_response()
+    } else {
+        Json(json!({"ok": true, "channel": channel, "ts": ts, "message": message})).into_response()
+    }
+}
