@@ -21,8 +21,15 @@
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 
-#[cfg(not(any(feature = "console", feature = "sse", feature = "telegram")))]
-compile_error!("herald needs at least one sink: enable a sink feature (console, sse, telegram)");
+#[cfg(not(any(
+    feature = "console",
+    feature = "sse",
+    feature = "telegram",
+    feature = "slack"
+)))]
+compile_error!(
+    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack)"
+);
 
 pub mod app;
 pub mod commands;

@@ -95,7 +95,10 @@ impl Registry {
     ///
     /// # Errors
     /// A sink whose client cannot be built.
-    #[cfg_attr(not(feature = "telegram"), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "telegram", feature = "slack")),
+        allow(unused_variables)
+    )]
     pub fn from_config(
         config: &Config,
         commands: &dyn Fn(&str) -> Commands,
@@ -138,6 +141,18 @@ impl Registry {
                         });
                     }
                     registry.add(id, telegram, &sink.route, locale);
+                }
+                #[cfg(feature = "slack")]
+                crate::config::SinkKind::Slack(c) => {
+                    let slack =
+                        sink_slack::SlackSink::new(c.clone()).map_err(|e| RegistryError {
+                            id: id.clone(),
+                            message: e.to_string(),
+                        })?;
+                    registry
+                        .routers
+                        .push(sink_slack::router(slack.clone(), id, commands(id)));
+                    registry.add(id, slack, &sink.route, locale);
                 }
             }
         }

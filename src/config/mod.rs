@@ -279,14 +279,18 @@ pub enum SinkKind {
     /// Telegram chats, with bot commands.
     #[cfg(feature = "telegram")]
     Telegram(sink_telegram::Config),
+    /// Slack channels, with mentions and a slash command.
+    #[cfg(feature = "slack")]
+    Slack(sink_slack::Config),
 }
 
 impl SinkKind {
     /// Sink types this build knows, with the feature that compiles each in.
-    const TYPES: [(&'static str, bool); 3] = [
+    const TYPES: [(&'static str, bool); 4] = [
         ("console", cfg!(feature = "console")),
         ("sse", cfg!(feature = "sse")),
         ("telegram", cfg!(feature = "telegram")),
+        ("slack", cfg!(feature = "slack")),
     ];
 
     /// The `type` name.
@@ -298,6 +302,8 @@ impl SinkKind {
             Self::Sse(_) => "sse",
             #[cfg(feature = "telegram")]
             Self::Telegram(_) => "telegram",
+            #[cfg(feature = "slack")]
+            Self::Slack(_) => "slack",
         }
     }
 
@@ -312,7 +318,7 @@ impl SinkKind {
     }
 
     /// Sink types announced for later releases, so their names get a helpful error.
-    const PLANNED: [&'static str; 5] = ["slack", "discord", "x", "twitter", "twilio"];
+    const PLANNED: [&'static str; 4] = ["discord", "x", "twitter", "twilio"];
 }
 
 /// Routing keys shared by every sink table.
@@ -624,6 +630,8 @@ impl Config {
                 SinkKind::Console(_) => {}
                 #[cfg(feature = "telegram")]
                 SinkKind::Telegram(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
+                #[cfg(feature = "slack")]
+                SinkKind::Slack(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
             }
         }
         if self.sinks.values().filter(|s| s.kind.is_sse()).count() > 1 {

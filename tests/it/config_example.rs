@@ -37,6 +37,8 @@ fn env() -> BTreeMap<String, String> {
         ("FOOTBALL_DATA_TOKEN", "t"),
         ("API_FOOTBALL_KEY", "a"),
         ("TELEGRAM_BOT_TOKEN", "1:t"),
+        ("SLACK_BOT_TOKEN", "xoxb-1"),
+        ("SLACK_SIGNING_SECRET", "s"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

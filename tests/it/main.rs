@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_example;
+mod corrections;
 mod db;
 mod dispatch;
 mod e2e;
@@ -14,6 +15,7 @@ mod quota;
 mod resilience;
 mod restart;
 mod secrets;
+mod slack;
 mod sse_client;
 mod store;
 mod subscriptions;

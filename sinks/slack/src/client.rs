@@ -26,7 +26,8 @@ pub(crate) fn client(endpoint: &str) -> Result<Arc<Client>, BuildError> {
         .enable_http1()
         .enable_http2()
         .build();
-    let connector = SlackClientHyperConnector::with_connector(connector).with_slack_api_url(endpoint.trim_end_matches('/'));
+    let connector = SlackClientHyperConnector::with_connector(connector)
+        .with_slack_api_url(endpoint.trim_end_matches('/'));
     Ok(Arc::new(SlackClient::new(connector)))
 }
 
@@ -52,16 +53,28 @@ pub(crate) fn classify(error: &SlackClientError) -> SinkError {
         SlackClientError::RateLimitError(e) => SinkError::RateLimited {
             retry_after: e.retry_after,
         },
-        SlackClientError::ApiError(e) if e.code == "ratelimited" => SinkError::RateLimited { retry_after: None },
-        SlackClientError::ApiError(e) if GONE.contains(&e.code.as_str()) => SinkError::RecipientGone(Box::new(described())),
-        SlackClientError::ApiError(e) if e.code == "internal_error" || e.code == "fatal_error" || e.code == "service_unavailable" => {
+        SlackClientError::ApiError(e) if e.code == "ratelimited" => {
+            SinkError::RateLimited { retry_after: None }
+        }
+        SlackClientError::ApiError(e) if GONE.contains(&e.code.as_str()) => {
+            SinkError::RecipientGone(Box::new(described()))
+        }
+        SlackClientError::ApiError(e)
+            if e.code == "internal_error"
+                || e.code == "fatal_error"
+                || e.code == "service_unavailable" =>
+        {
             SinkError::transient(described())
         }
         SlackClientError::ApiError(_) => SinkError::permanent(described()),
-        SlackClientError::HttpError(e) if e.status_code.is_server_error() || e.status_code.as_u16() == 408 => {
+        SlackClientError::HttpError(e)
+            if e.status_code.is_server_error() || e.status_code.as_u16() == 408 =>
+        {
             SinkError::transient(described())
         }
-        SlackClientError::HttpError(e) if e.status_code.as_u16() == 429 => SinkError::RateLimited { retry_after: None },
+        SlackClientError::HttpError(e) if e.status_code.as_u16() == 429 => {
+            SinkError::RateLimited { retry_after: None }
+        }
         SlackClientError::HttpError(_) => SinkError::permanent(described()),
         _ => SinkError::transient(described()),
     }

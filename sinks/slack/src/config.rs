@@ -45,8 +45,14 @@ impl Config {
         if url::Url::parse(&self.endpoint).is_err() {
             return Err(("endpoint", format!("not a URL: {}", self.endpoint)));
         }
-        for (key, secret) in [("bot_token", &self.bot_token), ("signing_secret", &self.signing_secret)] {
-            if secrecy::ExposeSecret::expose_secret(secret).trim().is_empty() {
+        for (key, secret) in [
+            ("bot_token", &self.bot_token),
+            ("signing_secret", &self.signing_secret),
+        ] {
+            if secrecy::ExposeSecret::expose_secret(secret)
+                .trim()
+                .is_empty()
+            {
                 return Err((key, "must not be empty".into()));
             }
         }

@@ -52,11 +52,20 @@ where
 }
 
 /// Checks `X-Slack-Signature` against `v0:<timestamp>:<body>` and the timestamp against `now`.
-pub(crate) fn verify(secret: &[u8], headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+pub(crate) fn verify(
+    secret: &[u8],
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let timestamp = header("x-slack-request-timestamp").ok_or("missing X-Slack-Request-Timestamp")?;
+    let timestamp =
+        header("x-slack-request-timestamp").ok_or("missing X-Slack-Request-Timestamp")?;
     let signature = header("x-slack-signature").ok_or("missing X-Slack-Signature")?;
-    let at: i64 = timestamp.trim().parse().map_err(|_| "malformed timestamp")?;
+    let at: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| "malformed timestamp")?;
     if (now - at).abs() > MAX_SKEW_SECONDS {
         return Err("timestamp too far from now");
     }
@@ -88,14 +97,23 @@ fn now() -> i64 {
 
 fn unauthorized(reason: &str) -> Response {
     tracing::warn!(reason, "refused a request that does not come from Slack");
-    (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": reason }))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({ "error": reason })),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Envelope {
-    UrlVerification { challenge: String },
-    EventCallback { event_id: String, event: Event },
+    UrlVerification {
+        challenge: String,
+    },
+    EventCallback {
+        event_id: String,
+        event: Event,
+    },
     #[serde(other)]
     Other,
 }
@@ -113,15 +131,29 @@ struct Event {
 }
 
 async fn events(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(reason) = verify(inbound.sink.config.signing_secret.expose_secret().as_bytes(), &headers, &body, now()) {
+    if let Err(reason) = verify(
+        inbound
+            .sink
+            .config
+            .signing_secret
+            .expose_secret()
+            .as_bytes(),
+        &headers,
+        &body,
+        now(),
+    ) {
         return unauthorized(reason);
     }
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(e) => e,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("malformed event: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("malformed event: {e}")).into_response();
+        }
     };
     match envelope {
-        Envelope::UrlVerification { challenge } => axum::Json(serde_json::json!({ "challenge": challenge })).into_response(),
+        Envelope::UrlVerification { challenge } => {
+            axum::Json(serde_json::json!({ "challenge": challenge })).into_response()
+        }
         Envelope::EventCallback { event_id, event } => {
             if !inbound.first_time(&event_id) {
                 tracing::debug!(%event_id, "Slack retried an event already handled; ignoring it");
@@ -129,7 +161,8 @@ async fn events(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: B
             }
             let for_us = event.bot_id.is_none()
                 && event.subtype.is_none()
-                && (event.kind == "app_mention" || (event.kind == "message" && event.channel_type.as_deref() == Some("im")));
+                && (event.kind == "app_mention"
+                    || (event.kind == "message" && event.channel_type.as_deref() == Some("im")));
             if let (true, Some(channel), Some(text)) = (for_us, event.channel, event.text) {
                 // Acknowledge now, work afterwards: Slack wants an answer within 3 s.
                 let inbound = Arc::clone(&inbound);
@@ -183,13 +216,29 @@ struct SlashCommand {
     user_id: Option<String>,
 }
 
-async fn slash_command(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(reason) = verify(inbound.sink.config.signing_secret.expose_secret().as_bytes(), &headers, &body, now()) {
+async fn slash_command(
+    State(inbound): State<Arc<Inbound>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(reason) = verify(
+        inbound
+            .sink
+            .config
+            .signing_secret
+            .expose_secret()
+            .as_bytes(),
+        &headers,
+        &body,
+        now(),
+    ) {
         return unauthorized(reason);
     }
     let form: SlashCommand = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("malformed command: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("malformed command: {e}")).into_response();
+        }
     };
     let command = Command {
         chat: Recipient::new(form.channel_id),
@@ -197,7 +246,8 @@ async fn slash_command(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, 
         text: form.text,
         language: None,
     };
-    let text = match tokio::time::timeout(COMMAND_DEADLINE, inbound.commands.handle(command)).await {
+    let text = match tokio::time::timeout(COMMAND_DEADLINE, inbound.commands.handle(command)).await
+    {
         Ok(reply) => reply.text,
         Err(_) => "Still working on it; try again in a moment.".to_owned(),
     };
@@ -211,8 +261,14 @@ mod tests {
 
     fn headers(timestamp: &str, signature: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert("x-slack-request-timestamp", HeaderValue::from_str(timestamp).unwrap());
-        h.insert("x-slack-signature", HeaderValue::from_str(signature).unwrap());
+        h.insert(
+            "x-slack-request-timestamp",
+            HeaderValue::from_str(timestamp).unwrap(),
+        );
+        h.insert(
+            "x-slack-signature",
+            HeaderValue::from_str(signature).unwrap(),
+        );
         h
     }
 
@@ -223,22 +279,46 @@ mod tests {
         let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
         let signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
         assert_eq!(sign(secret, "1531420618", body), signature);
-        assert_eq!(verify(secret, &headers("1531420618", signature), body, 1_531_420_618 + 60), Ok(()));
         assert_eq!(
-            verify(secret, &headers("1531420618", signature), body, 1_531_420_618 + 301),
+            verify(
+                secret,
+                &headers("1531420618", signature),
+                body,
+                1_531_420_618 + 60
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                secret,
+                &headers("1531420618", signature),
+                body,
+                1_531_420_618 + 301
+            ),
             Err("timestamp too far from now")
         );
         let mut tampered = body.to_vec();
         tampered[0] = b'T';
         assert_eq!(
-            verify(secret, &headers("1531420618", signature), &tampered, 1_531_420_618),
+            verify(
+                secret,
+                &headers("1531420618", signature),
+                &tampered,
+                1_531_420_618
+            ),
             Err("signature does not match")
         );
-        assert_eq!(verify(secret, &HeaderMap::new(), body, 0), Err("missing X-Slack-Request-Timestamp"));
+        assert_eq!(
+            verify(secret, &HeaderMap::new(), body, 0),
+            Err("missing X-Slack-Request-Timestamp")
+        );
     }
 
     #[test]
     fn mentions_are_stripped() {
-        assert_eq!(strip_mentions("<@U024BE7LH> subscribe   France"), "subscribe France");
+        assert_eq!(
+            strip_mentions("<@U024BE7LH> subscribe   France"),
+            "subscribe France"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub struct SlackSink {
 
 impl std::fmt::Debug for SlackSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackSink").field("endpoint", &self.config.endpoint).finish_non_exhaustive()
+        f.debug_struct("SlackSink")
+            .field("endpoint", &self.config.endpoint)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,7 +43,9 @@ impl SlackSink {
     pub fn new(config: Config) -> Result<Self, BuildError> {
         Ok(Self {
             client: client::client(&config.endpoint)?,
-            token: SlackApiToken::new(SlackApiTokenValue::new(config.bot_token.expose_secret().to_owned())),
+            token: SlackApiToken::new(SlackApiTokenValue::new(
+                config.bot_token.expose_secret().to_owned(),
+            )),
             config,
         })
     }
@@ -54,7 +58,8 @@ impl SlackSink {
     /// Posts plain text to a channel (command replies).
     pub(crate) async fn post_text(&self, channel: &str, text: &str) -> Result<(), SinkError> {
         let content = SlackMessageContent::new().with_text(text.to_owned());
-        let request = SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_owned()), content);
+        let request =
+            SlackApiChatPostMessageRequest::new(SlackChannelId::new(channel.to_owned()), content);
         self.client
             .open_session(&self.token)
             .chat_post_message(&request)
@@ -72,7 +77,8 @@ impl Sink for SlackSink {
         let channel = SlackChannelId::new(to.as_str().to_owned());
         let content = render::content(msg);
         if let Some(ts) = msg.replaces.as_ref().and_then(|r| r.receipt.clone()) {
-            let request = SlackApiChatUpdateRequest::new(channel.clone(), content.clone(), SlackTs::new(ts));
+            let request =
+                SlackApiChatUpdateRequest::new(channel.clone(), content.clone(), SlackTs::new(ts));
             match session.chat_update(&request).await {
                 Ok(updated) => return Ok(Receipt::with_id(updated.ts.0)),
                 Err(slack_morphism::errors::SlackClientError::ApiError(e))
@@ -84,7 +90,10 @@ impl Sink for SlackSink {
             }
         }
         let request = SlackApiChatPostMessageRequest::new(channel, content);
-        let posted = session.chat_post_message(&request).await.map_err(|e| client::classify(&e))?;
+        let posted = session
+            .chat_post_message(&request)
+            .await
+            .map_err(|e| client::classify(&e))?;
         Ok(Receipt::with_id(posted.ts.0))
     }
 

@@ -8,14 +8,20 @@ const MAX_SECTION: usize = 3000;
 
 /// `&`, `<` and `>` escaped, as Slack's mrkdwn requires.
 pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The mrkdwn text: the title in bold, the body below it; a correction shows what it corrects
 /// struck through above it.
 pub(crate) fn mrkdwn(msg: &Notification) -> String {
     let mut out = String::new();
-    if let Some(original) = msg.replaces.as_ref().and_then(|r| r.original_title.as_deref()) {
+    if let Some(original) = msg
+        .replaces
+        .as_ref()
+        .and_then(|r| r.original_title.as_deref())
+    {
         out.push_str(&format!("~{}~\n", escape(original)));
     }
     out.push_str(&format!("*{}*", escape(&msg.title)));
@@ -29,14 +35,18 @@ pub(crate) fn mrkdwn(msg: &Notification) -> String {
 /// At most `max` characters, cut on a character boundary with an ellipsis.
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((cut, _)) if text.chars().count() > max => format!("{}…", text.get(..cut).unwrap_or(text)),
+        Some((cut, _)) if text.chars().count() > max => {
+            format!("{}…", text.get(..cut).unwrap_or(text))
+        }
         _ => text.to_owned(),
     }
 }
 
 /// The message: one mrkdwn section, with the title as the notification text.
 pub(crate) fn content(msg: &Notification) -> SlackMessageContent {
-    let section = SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(SlackBlockMarkDownText::new(mrkdwn(msg))));
+    let section = SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(
+        SlackBlockMarkDownText::new(mrkdwn(msg)),
+    ));
     SlackMessageContent::new()
         .with_text(msg.title.clone())
         .with_blocks(vec![section.into()])
@@ -66,7 +76,10 @@ mod tests {
 
     #[test]
     fn mrkdwn_escapes_and_bolds_the_title() {
-        assert_eq!(mrkdwn(&note("⚽ GOAL! A&B <1-0>", "x > y")), "*⚽ GOAL! A&amp;B &lt;1-0&gt;*\nx &gt; y");
+        assert_eq!(
+            mrkdwn(&note("⚽ GOAL! A&B <1-0>", "x > y")),
+            "*⚽ GOAL! A&amp;B &lt;1-0&gt;*\nx &gt; y"
+        );
     }
 
     #[test]

@@ -68,7 +68,9 @@ pub struct FakeSlack {
 
 impl std::fmt::Debug for FakeSlack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeSlack").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("FakeSlack")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,7 +89,9 @@ impl FakeSlack {
             next_ts: 1,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .route("/api/{method}", axum::routing::post(handle).get(handle))
@@ -166,7 +170,11 @@ async fn handle(
         }
         Answer::Error(code) => return Json(json!({"ok": false, "error": code})).into_response(),
         Answer::Status(status) => {
-            return (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), "upstream error").into_response();
+            return (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                "upstream error",
+            )
+                .into_response();
         }
     }
     let channel = body["channel"].as_str().unwrap_or_default().to_owned();

@@ -47,7 +47,13 @@ async fn sink() -> (FakeSlack, SlackSink) {
 #[tokio::test]
 async fn posts_block_kit_to_the_channel_and_returns_its_ts() {
     let (fake, sink) = sink().await;
-    let receipt = sink.send(&Recipient::new("C123"), &note("⚽ GOAL! France 4-1 Croatia")).await.unwrap();
+    let receipt = sink
+        .send(
+            &Recipient::new("C123"),
+            &note("⚽ GOAL! France 4-1 Croatia"),
+        )
+        .await
+        .unwrap();
     let posted = fake.posted();
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].method, "chat.postMessage");
@@ -55,7 +61,10 @@ async fn posts_block_kit_to_the_channel_and_returns_its_ts() {
     assert_eq!(posted[0].text, "⚽ GOAL! France 4-1 Croatia");
     assert_eq!(posted[0].blocks[0]["type"], "section");
     assert_eq!(posted[0].blocks[0]["text"]["type"], "mrkdwn");
-    assert_eq!(posted[0].blocks[0]["text"]["text"], "*⚽ GOAL! France 4-1 Croatia*\nMBAPPE (France) 65'");
+    assert_eq!(
+        posted[0].blocks[0]["text"]["text"],
+        "*⚽ GOAL! France 4-1 Croatia*\nMBAPPE (France) 65'"
+    );
     assert_eq!(receipt.platform_id.as_deref(), Some(posted[0].ts.as_str()));
     assert!(sink.healthcheck().await.is_ok());
     assert_eq!(sink.recipients(), vec![Recipient::new("C0NEWS")]);
@@ -70,11 +79,18 @@ async fn a_correction_updates_the_original_message() {
         receipt: Some("1700000000.000042".into()),
         original_title: Some("⚽ GOAL! France 1-0 Croatia".into()),
     });
-    sink.send(&Recipient::new("C123"), &correction).await.unwrap();
+    sink.send(&Recipient::new("C123"), &correction)
+        .await
+        .unwrap();
     let posted = fake.posted();
     assert_eq!(posted[0].method, "chat.update");
     assert_eq!(posted[0].ts, "1700000000.000042");
-    assert!(posted[0].blocks[0]["text"]["text"].as_str().unwrap().starts_with("~⚽ GOAL! France 1-0 Croatia~\n*🚫"));
+    assert!(
+        posted[0].blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("~⚽ GOAL! France 1-0 Croatia~\n*🚫")
+    );
 }
 
 #[tokio::test]
@@ -88,16 +104,33 @@ async fn failures_are_classified() {
     ]);
     let to = Recipient::new("C123");
     match sink.send(&to, &note("t")).await {
-        Err(SinkError::RateLimited { retry_after }) => assert_eq!(retry_after, Some(Duration::from_secs(3))),
+        Err(SinkError::RateLimited { retry_after }) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(3)))
+        }
         other => panic!("expected RateLimited, got {other:?}"),
     }
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::RecipientGone(_))));
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::Permanent(_))));
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::Transient(_))));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::RecipientGone(_))
+    ));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::Permanent(_))
+    ));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::Transient(_))
+    ));
 }
 
 fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
 }
 
 /// Serves the sink's inbound routes; returns their base URL.
@@ -109,7 +142,13 @@ async fn inbound(sink: &SlackSink, commands: RecordingCommands) -> String {
     format!("http://{addr}/webhooks/slack")
 }
 
-async fn signed(url: &str, body: &str, content_type: &str, timestamp: i64, secret: &str) -> reqwest::Response {
+async fn signed(
+    url: &str,
+    body: &str,
+    content_type: &str,
+    timestamp: i64,
+    secret: &str,
+) -> reqwest::Response {
     let ts = timestamp.to_string();
     sink_api::http::client()
         .unwrap()
@@ -137,10 +176,20 @@ async fn the_url_verification_challenge_is_answered() {
     let (_fake, sink) = sink().await;
     let base = inbound(&sink, RecordingCommands::new()).await;
     let body = r#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","token":"x"}"#;
-    let r = signed(&format!("{base}/events"), body, "application/json", now(), SECRET).await;
+    let r = signed(
+        &format!("{base}/events"),
+        body,
+        "application/json",
+        now(),
+        SECRET,
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let json: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(json["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    assert_eq!(
+        json["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
 }
 
 #[tokio::test]
@@ -148,13 +197,27 @@ async fn a_mention_is_acknowledged_handled_once_and_answered_in_its_channel() {
     let (fake, sink) = sink().await;
     let commands = RecordingCommands::new();
     let base = inbound(&sink, commands.clone()).await;
-    let r = signed(&format!("{base}/events"), &mention("Ev1"), "application/json", now(), SECRET).await;
+    let r = signed(
+        &format!("{base}/events"),
+        &mention("Ev1"),
+        "application/json",
+        now(),
+        SECRET,
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let posted = fake.wait_posted(1, Duration::from_secs(5)).await;
     assert_eq!(posted[0].channel, "C777");
     assert_eq!(posted[0].text, "ok: subscribe +15551234567");
     // Slack retries the same event: acknowledged, not handled again.
-    let retry = signed(&format!("{base}/events"), &mention("Ev1"), "application/json", now(), SECRET).await;
+    let retry = signed(
+        &format!("{base}/events"),
+        &mention("Ev1"),
+        "application/json",
+        now(),
+        SECRET,
+    )
+    .await;
     assert_eq!(retry.status(), 200);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(commands.received().len(), 1);
@@ -166,9 +229,23 @@ async fn forged_or_stale_requests_are_refused_and_change_nothing() {
     let (fake, sink) = sink().await;
     let commands = RecordingCommands::new();
     let base = inbound(&sink, commands.clone()).await;
-    let forged = signed(&format!("{base}/events"), &mention("Ev2"), "application/json", now(), "not-the-secret").await;
+    let forged = signed(
+        &format!("{base}/events"),
+        &mention("Ev2"),
+        "application/json",
+        now(),
+        "not-the-secret",
+    )
+    .await;
     assert_eq!(forged.status(), 401);
-    let stale = signed(&format!("{base}/events"), &mention("Ev3"), "application/json", now() - 6 * 60, SECRET).await;
+    let stale = signed(
+        &format!("{base}/events"),
+        &mention("Ev3"),
+        "application/json",
+        now() - 6 * 60,
+        SECRET,
+    )
+    .await;
     assert_eq!(stale.status(), 401);
     let unsigned = sink_api::http::client()
         .unwrap()
@@ -189,7 +266,14 @@ async fn the_slash_command_answers_in_its_response() {
     let commands = RecordingCommands::new();
     let base = inbound(&sink, commands.clone()).await;
     let body = "command=%2Fherald&text=subscribe+France+goals&channel_id=C555&user_id=U9&response_url=https%3A%2F%2Fhooks.slack.com%2Fx";
-    let r = signed(&format!("{base}/commands"), body, "application/x-www-form-urlencoded", now(), SECRET).await;
+    let r = signed(
+        &format!("{base}/commands"),
+        body,
+        "application/x-www-form-urlencoded",
+        now(),
+        SECRET,
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let json: serde_json::Value = r.json().await.unwrap();
     assert_eq!(json["text"], "ok: subscribe France goals");

@@ -1,0 +1,185 @@
+//! Slack end to end: mentions and the slash command reach the subscriptions service through
+//! herald's own HTTP server (signed the way Slack signs), replies and notifications go out
+//! through slack-morphism to a fake Web API.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use sink_slack::testing::{FakeSlack, signature};
+
+use crate::db::TestDb;
+use crate::harness::{Herald, client};
+
+const TOKEN: &str = "xoxb-herald-test";
+const SECRET: &str = "herald-signing-secret";
+const ADMIN: &str = "slack-admin-token-1234";
+
+fn slack(fake: &FakeSlack) -> serde_json::Value {
+    json!({
+        "type": "slack",
+        "bot_token": TOKEN,
+        "signing_secret": SECRET,
+        "endpoint": fake.endpoint(),
+        "per_channel_per_second": 100,
+    })
+}
+
+async fn start(db: &TestDb, fake: &FakeSlack) -> Herald {
+    Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "http": { "admin_token": ADMIN },
+            "sources": {},
+            "sinks": { "slack": slack(fake) },
+        }),
+        vec![],
+    )
+    .await
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+async fn mention(herald: &Herald, event_id: &str, channel: &str, text: &str, secret: &str) -> u16 {
+    let body = json!({
+        "type": "event_callback",
+        "event_id": event_id,
+        "event": {"type": "app_mention", "channel": channel, "user": "U1", "text": format!("<@UHERALD> {text}"), "ts": "1.1"}
+    })
+    .to_string();
+    let ts = now().to_string();
+    client()
+        .post(herald.url("/webhooks/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", &ts)
+        .header("x-slack-signature", signature(secret, &ts, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn publish(herald: &Herald, topic: &str, title: &str) {
+    let r = client()
+        .post(herald.url("/api/v1/publish"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"topic": topic, "title": title, "body": "text"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_subscribes_with_a_mention_and_receives_what_it_follows() {
+    for db in TestDb::all().await {
+        let fake = FakeSlack::start(TOKEN).await;
+        let herald = start(&db, &fake).await;
+        assert_eq!(
+            mention(&herald, "Ev1", "C42", "subscribe Brasil", SECRET).await,
+            200
+        );
+        let posted = fake.wait_posted(1, Duration::from_secs(5)).await;
+        assert_eq!(posted[0].channel, "C42");
+        assert_eq!(
+            posted[0].text,
+            "✅ You now follow Brazil. Notifications will arrive here."
+        );
+        // WorldCupBot's SMS signup command: no SMS sink yet.
+        assert_eq!(
+            mention(&herald, "Ev2", "C42", "subscribe +15551234567", SECRET).await,
+            200
+        );
+        let posted = fake.wait_posted(2, Duration::from_secs(5)).await;
+        assert_eq!(posted[1].text, "SMS is not configured on this herald.");
+
+        publish(&herald, "Brazil", "Team news").await;
+        publish(&herald, "Germany", "Not for this channel").await;
+        let posted = fake.wait_posted(3, Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let posted_now = fake.posted();
+        assert_eq!(posted_now.len(), 3, "{posted_now:#?}");
+        assert_eq!(posted[2].channel, "C42");
+        assert_eq!(
+            posted[2].blocks[0]["text"]["text"], "*📣 Team news*\ntext",
+            "{}",
+            db.backend
+        );
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_requests_get_401_and_subscribe_nobody() {
+    let db = TestDb::sqlite();
+    let fake = FakeSlack::start(TOKEN).await;
+    let herald = start(&db, &fake).await;
+    assert_eq!(
+        mention(&herald, "Ev9", "C42", "subscribe France", "wrong-secret").await,
+        401
+    );
+    let body = "command=%2Fherald&text=subscribe+France&channel_id=C43";
+    let stale = (now() - 600).to_string();
+    let r = client()
+        .post(herald.url("/webhooks/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", &stale)
+        .header(
+            "x-slack-signature",
+            signature(SECRET, &stale, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        herald
+            .store
+            .subscriptions("slack")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(fake.posted().is_empty());
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slash_command_answers_at_once() {
+    let db = TestDb::sqlite();
+    let fake = FakeSlack::start(TOKEN).await;
+    let herald = start(&db, &fake).await;
+    let body = "command=%2Fherald&text=subscribe+France+cards&channel_id=C44&user_id=U3";
+    let ts = now().to_string();
+    let r = client()
+        .post(herald.url("/webhooks/slack/commands"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", &ts)
+        .header("x-slack-signature", signature(SECRET, &ts, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        json["text"],
+        "✅ You now follow France (cards). Notifications will arrive here."
+    );
+    let subs = herald.store.subscriptions("slack").await.unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].recipient.as_str(), "C44");
+    herald.shutdown().await;
+}
