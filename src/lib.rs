@@ -25,10 +25,11 @@
     feature = "console",
     feature = "sse",
     feature = "telegram",
-    feature = "slack"
+    feature = "slack",
+    feature = "discord"
 )))]
 compile_error!(
-    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack)"
+    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack, discord)"
 );
 
 pub mod app;

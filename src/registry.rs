@@ -154,6 +154,23 @@ impl Registry {
                         .push(sink_slack::router(slack.clone(), id, commands(id)));
                     registry.add(id, slack, &sink.route, locale);
                 }
+                #[cfg(feature = "discord")]
+                crate::config::SinkKind::Discord(c) => {
+                    let discord = sink_discord::DiscordSink::new(c.clone());
+                    registry
+                        .routers
+                        .push(sink_discord::router(&discord, id, commands(id)));
+                    if c.register_commands {
+                        let registrar = discord.clone();
+                        registry.listeners.push(Listener {
+                            id: id.clone(),
+                            run: Box::new(move |stop| {
+                                Box::pin(register_discord_commands(registrar, stop))
+                            }),
+                        });
+                    }
+                    registry.add(id, discord, &sink.route, locale);
+                }
             }
         }
         Ok(registry)
@@ -172,5 +189,27 @@ impl Registry {
     /// The routes of every sink, for the store.
     pub fn routes(&self) -> Vec<Route> {
         self.entries.iter().map(|e| e.route.clone()).collect()
+    }
+}
+
+/// Registers Discord's slash commands, retrying with backoff until it works or herald stops.
+#[cfg(feature = "discord")]
+async fn register_discord_commands(sink: sink_discord::DiscordSink, stop: CancellationToken) {
+    let mut wait = std::time::Duration::from_secs(2);
+    loop {
+        match sink_discord::register_commands(&sink).await {
+            Ok(()) => {
+                tracing::info!("Discord slash commands registered");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(error = %crate::dispatch::error_chain(&error), "cannot register Discord slash commands; retrying");
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(300));
     }
 }

@@ -282,15 +282,19 @@ pub enum SinkKind {
     /// Slack channels, with mentions and a slash command.
     #[cfg(feature = "slack")]
     Slack(sink_slack::Config),
+    /// Discord channels, with slash commands.
+    #[cfg(feature = "discord")]
+    Discord(sink_discord::Config),
 }
 
 impl SinkKind {
     /// Sink types this build knows, with the feature that compiles each in.
-    const TYPES: [(&'static str, bool); 4] = [
+    const TYPES: [(&'static str, bool); 5] = [
         ("console", cfg!(feature = "console")),
         ("sse", cfg!(feature = "sse")),
         ("telegram", cfg!(feature = "telegram")),
         ("slack", cfg!(feature = "slack")),
+        ("discord", cfg!(feature = "discord")),
     ];
 
     /// The `type` name.
@@ -304,6 +308,8 @@ impl SinkKind {
             Self::Telegram(_) => "telegram",
             #[cfg(feature = "slack")]
             Self::Slack(_) => "slack",
+            #[cfg(feature = "discord")]
+            Self::Discord(_) => "discord",
         }
     }
 
@@ -318,7 +324,7 @@ impl SinkKind {
     }
 
     /// Sink types announced for later releases, so their names get a helpful error.
-    const PLANNED: [&'static str; 4] = ["discord", "x", "twitter", "twilio"];
+    const PLANNED: [&'static str; 3] = ["x", "twitter", "twilio"];
 }
 
 /// Routing keys shared by every sink table.
@@ -632,6 +638,8 @@ impl Config {
                 SinkKind::Telegram(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
                 #[cfg(feature = "slack")]
                 SinkKind::Slack(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
+                #[cfg(feature = "discord")]
+                SinkKind::Discord(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
             }
         }
         if self.sinks.values().filter(|s| s.kind.is_sse()).count() > 1 {

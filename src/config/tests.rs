@@ -136,11 +136,11 @@ fn bad_values_are_named() {
 fn sink_and_source_types_are_checked() {
     assert_eq!(
         error("[sinks.pager]\ntype = \"pager\""),
-        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack)"
+        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack, discord)"
     );
     assert_eq!(
-        error("[sinks.chat]\ntype = \"discord\""),
-        "sinks.chat.type: sink type `discord` is not available in this version of herald"
+        error("[sinks.chat]\ntype = \"twilio\""),
+        "sinks.chat.type: sink type `twilio` is not available in this version of herald"
     );
     assert!(
         error("[sources.s]\ntype = \"espn\"")

@@ -39,6 +39,11 @@ fn env() -> BTreeMap<String, String> {
         ("TELEGRAM_BOT_TOKEN", "1:t"),
         ("SLACK_BOT_TOKEN", "xoxb-1"),
         ("SLACK_SIGNING_SECRET", "s"),
+        ("DISCORD_BOT_TOKEN", "d"),
+        (
+            "DISCORD_PUBLIC_KEY",
+            "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

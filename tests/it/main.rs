@@ -4,6 +4,7 @@ mod cli;
 mod config_example;
 mod corrections;
 mod db;
+mod discord;
 mod dispatch;
 mod e2e;
 mod expected;

@@ -18,7 +18,9 @@ pub(crate) fn http(config: &Config) -> Arc<Http> {
     let mut builder = HttpBuilder::new(config.bot_token.expose_secret())
         .application_id(ApplicationId::new(config.application_id.max(1)));
     if let Some(endpoint) = &config.endpoint {
-        builder = builder.proxy(endpoint.trim_end_matches('/')).ratelimiter_disabled(true);
+        builder = builder
+            .proxy(endpoint.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
     }
     Arc::new(builder.build())
 }
@@ -44,13 +46,15 @@ pub(crate) fn classify(error: &serenity::Error) -> SinkError {
             match status {
                 429 => SinkError::RateLimited { retry_after: None },
                 500..=599 | 408 => SinkError::transient(described()),
-                _ if GONE.contains(&response.error.code) => SinkError::RecipientGone(Box::new(described())),
+                _ if GONE.contains(&response.error.code) => {
+                    SinkError::RecipientGone(Box::new(described()))
+                }
                 _ => SinkError::permanent(described()),
             }
         }
-        serenity::Error::Http(HttpError::Request(_)) | serenity::Error::Io(_) | serenity::Error::Json(_) => {
-            SinkError::transient(described())
-        }
+        serenity::Error::Http(HttpError::Request(_))
+        | serenity::Error::Io(_)
+        | serenity::Error::Json(_) => SinkError::transient(described()),
         _ => SinkError::permanent(described()),
     }
 }

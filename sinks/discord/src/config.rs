@@ -38,7 +38,10 @@ impl Config {
     /// # Errors
     /// The key and what is wrong with it.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if secrecy::ExposeSecret::expose_secret(&self.bot_token).trim().is_empty() {
+        if secrecy::ExposeSecret::expose_secret(&self.bot_token)
+            .trim()
+            .is_empty()
+        {
             return Err(("bot_token", "must not be empty".into()));
         }
         if self.application_id == 0 {

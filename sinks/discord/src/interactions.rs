@@ -29,16 +29,26 @@ const EPHEMERAL: u64 = 1 << 6;
 /// The public key from its hex form.
 pub(crate) fn public_key(hex_key: &SecretString) -> Result<VerifyingKey, String> {
     let bytes = hex::decode(hex_key.expose_secret().trim()).map_err(|_| "not hex".to_owned())?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| "must be 32 bytes (64 hex digits)".to_owned())?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "must be 32 bytes (64 hex digits)".to_owned())?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
 }
 
 /// Checks `X-Signature-Ed25519` over `timestamp + body`, and the timestamp against `now`.
-pub(crate) fn verify(key: &VerifyingKey, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), &'static str> {
+pub(crate) fn verify(
+    key: &VerifyingKey,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let signature = header("x-signature-ed25519").ok_or("missing X-Signature-Ed25519")?;
     let timestamp = header("x-signature-timestamp").ok_or("missing X-Signature-Timestamp")?;
-    let at: i64 = timestamp.trim().parse().map_err(|_| "malformed timestamp")?;
+    let at: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| "malformed timestamp")?;
     if (now - at).abs() > MAX_SKEW_SECONDS {
         return Err("timestamp too far from now");
     }
@@ -46,7 +56,8 @@ pub(crate) fn verify(key: &VerifyingKey, headers: &HeaderMap, body: &[u8], now: 
     let bytes: [u8; 64] = bytes.try_into().map_err(|_| "malformed signature")?;
     let mut message = timestamp.as_bytes().to_vec();
     message.extend_from_slice(body);
-    key.verify(&message, &Signature::from_bytes(&bytes)).map_err(|_| "signature does not match")
+    key.verify(&message, &Signature::from_bytes(&bytes))
+        .map_err(|_| "signature does not match")
 }
 
 struct Inbound {
@@ -109,14 +120,31 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-async fn interaction(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn interaction(
+    State(inbound): State<Arc<Inbound>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(reason) = verify(&inbound.key, &headers, &body, now()) {
-        tracing::warn!(reason, "refused an interaction that does not come from Discord");
-        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": reason }))).into_response();
+        tracing::warn!(
+            reason,
+            "refused an interaction that does not come from Discord"
+        );
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({ "error": reason })),
+        )
+            .into_response();
     }
     let interaction: Interaction = match serde_json::from_slice(&body) {
         Ok(i) => i,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("malformed interaction: {e}")).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("malformed interaction: {e}"),
+            )
+                .into_response();
+        }
     };
     match (interaction.kind, interaction.data, interaction.channel_id) {
         // PING: Discord checks the endpoint.
@@ -129,17 +157,22 @@ async fn interaction(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, bo
                     other => text.push_str(&format!(" {other}")),
                 }
             }
-            let user = interaction.member.and_then(|m| m.user).or(interaction.user).map(|u| u.id);
+            let user = interaction
+                .member
+                .and_then(|m| m.user)
+                .or(interaction.user)
+                .map(|u| u.id);
             let command = Command {
                 chat: Recipient::new(channel),
                 user,
                 text,
                 language: interaction.locale,
             };
-            let content = match tokio::time::timeout(DEADLINE, inbound.commands.handle(command)).await {
-                Ok(reply) => reply.text,
-                Err(_) => "Still working on it; try again in a moment.".to_owned(),
-            };
+            let content =
+                match tokio::time::timeout(DEADLINE, inbound.commands.handle(command)).await {
+                    Ok(reply) => reply.text,
+                    Err(_) => "Still working on it; try again in a moment.".to_owned(),
+                };
             axum::Json(serde_json::json!({ "type": 4, "data": { "content": content, "flags": EPHEMERAL } })).into_response()
         }
         _ => (StatusCode::BAD_REQUEST, "unsupported interaction").into_response(),
@@ -154,7 +187,10 @@ fn definitions() -> Vec<CreateCommand> {
     vec![
         CreateCommand::new("subscribe")
             .description("Follow a team, a competition or a match in this channel")
-            .add_option(text("target", "Team, competition or match id (empty: every match)"))
+            .add_option(text(
+                "target",
+                "Team, competition or match id (empty: every match)",
+            ))
             .add_option(text("kinds", "Only these: goals cards penalties periods")),
         CreateCommand::new("unsubscribe")
             .description("Stop following something (empty: everything)")
@@ -163,7 +199,11 @@ fn definitions() -> Vec<CreateCommand> {
         CreateCommand::new("live").description("Scores of the matches being played"),
         CreateCommand::new("lang")
             .description("Language of the notifications")
-            .add_option(text("locale", "en or pt-BR").add_string_choice("English", "en").add_string_choice("Português (Brasil)", "pt-BR")),
+            .add_option(
+                text("locale", "en or pt-BR")
+                    .add_string_choice("English", "en")
+                    .add_string_choice("Português (Brasil)", "pt-BR"),
+            ),
         CreateCommand::new("help").description("What herald can do"),
     ]
 }
@@ -178,7 +218,9 @@ pub async fn register_commands(sink: &DiscordSink) -> Result<(), SinkError> {
     let result = if sink.config.guild_id == 0 {
         AppCommand::set_global_commands(&sink.http, definitions).await
     } else {
-        GuildId::new(sink.config.guild_id).set_commands(&sink.http, definitions).await
+        GuildId::new(sink.config.guild_id)
+            .set_commands(&sink.http, definitions)
+            .await
     };
     result.map(|_| ()).map_err(|e| crate::client::classify(&e))
 }
@@ -193,8 +235,14 @@ mod tests {
         let mut message = timestamp.as_bytes().to_vec();
         message.extend_from_slice(body);
         let mut h = HeaderMap::new();
-        h.insert("x-signature-ed25519", HeaderValue::from_str(&hex::encode(key.sign(&message).to_bytes())).unwrap());
-        h.insert("x-signature-timestamp", HeaderValue::from_str(timestamp).unwrap());
+        h.insert(
+            "x-signature-ed25519",
+            HeaderValue::from_str(&hex::encode(key.sign(&message).to_bytes())).unwrap(),
+        );
+        h.insert(
+            "x-signature-timestamp",
+            HeaderValue::from_str(timestamp).unwrap(),
+        );
         h
     }
 
@@ -203,12 +251,47 @@ mod tests {
         let key = SigningKey::from_bytes(&[7; 32]);
         let public = key.verifying_key();
         let body = br#"{"type":1}"#;
-        assert_eq!(verify(&public, &signed(&key, "1700000000", body), body, 1_700_000_030), Ok(()));
-        assert_eq!(verify(&public, &signed(&key, "1700000000", body), br#"{"type":2}"#, 1_700_000_030), Err("signature does not match"));
+        assert_eq!(
+            verify(
+                &public,
+                &signed(&key, "1700000000", body),
+                body,
+                1_700_000_030
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &public,
+                &signed(&key, "1700000000", body),
+                br#"{"type":2}"#,
+                1_700_000_030
+            ),
+            Err("signature does not match")
+        );
         let other = SigningKey::from_bytes(&[8; 32]);
-        assert_eq!(verify(&public, &signed(&other, "1700000000", body), body, 1_700_000_030), Err("signature does not match"));
-        assert_eq!(verify(&public, &signed(&key, "1700000000", body), body, 1_700_000_400), Err("timestamp too far from now"));
-        assert_eq!(verify(&public, &HeaderMap::new(), body, 0), Err("missing X-Signature-Ed25519"));
+        assert_eq!(
+            verify(
+                &public,
+                &signed(&other, "1700000000", body),
+                body,
+                1_700_000_030
+            ),
+            Err("signature does not match")
+        );
+        assert_eq!(
+            verify(
+                &public,
+                &signed(&key, "1700000000", body),
+                body,
+                1_700_000_400
+            ),
+            Err("timestamp too far from now")
+        );
+        assert_eq!(
+            verify(&public, &HeaderMap::new(), body, 0),
+            Err("missing X-Signature-Ed25519")
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub struct DiscordSink {
 
 impl std::fmt::Debug for DiscordSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DiscordSink").field("application_id", &self.config.application_id).finish_non_exhaustive()
+        f.debug_struct("DiscordSink")
+            .field("application_id", &self.config.application_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,10 +70,14 @@ impl Sink for DiscordSink {
             .filter(|id| *id != 0);
         if let Some(message) = edit_of {
             let edit = EditMessage::new().embed(render::embed(msg));
-            match channel.edit_message(&self.http, MessageId::new(message), edit).await {
+            match channel
+                .edit_message(&self.http, MessageId::new(message), edit)
+                .await
+            {
                 Ok(edited) => return Ok(Receipt::with_id(edited.id.get().to_string())),
                 // Deleted since: post the correction instead.
-                Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))) if r.error.code == 10008 => {}
+                Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)))
+                    if r.error.code == 10008 => {}
                 Err(e) => return Err(client::classify(&e)),
             }
         }
@@ -87,6 +93,10 @@ impl Sink for DiscordSink {
     }
 
     async fn healthcheck(&self) -> Result<(), SinkError> {
-        self.http.get_current_user().await.map(|_| ()).map_err(|e| client::classify(&e))
+        self.http
+            .get_current_user()
+            .await
+            .map(|_| ())
+            .map_err(|e| client::classify(&e))
     }
 }

@@ -32,7 +32,11 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 /// The description: the body, and for a correction what it corrects, struck through.
 pub(crate) fn description(msg: &Notification) -> String {
     let mut out = String::new();
-    if let Some(original) = msg.replaces.as_ref().and_then(|r| r.original_title.as_deref()) {
+    if let Some(original) = msg
+        .replaces
+        .as_ref()
+        .and_then(|r| r.original_title.as_deref())
+    {
         out.push_str(&format!("~~{original}~~\n"));
     }
     out.push_str(&msg.body);
@@ -49,7 +53,11 @@ pub(crate) fn embed(msg: &Notification) -> CreateEmbed {
         embed = embed.description(description);
     }
     if let (Some(home), Some(score)) = (msg.data.get("home"), msg.data.get("score")) {
-        let away = msg.data.get("away").and_then(|a| a.as_str()).unwrap_or_default();
+        let away = msg
+            .data
+            .get("away")
+            .and_then(|a| a.as_str())
+            .unwrap_or_default();
         let line = format!(
             "{} {}-{} {away}",
             home.as_str().unwrap_or_default(),

@@ -64,7 +64,9 @@ pub struct FakeDiscord {
 
 impl std::fmt::Debug for FakeDiscord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeDiscord").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("FakeDiscord")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,9 +85,13 @@ impl FakeDiscord {
             next_id: 1_100_000_000_000_000_000,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("address");
-        let app = Router::new().fallback(handle).with_state(Arc::clone(&inner));
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&inner));
         tokio::spawn(async move {
             let _ended = axum::serve(listener, app).await;
         });
@@ -179,10 +185,20 @@ fn message_json(id: &str, channel: &str, embed: &Value) -> Value {
 }
 
 fn error(status: u16, code: u32, message: &str) -> Response {
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(json!({"code": code, "message": message}))).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(json!({"code": code, "message": message})),
+    )
+        .into_response()
 }
 
-async fn handle(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: axum::http::Uri, headers: HeaderMap, body: Option<Json<Value>>) -> Response {
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
     let body = body.map(|Json(v)| v).unwrap_or_default();
     let mut inner = lock(&inner);
     let authorized = headers

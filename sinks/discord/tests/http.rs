@@ -48,7 +48,10 @@ async fn sink() -> (FakeDiscord, DiscordSink, AppKey) {
 #[tokio::test]
 async fn posts_an_embed_and_returns_the_message_id() {
     let (fake, sink, _) = sink().await;
-    let receipt = sink.send(&Recipient::new("123"), &note("⚽ GOAL! France 4-1 Croatia")).await.unwrap();
+    let receipt = sink
+        .send(&Recipient::new("123"), &note("⚽ GOAL! France 4-1 Croatia"))
+        .await
+        .unwrap();
     let messages = fake.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].action, "create");
@@ -59,7 +62,10 @@ async fn posts_an_embed_and_returns_the_message_id() {
     assert_eq!(embed["color"], 0x2E_CC71);
     assert_eq!(embed["fields"][0]["value"], "France 4-1 Croatia");
     assert_eq!(embed["fields"][1]["value"], "65'");
-    assert_eq!(receipt.platform_id.as_deref(), Some(messages[0].id.as_str()));
+    assert_eq!(
+        receipt.platform_id.as_deref(),
+        Some(messages[0].id.as_str())
+    );
     assert!(sink.healthcheck().await.is_ok());
     assert_eq!(sink.recipients(), vec![Recipient::new("900")]);
 }
@@ -74,11 +80,18 @@ async fn a_correction_edits_the_goal_message() {
         receipt: Some("1100000000000000077".into()),
         original_title: Some("⚽ GOAL! France 1-0 Croatia".into()),
     });
-    sink.send(&Recipient::new("123"), &correction).await.unwrap();
+    sink.send(&Recipient::new("123"), &correction)
+        .await
+        .unwrap();
     let messages = fake.messages();
     assert_eq!(messages[0].action, "edit");
     assert_eq!(messages[0].id, "1100000000000000077");
-    assert!(messages[0].embed["description"].as_str().unwrap().starts_with("~~⚽ GOAL! France 1-0 Croatia~~"));
+    assert!(
+        messages[0].embed["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("~~⚽ GOAL! France 1-0 Croatia~~")
+    );
 }
 
 #[tokio::test]
@@ -87,8 +100,14 @@ async fn a_429_through_an_endpoint_is_reported_to_the_dispatcher() {
     fake.script([Answer::RateLimited(2)]);
     let started = Instant::now();
     let outcome = sink.send(&Recipient::new("123"), &note("t")).await;
-    assert!(matches!(outcome, Err(SinkError::RateLimited { .. })), "{outcome:?}");
-    assert!(started.elapsed() < Duration::from_secs(2), "the sink itself does not sleep");
+    assert!(
+        matches!(outcome, Err(SinkError::RateLimited { .. })),
+        "{outcome:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the sink itself does not sleep"
+    );
     assert_eq!(fake.attempts(), 1);
 }
 
@@ -97,21 +116,41 @@ async fn failures_are_classified() {
     let (fake, sink, _) = sink().await;
     fake.script([Answer::UnknownChannel, Answer::Status(400)]);
     let to = Recipient::new("123");
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::RecipientGone(_))));
-    assert!(matches!(sink.send(&to, &note("t")).await, Err(SinkError::Permanent(_) | SinkError::Transient(_))));
-    assert!(matches!(sink.send(&Recipient::new("general"), &note("t")).await, Err(SinkError::Permanent(_))));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::RecipientGone(_))
+    ));
+    assert!(matches!(
+        sink.send(&to, &note("t")).await,
+        Err(SinkError::Permanent(_) | SinkError::Transient(_))
+    ));
+    assert!(matches!(
+        sink.send(&Recipient::new("general"), &note("t")).await,
+        Err(SinkError::Permanent(_))
+    ));
 }
 
 #[tokio::test]
 async fn slash_commands_are_registered() {
     let (fake, sink, _) = sink().await;
     sink_discord::register_commands(&sink).await.unwrap();
-    let names: Vec<String> = fake.commands().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(names, ["subscribe", "unsubscribe", "list", "live", "lang", "help"]);
+    let names: Vec<String> = fake
+        .commands()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["subscribe", "unsubscribe", "list", "live", "lang", "help"]
+    );
 }
 
 fn now() -> String {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
 }
 
 async fn serve(sink: &DiscordSink, commands: RecordingCommands) -> String {
@@ -162,5 +201,9 @@ async fn interactions_are_verified_and_answered() {
 
     let forged = post(&url, &AppKey::from_seed(7), &body).await;
     assert_eq!(forged.status(), 401);
-    assert_eq!(commands.received().len(), 1, "a forged interaction changes nothing");
+    assert_eq!(
+        commands.received().len(),
+        1,
+        "a forged interaction changes nothing"
+    );
 }
