@@ -8,6 +8,8 @@ const KEY: &str = "livescore-key-5f1e9c";
 const SECRET: &str = "livescore-secret-8a7d2b";
 const TOKEN: &str = "fd-token-93b1c4e2";
 const ADMIN: &str = "admin-token-77aa99bb11";
+const TELEGRAM: &str = "987654:telegram-secret-abc";
+const SLACK: &str = "xoxb-slack-secret-def";
 
 fn herald(args: &[&str], config: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
@@ -42,7 +44,9 @@ async fn provider_credentials_do_not_appear_in_logs() {
              interval_live = \"50ms\"\ninterval_break = \"50ms\"\ninterval_idle = \"50ms\"\n\
              [sources.fd]\ntype = \"football_data\"\nendpoint = \"http://{closed}/v4\"\ntoken = \"{TOKEN}\"\n\
              interval_live = \"50ms\"\ninterval_break = \"50ms\"\ninterval_idle = \"50ms\"\n\
-             [sinks.console]\n",
+             [sinks.console]\n\
+             [sinks.telegram]\ntoken = \"{TELEGRAM}\"\nendpoint = \"http://{closed}\"\npoll_timeout = \"1s\"\n\
+             [sinks.slack]\nbot_token = \"{SLACK}\"\nsigning_secret = \"{SECRET}\"\nendpoint = \"http://{closed}/api\"\n",
             db = dir.path().join("h.db").display()
         ),
     )
