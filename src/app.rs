@@ -127,15 +127,25 @@ impl AppBuilder {
                 .context("cannot reset delivery claims")?;
         }
         let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
+        #[cfg(feature = "twilio")]
+        let sms = sms_signup(&config, &store, &locales)?;
         let commands = |sink: &str| -> sink_api::Commands {
-            Arc::new(Service::new(
+            let service = Service::new(
                 store.clone(),
                 sink,
                 locales.clone(),
                 &config.render.default_locale,
-            ))
+            );
+            #[cfg(feature = "twilio")]
+            let service = service.with_sms(sms.clone());
+            Arc::new(service)
         };
         let mut registry = Registry::from_config(&config, &commands)?;
+        #[cfg(feature = "twilio")]
+        if let Some(signup) = sms {
+            tracing::info!(sink = %signup.sink_id(), "SMS signup at POST /api/v1/sms/subscribe, inbound at {}", crate::sms::WEBHOOK_PATH);
+            registry.routers.push(crate::sms::router(signup));
+        }
         for entry in self.registry.entries {
             registry.entries.push(entry);
         }
@@ -176,6 +186,31 @@ impl AppBuilder {
         app.preload_streams().await;
         Ok(app)
     }
+}
+
+/// The SMS signup of the Twilio sink that has it enabled, if any.
+#[cfg(feature = "twilio")]
+fn sms_signup(
+    config: &Config,
+    store: &Store,
+    locales: &[String],
+) -> anyhow::Result<Option<Arc<crate::sms::Signup>>> {
+    for (id, sink) in &config.sinks {
+        if let crate::config::SinkKind::Twilio(c) = &sink.kind
+            && c.signup.enabled
+        {
+            let twilio =
+                sink_twilio::TwilioSink::new(c.clone()).with_context(|| format!("sinks.{id}"))?;
+            return Ok(Some(Arc::new(crate::sms::Signup::new(
+                store.clone(),
+                id,
+                twilio,
+                locales.to_vec(),
+                &config.render.default_locale,
+            ))));
+        }
+    }
+    Ok(None)
 }
 
 impl App {
@@ -238,9 +273,12 @@ impl App {
             tracing::info!(address = ?addr, "serving http");
             let stop = stop_http.clone();
             tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { stop.cancelled().await })
-                    .await
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
             })
         });
 

@@ -78,6 +78,7 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
         };
         let shared = Arc::new(Shared {
             limiters: Limiters::new(&limits),
+            daily_cap: limits.daily_per_recipient,
             sink,
             ctx,
             max_run,
@@ -92,6 +93,8 @@ struct Shared<S> {
     sink: S,
     ctx: WorkerContext,
     limiters: Limiters,
+    /// At most this many deliveries per recipient in 24 hours.
+    daily_cap: Option<std::num::NonZeroU32>,
     /// Longest run of one recipient's queue sent per claim (see `deliver_run`).
     max_run: usize,
 }
@@ -249,9 +252,21 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
         }
     }
     let mut plain = Vec::new();
+    let mut budget = daily_budget(shared, &run[0]).await;
     let mut pending = run.into_iter();
     while let Some(queued) = pending.next() {
+        if budget == Some(0) {
+            let reason = "skipped: the recipient's daily cap is reached";
+            tracing::warn!(recipient = %queued.recipient, "{reason}");
+            if let Err(error) = ctx.store.skip(queued.id, reason).await {
+                tracing::error!(error = %error_chain(&error), "cannot record a skipped delivery");
+            }
+            continue;
+        }
         let outcome = attempt(shared, &queued).await;
+        if outcome.is_ok() {
+            budget = budget.map(|b| b.saturating_sub(1));
+        }
         let recorded = match outcome {
             Ok(Receipt { platform_id: None }) => {
                 plain.push(queued.id);
@@ -280,6 +295,26 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
     }
     if let Err(error) = ctx.store.delivered_many(&plain).await {
         tracing::error!(error = %error_chain(&error), "cannot record deliveries");
+    }
+}
+
+/// How many more messages the run's recipient may get today under the sink's daily cap;
+/// `None` without a cap. A store error counts as no cap: the cap saves money, it must not
+/// stop deliveries.
+async fn daily_budget<S: Sink>(shared: &Shared<S>, head: &Queued) -> Option<u64> {
+    let cap = shared.daily_cap?;
+    let since = crate::store::now_ms() - 24 * 60 * 60 * 1000;
+    let ctx = &shared.ctx;
+    match ctx
+        .store
+        .delivered_since(&ctx.sink_id, head.recipient.as_str(), since)
+        .await
+    {
+        Ok(sent) => Some(u64::from(cap.get()).saturating_sub(u64::try_from(sent).unwrap_or(0))),
+        Err(error) => {
+            tracing::warn!(error = %error_chain(&error), "cannot count today's deliveries; sending without the cap");
+            None
+        }
     }
 }
 
@@ -371,6 +406,7 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
         .wait(
             &shared.sink.recipient_limits(&queued.recipient),
             queued.recipient.as_str(),
+            shared.sink.cost(&notification),
         )
         .await;
     match tokio::time::timeout(
@@ -489,7 +525,9 @@ impl Limiters {
         Some(limiter)
     }
 
-    async fn wait(&self, recipient_rates: &[Rate], recipient: &str) {
+    /// Waits for the recipient's rates, then for `cost` units of every global rate (one cell
+    /// at a time, so a cost above a rate's burst still passes, spread out).
+    async fn wait(&self, recipient_rates: &[Rate], recipient: &str, cost: u32) {
         let key = recipient.to_owned();
         for rate in recipient_rates {
             if let Some(limiter) = self.keyed(*rate) {
@@ -497,7 +535,9 @@ impl Limiters {
             }
         }
         for limiter in &self.global {
-            limiter.until_ready().await;
+            for _ in 0..cost.max(1) {
+                limiter.until_ready().await;
+            }
         }
     }
 }
@@ -556,10 +596,10 @@ mod tests {
         let limiters = Limiters::new(&Limits::default());
         let rates = [Rate::new(1, Duration::from_millis(200))];
         let start = tokio::time::Instant::now();
-        limiters.wait(&rates, "a").await;
-        limiters.wait(&rates, "b").await;
+        limiters.wait(&rates, "a", 1).await;
+        limiters.wait(&rates, "b", 1).await;
         assert!(start.elapsed() < Duration::from_millis(100));
-        limiters.wait(&rates, "a").await;
+        limiters.wait(&rates, "a", 1).await;
         assert!(
             start.elapsed() >= Duration::from_millis(150),
             "{:?}",

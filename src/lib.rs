@@ -43,6 +43,8 @@ pub mod poller;
 pub mod registry;
 pub mod render;
 pub mod routing;
+#[cfg(feature = "twilio")]
+pub mod sms;
 pub mod sources;
 pub mod store;
 pub mod subscriptions;

@@ -171,6 +171,23 @@ impl Registry {
                     }
                     registry.add(id, discord, &sink.route, locale);
                 }
+                #[cfg(feature = "twilio")]
+                crate::config::SinkKind::Twilio(c) => {
+                    let twilio =
+                        sink_twilio::TwilioSink::new(c.clone()).map_err(|e| RegistryError {
+                            id: id.clone(),
+                            message: e.to_string(),
+                        })?;
+                    registry.add(id, twilio, &sink.route, locale);
+                }
+                #[cfg(feature = "x")]
+                crate::config::SinkKind::X(c) => {
+                    let x = sink_x::XSink::new(c.clone()).map_err(|e| RegistryError {
+                        id: id.clone(),
+                        message: e.to_string(),
+                    })?;
+                    registry.add(id, x, &sink.route, locale);
+                }
             }
         }
         Ok(registry)

@@ -285,16 +285,24 @@ pub enum SinkKind {
     /// Discord channels, with slash commands.
     #[cfg(feature = "discord")]
     Discord(sink_discord::Config),
+    /// SMS through Twilio, with subscriber signup.
+    #[cfg(feature = "twilio")]
+    Twilio(sink_twilio::Config),
+    /// Posts on X (Twitter).
+    #[cfg(feature = "x")]
+    X(sink_x::Config),
 }
 
 impl SinkKind {
     /// Sink types this build knows, with the feature that compiles each in.
-    const TYPES: [(&'static str, bool); 5] = [
+    const TYPES: [(&'static str, bool); 7] = [
         ("console", cfg!(feature = "console")),
         ("sse", cfg!(feature = "sse")),
         ("telegram", cfg!(feature = "telegram")),
         ("slack", cfg!(feature = "slack")),
         ("discord", cfg!(feature = "discord")),
+        ("twilio", cfg!(feature = "twilio")),
+        ("x", cfg!(feature = "x")),
     ];
 
     /// The `type` name.
@@ -310,6 +318,10 @@ impl SinkKind {
             Self::Slack(_) => "slack",
             #[cfg(feature = "discord")]
             Self::Discord(_) => "discord",
+            #[cfg(feature = "twilio")]
+            Self::Twilio(_) => "twilio",
+            #[cfg(feature = "x")]
+            Self::X(_) => "x",
         }
     }
 
@@ -323,8 +335,16 @@ impl SinkKind {
         }
     }
 
-    /// Sink types announced for later releases, so their names get a helpful error.
-    const PLANNED: [&'static str; 3] = ["x", "twitter", "twilio"];
+    /// Whether this is a Twilio sink that serves SMS signup (its routes are fixed paths, so
+    /// there can be one).
+    pub fn serves_sms_signup(&self) -> bool {
+        match self {
+            #[cfg(feature = "twilio")]
+            Self::Twilio(c) => c.signup.enabled,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
 }
 
 /// Routing keys shared by every sink table.
@@ -640,7 +660,23 @@ impl Config {
                 SinkKind::Slack(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
                 #[cfg(feature = "discord")]
                 SinkKind::Discord(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
+                #[cfg(feature = "twilio")]
+                SinkKind::Twilio(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
+                #[cfg(feature = "x")]
+                SinkKind::X(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
             }
+        }
+        if self
+            .sinks
+            .values()
+            .filter(|s| s.kind.serves_sms_signup())
+            .count()
+            > 1
+        {
+            return Err(invalid(
+                "sinks",
+                "only one twilio sink can have signup enabled (it serves /api/v1/sms/subscribe and /webhooks/twilio/sms)",
+            ));
         }
         if self.sinks.values().filter(|s| s.kind.is_sse()).count() > 1 {
             return Err(invalid(
@@ -731,12 +767,6 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
                 format!(
                     "sink type `{name}` is not compiled into this build (enable the `{name}` feature)"
                 ),
-            ));
-        }
-        None if SinkKind::PLANNED.contains(&kind_name.as_str()) => {
-            return Err(invalid(
-                format!("{prefix}.type"),
-                format!("sink type `{kind_name}` is not available in this version of herald"),
             ));
         }
         None => {

@@ -136,11 +136,36 @@ fn bad_values_are_named() {
 fn sink_and_source_types_are_checked() {
     assert_eq!(
         error("[sinks.pager]\ntype = \"pager\""),
-        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack, discord)"
+        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack, discord, twilio, x)"
     );
     assert_eq!(
-        error("[sinks.chat]\ntype = \"twilio\""),
-        "sinks.chat.type: sink type `twilio` is not available in this version of herald"
+        error("[sinks.sms]\ntype = \"twilio\""),
+        "sinks.sms: missing field `account_sid`"
+    );
+    let sms = "[sinks.sms]\ntype = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"t\"\n";
+    assert_eq!(
+        error(sms),
+        "sinks.sms.messaging_service_sid: set messaging_service_sid (MG…) or from (a number)"
+    );
+    assert_eq!(
+        error(&format!("{sms}from = \"555-1234\"")),
+        "sinks.sms.from: not a phone number in E.164 form: 555-1234"
+    );
+    assert_eq!(
+        error(&format!(
+            "{sms}from = \"+14155550100\"\n[sinks.sms.signup]\ncountries = [\"XX\"]"
+        )),
+        "sinks.sms.signup.countries: `XX` is not an ISO country code"
+    );
+    assert_eq!(
+        error(&format!("{sms}from = \"+14155550100\"\nmax_segments = 0")),
+        "sinks.sms.max_segments: must be between 1 and 10"
+    );
+    assert_eq!(
+        error(
+            "[sinks.tw]\ntype = \"twitter\"\napi_key = \"k\"\napi_secret = \"\"\naccess_token = \"t\"\naccess_token_secret = \"s\""
+        ),
+        "sinks.tw.api_secret: must not be empty"
     );
     assert!(
         error("[sources.s]\ntype = \"espn\"")

@@ -56,6 +56,8 @@ mod status {
     pub(super) const PENDING: i64 = 0;
     pub(super) const DELIVERED: i64 = 1;
     pub(super) const DEAD: i64 = 2;
+    /// Not sent on purpose (over a recipient's daily cap); kept for the record.
+    pub(super) const SKIPPED: i64 = 3;
 }
 
 /// A handle on the database; cheap to clone.
@@ -623,6 +625,46 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a delivery as deliberately not sent, with the reason.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn skip(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = $1, last_error = $2, claimed_by = NULL, \
+             claimed_until = NULL, updated_at = $3 WHERE id = $4",
+        )
+        .bind(status::SKIPPED)
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many deliveries `sink` made to `recipient` since `since_ms`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delivered_since(
+        &self,
+        sink: &str,
+        recipient: &str,
+        since_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = $2 AND recipient = $3 AND updated_at >= $4",
+        )
+        .bind(sink)
+        .bind(status::DELIVERED)
+        .bind(recipient)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
+    }
+
     /// Releases the claims `holder` still has (deliveries cut short at shutdown), so they are
     /// due again at once for the next start or another instance.
     ///
@@ -857,6 +899,26 @@ impl Store {
         Ok(rows.iter().filter_map(subscription).collect())
     }
 
+    /// What `recipient` follows on `sink`, paused subscriptions included.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn subscriptions_of_any(
+        &self,
+        sink: &str,
+        recipient: &str,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
+             WHERE sink = $1 AND recipient = $2 ORDER BY id",
+        )
+        .bind(sink)
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().filter_map(subscription).collect())
+    }
+
     /// The locale a chat chose with `lang`, if it did.
     ///
     /// # Errors
@@ -943,6 +1005,248 @@ impl Store {
     }
 }
 
+/// An SMS signup waiting for its confirmation code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignup {
+    /// The Twilio sink instance.
+    pub sink: String,
+    /// The number, E.164.
+    pub phone: String,
+    /// The code texted to it.
+    pub code: String,
+    /// What it will follow once confirmed (empty: everything).
+    pub scopes: Vec<Scope>,
+    /// Kinds or groups; empty for all.
+    pub kinds: Vec<String>,
+    /// Its locale.
+    pub locale: String,
+    /// Wrong codes tried so far.
+    pub attempts: u32,
+    /// When the code stops working (ms).
+    pub expires_at_ms: i64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignupRequest {
+    scopes: Vec<(String, String)>,
+    kinds: Vec<String>,
+    locale: String,
+}
+
+/// A subscription as operators list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberRow {
+    /// The subscription.
+    pub subscription: Subscription,
+    /// Whether it delivers (paused by STOP or a gone recipient otherwise).
+    pub active: bool,
+    /// When it was created (ms).
+    pub created_at_ms: i64,
+}
+
+fn scope_of(kind: &str, value: String) -> Option<Scope> {
+    Some(match kind {
+        "all" => Scope::All,
+        "team" => Scope::Team(value),
+        "competition" => Scope::Competition(value),
+        "match" => Scope::Match(value),
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// Records a signup waiting for confirmation, replacing an earlier one of the same number.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn put_signup(&self, signup: &PendingSignup) -> Result<(), StoreError> {
+        let request = serde_json::to_string(&SignupRequest {
+            scopes: signup
+                .scopes
+                .iter()
+                .map(|s| {
+                    let (k, v) = scope_columns(s);
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect(),
+            kinds: signup.kinds.clone(),
+            locale: signup.locale.clone(),
+        })
+        .map_err(|source| StoreError::Corrupt {
+            what: "signup",
+            source,
+        })?;
+        sqlx::query(
+            "INSERT INTO sms_signups (sink, phone, code, request, attempts, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6) ON CONFLICT (sink, phone) DO UPDATE SET \
+             code = excluded.code, request = excluded.request, attempts = 0, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
+        )
+        .bind(&signup.sink)
+        .bind(&signup.phone)
+        .bind(&signup.code)
+        .bind(request)
+        .bind(now_ms())
+        .bind(signup.expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The signup of `phone` waiting for confirmation, if any.
+    ///
+    /// # Errors
+    /// Database errors, or a stored request that does not parse.
+    pub async fn signup(
+        &self,
+        sink: &str,
+        phone: &str,
+    ) -> Result<Option<PendingSignup>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT code, request, attempts, expires_at FROM sms_signups WHERE sink = $1 AND phone = $2",
+        )
+        .bind(sink)
+        .bind(phone)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let request: SignupRequest =
+            serde_json::from_str(&row.get::<String, _>(1)).map_err(|source| {
+                StoreError::Corrupt {
+                    what: "signup",
+                    source,
+                }
+            })?;
+        Ok(Some(PendingSignup {
+            sink: sink.to_owned(),
+            phone: phone.to_owned(),
+            code: row.get(0),
+            scopes: request
+                .scopes
+                .into_iter()
+                .filter_map(|(k, v)| scope_of(&k, v))
+                .collect(),
+            kinds: request.kinds,
+            locale: request.locale,
+            attempts: u32::try_from(row.get::<i64, _>(2)).unwrap_or(u32::MAX),
+            expires_at_ms: row.get(3),
+        }))
+    }
+
+    /// Counts a wrong code against a pending signup.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn signup_failed_attempt(&self, sink: &str, phone: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sms_signups SET attempts = attempts + 1 WHERE sink = $1 AND phone = $2",
+        )
+        .bind(sink)
+        .bind(phone)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a pending signup.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn drop_signup(&self, sink: &str, phone: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
+            .bind(sink)
+            .bind(phone)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns a pending signup into active subscriptions, in one transaction.
+    ///
+    /// # Errors
+    /// Database errors; nothing changes then.
+    pub async fn confirm_signup(&self, signup: &PendingSignup) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let scopes = if signup.scopes.is_empty() {
+            vec![Scope::All]
+        } else {
+            signup.scopes.clone()
+        };
+        for scope in &scopes {
+            let (kind, value) = scope_columns(scope);
+            sqlx::query(
+                "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+                 ON CONFLICT (sink, recipient, scope, value) DO UPDATE SET kinds = excluded.kinds, \
+                 locale = excluded.locale, active = 1, updated_at = excluded.updated_at",
+            )
+            .bind(&signup.sink)
+            .bind(&signup.phone)
+            .bind(kind)
+            .bind(value)
+            .bind(signup.kinds.join(","))
+            .bind(&signup.locale)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
+            .bind(&signup.sink)
+            .bind(&signup.phone)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reactivates every subscription routing `sink` to `recipient` (START after STOP).
+    /// Returns how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn resume_recipient(&self, sink: &str, recipient: &str) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE subscriptions SET active = 1, updated_at = $1 WHERE sink = $2 AND recipient = $3 AND active = 0",
+        )
+        .bind(now_ms())
+        .bind(sink)
+        .bind(recipient)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Every subscription, active or paused, of one sink or of all, for operators.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn subscriber_rows(
+        &self,
+        sink: Option<&str>,
+    ) -> Result<Vec<SubscriberRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sink, recipient, scope, value, kinds, locale, active, created_at FROM subscriptions \
+             WHERE $1 = '' OR sink = $1 ORDER BY sink, recipient, id",
+        )
+        .bind(sink.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(SubscriberRow {
+                    subscription: subscription(r)?,
+                    active: r.get::<i64, _>(6) == 1,
+                    created_at_ms: r.get(7),
+                })
+            })
+            .collect())
+    }
+}
+
 /// `$first, $first+1, …` for `count` bound values (only numbers are ever spliced into SQL).
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -961,14 +1265,7 @@ fn scope_columns(scope: &Scope) -> (&'static str, &str) {
 }
 
 fn subscription(r: &AnyRow) -> Option<Subscription> {
-    let value: String = r.get(3);
-    let scope = match r.get::<String, _>(2).as_str() {
-        "all" => Scope::All,
-        "team" => Scope::Team(value),
-        "competition" => Scope::Competition(value),
-        "match" => Scope::Match(value),
-        _ => return None,
-    };
+    let scope = scope_of(&r.get::<String, _>(2), r.get(3))?;
     let kinds: String = r.get(4);
     Some(Subscription {
         sink: r.get(0),

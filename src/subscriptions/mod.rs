@@ -11,6 +11,7 @@ use std::pin::Pin;
 
 use sink_api::{Command as Incoming, CommandHandler, Recipient, Reply};
 
+pub(crate) use parse::kind_word;
 pub use parse::{Command, ParseError, parse};
 use replies::Reply as Answer;
 
@@ -27,6 +28,9 @@ pub struct Service {
     sink: String,
     locales: Vec<String>,
     default_locale: String,
+    /// Where `subscribe +15551234567` signs a number up, when SMS is configured.
+    #[cfg(feature = "twilio")]
+    sms: Option<std::sync::Arc<crate::sms::Signup>>,
 }
 
 impl Service {
@@ -37,6 +41,57 @@ impl Service {
             sink: sink.to_owned(),
             locales,
             default_locale: default_locale.to_owned(),
+            #[cfg(feature = "twilio")]
+            sms: None,
+        }
+    }
+
+    /// Hands phone numbers (`subscribe +15551234567`) to this SMS signup.
+    #[cfg(feature = "twilio")]
+    #[must_use]
+    pub fn with_sms(mut self, sms: Option<std::sync::Arc<crate::sms::Signup>>) -> Self {
+        self.sms = sms;
+        self
+    }
+
+    /// Starts an SMS signup for a number typed in a chat.
+    #[cfg_attr(not(feature = "twilio"), allow(clippy::unused_async, unused_variables))]
+    async fn sms_signup(
+        &self,
+        chat: &Recipient,
+        typed: &str,
+        kinds: &[String],
+        locale: &str,
+    ) -> Answer {
+        #[cfg(feature = "twilio")]
+        if let Some(sms) = &self.sms {
+            let request = crate::sms::Request {
+                phone: typed.to_owned(),
+                kinds: kinds.to_vec(),
+                locale: Some(locale.to_owned()),
+                ..crate::sms::Request::default()
+            };
+            let origin = crate::sms::Origin::Chat(format!("{}:{chat}", self.sink));
+            return match sms.start(request, origin).await {
+                Ok(started) => Answer::SmsCodeSent {
+                    phone: sink_twilio::phone::mask(&started.phone),
+                },
+                Err(e) => Answer::SmsRefused {
+                    reason: e.to_string(),
+                },
+            };
+        }
+        Answer::SmsUnavailable
+    }
+
+    fn sms_configured(&self) -> bool {
+        #[cfg(feature = "twilio")]
+        {
+            self.sms.is_some()
+        }
+        #[cfg(not(feature = "twilio"))]
+        {
+            false
         }
     }
 
@@ -112,9 +167,11 @@ impl Service {
             Command::Subscribe { target, kinds } => {
                 let scope = match target {
                     None => Scope::All,
-                    Some(typed) => match self.resolve(&typed).await? {
+                    Some(typed) => match resolve(&self.store, &typed).await? {
                         Resolved::Scope(scope) => scope,
-                        Resolved::Phone => return Ok(Answer::SmsUnavailable),
+                        Resolved::Phone => {
+                            return Ok(self.sms_signup(chat, &typed, &kinds, locale).await);
+                        }
                         Resolved::Unknown(suggestions) => {
                             return Ok(Answer::UnknownTarget { typed, suggestions });
                         }
@@ -152,8 +209,9 @@ impl Service {
             Command::Unsubscribe {
                 target: Some(typed),
             } => {
-                let scope = match self.resolve(&typed).await? {
+                let scope = match resolve(&self.store, &typed).await? {
                     Resolved::Scope(scope) => scope,
+                    Resolved::Phone if self.sms_configured() => return Ok(Answer::SmsStopByText),
                     Resolved::Phone => return Ok(Answer::SmsUnavailable),
                     Resolved::Unknown(suggestions) => {
                         return Ok(Answer::UnknownTarget { typed, suggestions });
@@ -240,50 +298,54 @@ impl Service {
             Command::Help => Ok(Answer::Help),
         }
     }
-
-    /// What a typed target names: a phone number (SMS signup), a match id, a competition, or
-    /// a team; or suggestions when it names nothing herald knows.
-    async fn resolve(&self, typed: &str) -> Result<Resolved, StoreError> {
-        let trimmed = typed.trim();
-        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
-        if trimmed.starts_with('+')
-            && digits >= 7
-            && trimmed
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        {
-            return Ok(Resolved::Phone);
-        }
-        let matches = self.store.matches(500).await?;
-        if let Some(m) = matches
-            .iter()
-            .find(|m| m.id == trimmed || m.id.rsplit(':').next() == Some(trimmed))
-        {
-            return Ok(Resolved::Scope(Scope::Match(m.id.clone())));
-        }
-        let (seen_teams, competitions) = self.store.known_names().await?;
-        let folded = teams::fold(trimmed);
-        if folded.len() >= 4
-            && let Some(c) = competitions
-                .iter()
-                .find(|c| teams::fold(c).contains(&folded))
-        {
-            return Ok(Resolved::Scope(Scope::Competition(c.clone())));
-        }
-        if let Some(team) = teams::resolve(trimmed, &seen_teams) {
-            return Ok(Resolved::Scope(Scope::Team(team)));
-        }
-        Ok(Resolved::Unknown(teams::suggestions(
-            trimmed,
-            &seen_teams,
-            &competitions,
-        )))
-    }
 }
 
-enum Resolved {
+/// What a typed target names: a phone number (SMS signup), a match id, a competition, or
+/// a team; or suggestions when it names nothing herald knows.
+pub(crate) async fn resolve(store: &Store, typed: &str) -> Result<Resolved, StoreError> {
+    let trimmed = typed.trim();
+    let digits = trimmed.chars().filter(char::is_ascii_digit).count();
+    if trimmed.starts_with('+')
+        && digits >= 7
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Ok(Resolved::Phone);
+    }
+    let matches = store.matches(500).await?;
+    if let Some(m) = matches
+        .iter()
+        .find(|m| m.id == trimmed || m.id.rsplit(':').next() == Some(trimmed))
+    {
+        return Ok(Resolved::Scope(Scope::Match(m.id.clone())));
+    }
+    let (seen_teams, competitions) = store.known_names().await?;
+    let folded = teams::fold(trimmed);
+    if folded.len() >= 4
+        && let Some(c) = competitions
+            .iter()
+            .find(|c| teams::fold(c).contains(&folded))
+    {
+        return Ok(Resolved::Scope(Scope::Competition(c.clone())));
+    }
+    if let Some(team) = teams::resolve(trimmed, &seen_teams) {
+        return Ok(Resolved::Scope(Scope::Team(team)));
+    }
+    Ok(Resolved::Unknown(teams::suggestions(
+        trimmed,
+        &seen_teams,
+        &competitions,
+    )))
+}
+
+/// What a typed target names.
+pub(crate) enum Resolved {
+    /// Something to follow.
     Scope(Scope),
+    /// A phone number.
     Phone,
+    /// Nothing herald knows, with close names.
     Unknown(Vec<String>),
 }
 

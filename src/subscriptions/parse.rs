@@ -55,7 +55,7 @@ const GROUP_WORDS: &[(&str, &str)] = &[
 ];
 
 /// A kind word as stored: a group name or a kind name.
-fn kind_word(word: &str) -> Option<String> {
+pub(crate) fn kind_word(word: &str) -> Option<String> {
     let lower = word.to_lowercase();
     if let Some((_, group)) = GROUP_WORDS.iter().find(|(w, _)| *w == lower) {
         return Some((*group).to_owned());

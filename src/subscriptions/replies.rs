@@ -43,6 +43,13 @@ pub(crate) enum Reply {
         available: Vec<String>,
     },
     SmsUnavailable,
+    SmsCodeSent {
+        phone: String,
+    },
+    SmsRefused {
+        reason: String,
+    },
+    SmsStopByText,
     UnknownCommand {
         typed: String,
     },
@@ -153,6 +160,20 @@ pub(crate) fn text(reply: &Reply, locale: &str) -> String {
         }
         Reply::SmsUnavailable if pt => "O SMS não está configurado neste herald.".to_owned(),
         Reply::SmsUnavailable => "SMS is not configured on this herald.".to_owned(),
+        Reply::SmsCodeSent { phone } if pt => format!(
+            "Enviamos um código por SMS para {phone}. A inscrição começa quando o telefone responder com o código (ou SIM)."
+        ),
+        Reply::SmsCodeSent { phone } => format!(
+            "Texted a code to {phone}. The SMS subscription starts when that phone replies with the code (or YES)."
+        ),
+        Reply::SmsRefused { reason } if pt => {
+            format!("Não foi possível inscrever o número: {reason}")
+        }
+        Reply::SmsRefused { reason } => format!("Cannot sign that number up: {reason}"),
+        Reply::SmsStopByText if pt => {
+            "Para parar os SMS, envie STOP a partir desse telefone.".to_owned()
+        }
+        Reply::SmsStopByText => "To stop the texts, send STOP from that phone.".to_owned(),
         Reply::UnknownCommand { typed } if pt => {
             format!("Não conheço o comando \"{typed}\". Tente: help")
         }

@@ -293,6 +293,7 @@ async fn a_sinks_declared_rate_limit_is_applied() {
     sink.set_limits(Limits {
         global: vec![Rate::new(1, Duration::from_millis(200))],
         per_recipient: vec![],
+        ..Limits::default()
     });
     let app = start(&db, json!({}), vec![("limited", sink.clone())]).await;
     let started = Instant::now();

@@ -52,6 +52,13 @@ pub trait Sink: Send + Sync + 'static {
         Limits::default()
     }
 
+    /// How many units of the global rates `msg` uses: SMS is limited in segments, and a
+    /// two-segment message takes two. Defaults to 1.
+    fn cost(&self, msg: &Notification) -> u32 {
+        let _ = msg;
+        1
+    }
+
     /// The per-recipient rates for one recipient, when they differ between recipients (a
     /// Telegram group is slower than a private chat). Defaults to `limits().per_recipient`.
     fn recipient_limits(&self, to: &Recipient) -> Vec<Rate> {

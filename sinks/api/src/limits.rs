@@ -39,4 +39,8 @@ pub struct Limits {
     pub global: Vec<Rate>,
     /// Limits per recipient (e.g. Telegram's 1/s per chat).
     pub per_recipient: Vec<Rate>,
+    /// At most this many messages to one recipient in any 24 hours (a cost cap for SMS).
+    /// Unlike the rates, which delay, the core skips what is over the cap: a goal is worth
+    /// nothing the next day.
+    pub daily_per_recipient: Option<NonZeroU32>,
 }

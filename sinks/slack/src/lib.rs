@@ -105,6 +105,7 @@ impl Sink for SlackSink {
         Limits {
             global: vec![],
             per_recipient: vec![Rate::per_second(self.config.per_channel_per_second)],
+            ..Limits::default()
         }
     }
 

@@ -181,6 +181,7 @@ impl Sink for TelegramSink {
         Limits {
             global: vec![Rate::per_second(self.config.global_per_second)],
             per_recipient: vec![Rate::per_second(self.config.per_chat_per_second)],
+            ..Limits::default()
         }
     }
 

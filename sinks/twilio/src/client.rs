@@ -1,0 +1,229 @@
+//! Twilio's REST API over reqwest: the Messages resource, the account (healthcheck) and
+//! Lookup, with Twilio's error codes mapped to delivery outcomes.
+
+use std::time::SystemTime;
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use sink_api::http::{classify_request_error, classify_status, retry_after};
+use sink_api::{Receipt, SinkError};
+
+use crate::config::Config;
+
+/// The HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the Twilio HTTP client")]
+pub struct BuildError(#[source] reqwest::Error);
+
+/// A client for one account.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+}
+
+/// Twilio's error body: `{"code": 21211, "message": "…", "more_info": "…", "status": 400}`.
+#[derive(Debug, Deserialize)]
+struct ApiError {
+    code: Option<u32>,
+    message: Option<String>,
+}
+
+/// A message resource, as far as herald reads it.
+#[derive(Debug, Deserialize)]
+struct Message {
+    sid: String,
+}
+
+/// A Lookup v2 answer.
+#[derive(Debug, Deserialize)]
+struct Lookup {
+    valid: Option<bool>,
+}
+
+/// Twilio refused a request, with its error code.
+#[derive(Debug, thiserror::Error)]
+#[error("Twilio error {code}: {message}")]
+pub struct TwilioError {
+    /// Twilio's error code (<https://www.twilio.com/docs/api/errors>).
+    pub code: u32,
+    /// Twilio's explanation.
+    pub message: String,
+}
+
+/// Error codes that mean the number cannot receive messages from us: invalid `To` (21211),
+/// unsubscribed with STOP (21610), not a mobile number (21614), blocked by a carrier (21612),
+/// region not reachable (21408).
+const GONE: [u32; 5] = [21211, 21610, 21614, 21612, 21408];
+/// Too many requests (20429) and the account's queue being full (21611, 30001).
+const SLOW_DOWN: [u32; 3] = [20429, 21611, 30001];
+
+impl Client {
+    pub(crate) fn new() -> Result<Self, BuildError> {
+        Ok(Self {
+            http: sink_api::http::client().map_err(BuildError)?,
+        })
+    }
+
+    fn messages_url(config: &Config) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            config.endpoint.trim_end_matches('/'),
+            config.account_sid
+        )
+    }
+
+    /// Sends `body` to `to` (E.164).
+    pub(crate) async fn send(
+        &self,
+        config: &Config,
+        to: &str,
+        body: &str,
+    ) -> Result<Receipt, SinkError> {
+        let mut form: Vec<(&str, &str)> = vec![("To", to), ("Body", body)];
+        if let Some(mg) = &config.messaging_service_sid {
+            form.push(("MessagingServiceSid", mg));
+        } else if let Some(from) = &config.from {
+            form.push(("From", from));
+        }
+        if let Some(cb) = &config.status_callback {
+            form.push(("StatusCallback", cb));
+        }
+        let response = self
+            .http
+            .post(Self::messages_url(config))
+            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
+            .form(&form)
+            .send()
+            .await
+            .map_err(classify_request_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(classify_request_error)?;
+        if status.is_success() {
+            let message: Message = serde_json::from_str(&text).map_err(SinkError::transient)?;
+            return Ok(Receipt::with_id(message.sid));
+        }
+        Err(classify(status, &headers, &text))
+    }
+
+    /// Reads the account: proves the credentials work.
+    pub(crate) async fn account(&self, config: &Config) -> Result<(), SinkError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}.json",
+            config.endpoint.trim_end_matches('/'),
+            config.account_sid
+        );
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
+            .send()
+            .await
+            .map_err(classify_request_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(classify_request_error)?;
+        match classify_status(status, &headers, &text) {
+            None => Ok(()),
+            Some(_) => Err(classify(status, &headers, &text)),
+        }
+    }
+
+    /// Asks Lookup whether `e164` is a real number; `Ok(false)` when Twilio says it is not.
+    pub(crate) async fn lookup(&self, config: &Config, e164: &str) -> Result<bool, SinkError> {
+        let mut url =
+            url::Url::parse(&config.signup.lookup_endpoint).map_err(SinkError::permanent)?;
+        url.path_segments_mut()
+            .map_err(|()| SinkError::permanent("lookup_endpoint cannot have a path"))?
+            .pop_if_empty()
+            .extend(["v2", "PhoneNumbers", e164]);
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
+            .send()
+            .await
+            .map_err(classify_request_error)?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(classify_request_error)?;
+        if let Some(err) = classify_status(status, &headers, &text) {
+            return Err(err);
+        }
+        let lookup: Lookup = serde_json::from_str(&text).map_err(SinkError::transient)?;
+        Ok(lookup.valid.unwrap_or(false))
+    }
+}
+
+/// What a failed response means: Twilio's error code first, the HTTP status otherwise.
+fn classify(
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &str,
+) -> SinkError {
+    let api: Option<ApiError> = serde_json::from_str(body).ok();
+    let code = api.as_ref().and_then(|a| a.code);
+    let error = |code: u32| TwilioError {
+        code,
+        message: api
+            .as_ref()
+            .and_then(|a| a.message.clone())
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect(),
+    };
+    match code {
+        Some(code) if GONE.contains(&code) => SinkError::RecipientGone(Box::new(error(code))),
+        Some(code) if SLOW_DOWN.contains(&code) => SinkError::RateLimited {
+            retry_after: retry_after(headers, SystemTime::now()),
+        },
+        Some(code) if status.is_server_error() => SinkError::transient(error(code)),
+        Some(code) if status != reqwest::StatusCode::TOO_MANY_REQUESTS => {
+            SinkError::permanent(error(code))
+        }
+        _ => classify_status(status, headers, body)
+            .unwrap_or_else(|| SinkError::transient(format!("unexpected HTTP {status}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn outcome(status: u16, body: &str) -> &'static str {
+        match classify(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body,
+        ) {
+            SinkError::RateLimited { .. } => "rate_limited",
+            SinkError::Transient(_) => "transient",
+            SinkError::Permanent(_) => "permanent",
+            SinkError::RecipientGone(_) => "gone",
+        }
+    }
+
+    #[test]
+    fn twilio_error_codes_map_to_outcomes() {
+        let body = |code: u32| {
+            format!(
+                r#"{{"code": {code}, "message": "m", "more_info": "https://www.twilio.com/docs/errors/{code}", "status": 400}}"#
+            )
+        };
+        assert_eq!(outcome(400, &body(21211)), "gone");
+        assert_eq!(outcome(400, &body(21610)), "gone");
+        assert_eq!(outcome(400, &body(21614)), "gone");
+        assert_eq!(outcome(429, &body(20429)), "rate_limited");
+        assert_eq!(outcome(429, "Too Many Requests"), "rate_limited");
+        assert_eq!(outcome(401, &body(20003)), "permanent");
+        assert_eq!(outcome(400, &body(21602)), "permanent");
+        assert_eq!(outcome(500, &body(20500)), "transient");
+        assert_eq!(outcome(503, "<html>bad gateway</html>"), "transient");
+    }
+}

@@ -1,0 +1,134 @@
+//! Phone numbers as people type them (`(415) 555-2671`, `+44 7700 900123`), parsed and
+//! normalized to E.164 (`+14155552671`) with the `phonenumber` crate.
+
+use phonenumber::Mode;
+
+/// A valid phone number in E.164 form, with its country.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    /// `+14155552671`.
+    pub e164: String,
+    /// ISO country code (`US`), when the number belongs to one country.
+    pub country: Option<String>,
+}
+
+impl Phone {
+    /// The number without its last four digits (`+1415555`): numbers bought in bulk for SMS
+    /// pumping share it.
+    pub fn prefix(&self) -> &str {
+        let cut = self.e164.len().saturating_sub(4);
+        self.e164.get(..cut).unwrap_or(&self.e164)
+    }
+
+    /// The number with all but its last four digits hidden, for logs and replies.
+    pub fn masked(&self) -> String {
+        mask(&self.e164)
+    }
+}
+
+/// `+14155552671` → `+1415•••2671`.
+pub fn mask(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 8 {
+        return "•".repeat(chars.len());
+    }
+    let head: String = chars.iter().take(5).collect();
+    let tail: String = chars.iter().skip(chars.len() - 4).collect();
+    format!("{head}•••{tail}")
+}
+
+/// Why a typed number is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Nothing was typed.
+    #[error("a phone number is required")]
+    Empty,
+    /// It does not parse as a phone number.
+    #[error("`{0}` is not a phone number (use the international form, e.g. +14155552671)")]
+    Unparseable(String),
+    /// It parses but no such number can exist.
+    #[error("`{0}` is not a valid phone number")]
+    Invalid(String),
+}
+
+/// Parses `typed`, with `default_country` (ISO code) for numbers without `+`.
+///
+/// # Errors
+/// An empty, unparseable or impossible number.
+pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, PhoneError> {
+    let trimmed = typed.trim();
+    if trimmed.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    if trimmed.len() > 32
+        || !trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err(PhoneError::Unparseable(shorten(trimmed)));
+    }
+    let country = default_country.and_then(crate::config::country);
+    let number = phonenumber::parse(country, trimmed)
+        .map_err(|_| PhoneError::Unparseable(shorten(trimmed)))?;
+    if !number.is_valid() {
+        return Err(PhoneError::Invalid(shorten(trimmed)));
+    }
+    Ok(Phone {
+        e164: number.format().mode(Mode::E164).to_string(),
+        country: number.country().id().map(|id| id.as_ref().to_owned()),
+    })
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_normalize_to_e164() {
+        let us = normalize("+1 (415) 555-2671", None).unwrap();
+        assert_eq!(us.e164, "+14155552671");
+        assert_eq!(us.country.as_deref(), Some("US"));
+        let gb = normalize("07400 123456", Some("GB")).unwrap();
+        assert_eq!(gb.e164, "+447400123456");
+        assert_eq!(gb.country.as_deref(), Some("GB"));
+        let br = normalize("+55 11 98765-4321", None).unwrap();
+        assert_eq!(br.e164, "+5511987654321");
+        assert_eq!(br.country.as_deref(), Some("BR"));
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_with_a_reason() {
+        assert_eq!(normalize("  ", None), Err(PhoneError::Empty));
+        assert!(matches!(
+            normalize("call me", None),
+            Err(PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            normalize("4155552671", None),
+            Err(PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            normalize("+1 123", None),
+            Err(PhoneError::Invalid(_) | PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            normalize("+1 000 000 0000", None),
+            Err(PhoneError::Invalid(_) | PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            normalize("+44 7400 12345", None),
+            Err(PhoneError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn prefix_and_mask_hide_the_subscriber() {
+        let p = normalize("+14155552671", None).unwrap();
+        assert_eq!(p.prefix(), "+1415555");
+        assert_eq!(p.masked(), "+1415•••2671");
+    }
+}

@@ -1,0 +1,284 @@
+//! The SMS routes: signup and confirmation (JSON or form), the page's signup settings, and
+//! Twilio's inbound-message webhook (signature-checked, answered with TwiML).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use sink_twilio::twiml;
+
+use super::{Origin, Request, Signup, SignupError};
+use crate::http::error;
+
+/// Where Twilio posts inbound messages (configure it on the number or Messaging Service).
+pub const WEBHOOK_PATH: &str = "/webhooks/twilio/sms";
+
+/// The SMS routes of `signup`.
+pub fn router(signup: Arc<Signup>) -> Router {
+    Router::new()
+        .route("/api/v1/sms", get(settings))
+        .route("/api/v1/sms/subscribe", post(subscribe))
+        .route("/api/v1/sms/confirm", post(confirm))
+        .route(WEBHOOK_PATH, post(inbound))
+        .with_state(signup)
+}
+
+/// The fields of a JSON object or a form, with list fields given as arrays, repeated keys or
+/// comma-separated text.
+struct Fields(serde_json::Map<String, Value>);
+
+impl Fields {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, Response> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let mut map = serde_json::Map::new();
+            for (k, v) in form_pairs(body) {
+                let v = Value::String(v);
+                match map.get_mut(&k) {
+                    Some(Value::Array(items)) => items.push(v),
+                    Some(first) => *first = Value::Array(vec![first.clone(), v]),
+                    None => {
+                        map.insert(k, v);
+                    }
+                }
+            }
+            return Ok(Self(map));
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(error(
+                StatusCode::BAD_REQUEST,
+                "the body must be a JSON object",
+                None,
+            )),
+            Err(e) => Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not JSON or a form: {e}"),
+                None,
+            )),
+        }
+    }
+
+    fn text(&self, key: &'static str) -> Result<Option<String>, Response> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("{key} must be a string"),
+                Some(key),
+            )),
+        }
+    }
+
+    fn list(&self, key: &'static str) -> Result<Vec<String>, Response> {
+        let items = match self.0.get(key) {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(items)) => items.clone(),
+            Some(other) => vec![other.clone()],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Value::String(s) = item else {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{key} must be a list of strings"),
+                    Some(key),
+                ));
+            };
+            out.extend(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if out.len() > 20 {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                &format!("{key}: at most 20 entries"),
+                Some(key),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The pairs of a form body, in order (repeated keys kept); nothing when it does not parse.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+/// The status and the field a signup error is about.
+fn refusal(err: &SignupError) -> Response {
+    let (status, field) = match err {
+        SignupError::Phone(_)
+        | SignupError::Country(_)
+        | SignupError::NotReal
+        | SignupError::Unreachable
+        | SignupError::NothingPending => (StatusCode::BAD_REQUEST, Some("phone")),
+        SignupError::UnknownTarget { .. } => (StatusCode::BAD_REQUEST, Some("teams")),
+        SignupError::UnknownKind(_) => (StatusCode::BAD_REQUEST, Some("kinds")),
+        SignupError::UnknownLocale { .. } => (StatusCode::BAD_REQUEST, Some("locale")),
+        SignupError::Expired | SignupError::WrongCode | SignupError::TooManyAttempts => {
+            (StatusCode::BAD_REQUEST, Some("code"))
+        }
+        SignupError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+        SignupError::Send(_) => (StatusCode::BAD_GATEWAY, None),
+        SignupError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+    };
+    if let SignupError::Store(e) = err {
+        tracing::error!(error = %crate::dispatch::error_chain(e), "SMS signup failed");
+    }
+    error(status, &err.to_string(), field)
+}
+
+/// The client's address: the configured forwarding header's first entry behind a proxy,
+/// the peer address otherwise.
+fn client_ip(signup: &Signup, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
+    signup
+        .twilio()
+        .config()
+        .signup
+        .client_ip_header
+        .as_deref()
+        .and_then(|name| headers.get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| peer.ip())
+}
+
+async fn settings(State(signup): State<Arc<Signup>>) -> Response {
+    let config = &signup.twilio().config().signup;
+    axum::Json(json!({
+        "enabled": true,
+        "countries": config.countries,
+        "locales": signup.locales,
+        "code_ttl_seconds": config.code_ttl.as_secs(),
+    }))
+    .into_response()
+}
+
+async fn subscribe(
+    State(signup): State<Arc<Signup>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match Fields::parse(&headers, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let request = (|| {
+        Ok::<_, Response>(Request {
+            phone: fields.text("phone")?.unwrap_or_default(),
+            teams: fields.list("teams")?,
+            competitions: fields.list("competitions")?,
+            kinds: fields.list("kinds")?,
+            locale: fields.text("locale")?,
+        })
+    })();
+    let request = match request {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let origin = Origin::Ip(client_ip(&signup, &headers, peer));
+    match signup.start(request, origin).await {
+        Ok(started) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "status": "pending",
+                "phone": started.phone,
+                "expires_in_seconds": started.expires_in.as_secs(),
+                "message": "We texted you a code: reply with it (or YES), or enter it here.",
+            })),
+        )
+            .into_response(),
+        Err(e) => refusal(&e),
+    }
+}
+
+async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = match Fields::parse(&headers, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (phone, code) = match (fields.text("phone"), fields.text("code")) {
+        (Ok(p), Ok(c)) => (p.unwrap_or_default(), c.unwrap_or_default()),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if code.trim().is_empty() {
+        return error(StatusCode::BAD_REQUEST, "a code is required", Some("code"));
+    }
+    match signup.confirm(&phone, &code).await {
+        Ok(confirmed) => axum::Json(json!({
+            "status": "active",
+            "phone": confirmed.phone,
+            "following": confirmed.following,
+        }))
+        .into_response(),
+        Err(e) => refusal(&e),
+    }
+}
+
+/// The URL Twilio signed: the configured public URL, or what the request says it was sent to.
+fn signed_url(signup: &Signup, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
+    let path_and_query = uri
+        .path_and_query()
+        .map_or(WEBHOOK_PATH, axum::http::uri::PathAndQuery::as_str);
+    if let Some(base) = &signup.twilio().config().public_url {
+        return format!("{}{path_and_query}", base.trim_end_matches('/'));
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    let host = header("x-forwarded-host")
+        .or_else(|| header("host"))
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}{path_and_query}")
+}
+
+async fn inbound(
+    State(signup): State<Arc<Signup>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = form_pairs(&body);
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let url = signed_url(&signup, &headers, &uri);
+    if !signup.twilio().verify(&url, &params, signature) {
+        tracing::warn!("refused an inbound SMS webhook with a bad signature");
+        return (StatusCode::FORBIDDEN, "invalid X-Twilio-Signature").into_response();
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    match signup.inbound(param("From"), param("Body")).await {
+        Ok(reply) => (
+            [(header::CONTENT_TYPE, twiml::CONTENT_TYPE)],
+            twiml::reply(reply.map(|r| signup.twilio().prepare(&r)).as_deref()),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %crate::dispatch::error_chain(&e), "cannot handle an inbound SMS");
+            // A 5xx makes Twilio retry the webhook later.
+            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
+        }
+    }
+}

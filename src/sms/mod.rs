@@ -1,0 +1,514 @@
+//! SMS subscribers: signup with double opt-in (a code texted to the number, confirmed by
+//! replying with it or YES, or by typing it on the page), the inbound keywords (STOP, START,
+//! HELP), and the defences against SMS pumping (country allowlist, optional Lookup, rate
+//! limits per IP, per number and per number prefix). The Twilio sink delivers; this module
+//! decides who receives.
+
+mod http;
+mod replies;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use sink_api::SinkError;
+use sink_twilio::phone::{self, Phone, PhoneError};
+use sink_twilio::{SignupConfig, TwilioSink};
+use subtle::ConstantTimeEq;
+
+pub use http::{WEBHOOK_PATH, router};
+use replies::Text;
+
+use crate::dispatch::error_chain;
+use crate::routing::Scope;
+use crate::store::{PendingSignup, Store, StoreError, now_ms};
+
+/// Keywords that opt a number out (Twilio's standard set).
+const STOP_WORDS: [&str; 8] = [
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+];
+/// Keywords that opt a number back in or confirm a signup.
+const START_WORDS: [&str; 5] = ["START", "UNSTOP", "YES", "SIM", "Y"];
+/// Keywords that ask for help.
+const HELP_WORDS: [&str; 3] = ["HELP", "INFO", "AJUDA"];
+
+/// What a signup asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The number as typed.
+    pub phone: String,
+    /// Teams to follow (none and no competitions: everything).
+    pub teams: Vec<String>,
+    /// Competitions to follow.
+    pub competitions: Vec<String>,
+    /// Kinds or groups (`goals`, `cards`); empty for all.
+    pub kinds: Vec<String>,
+    /// Locale of the texts; the default locale when unset.
+    pub locale: Option<String>,
+}
+
+/// Who asked, for the per-origin rate limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A web client, by IP address.
+    Ip(std::net::IpAddr),
+    /// A chat that used a bot command (`slack:C123`).
+    Chat(String),
+}
+
+/// A signup waiting for its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The number, E.164.
+    pub phone: String,
+    /// How long the code is valid.
+    pub expires_in: Duration,
+}
+
+/// A confirmed subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    /// The number, E.164.
+    pub phone: String,
+    /// What it follows, in words.
+    pub following: String,
+}
+
+/// Why a signup or a confirmation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignupError {
+    /// The number does not parse or cannot exist.
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
+    /// The number's country is not on the allowlist.
+    #[error("numbers from {0} are not accepted here")]
+    Country(String),
+    /// Lookup says the number is not real.
+    #[error("this number cannot receive SMS")]
+    NotReal,
+    /// A team or competition herald does not know.
+    #[error("unknown team or competition `{typed}`{}", suggest(.suggestions))]
+    UnknownTarget {
+        /// What was typed.
+        typed: String,
+        /// Close names herald knows.
+        suggestions: Vec<String>,
+    },
+    /// A kind or group that does not exist.
+    #[error("unknown kind `{0}` (use goals, cards, penalties, periods, or a kind such as goal)")]
+    UnknownKind(String),
+    /// A locale without templates.
+    #[error("unknown locale `{typed}` (available: {})", .available.join(", "))]
+    UnknownLocale {
+        /// What was asked.
+        typed: String,
+        /// What exists.
+        available: Vec<String>,
+    },
+    /// Too many signups from this origin, number or prefix.
+    #[error("too many signups {0}; try again later")]
+    TooMany(&'static str),
+    /// No signup is waiting for this number.
+    #[error("no signup is waiting for this number; sign up first")]
+    NothingPending,
+    /// The code expired.
+    #[error("the code expired; sign up again for a new one")]
+    Expired,
+    /// The code is wrong.
+    #[error("the code is not right")]
+    WrongCode,
+    /// Too many wrong codes: the signup was dropped.
+    #[error("too many wrong codes; sign up again for a new one")]
+    TooManyAttempts,
+    /// Twilio will not deliver to the number (it replied STOP, or it is not a mobile).
+    #[error("this number cannot receive our texts (if it replied STOP, text START first)")]
+    Unreachable,
+    /// Twilio could not be reached or refused the request.
+    #[error("the confirmation text could not be sent; try again later")]
+    Send(#[source] SinkError),
+    /// The store failed.
+    #[error("signup is unavailable right now; try again later")]
+    Store(#[from] StoreError),
+}
+
+fn suggest(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", suggestions.join(", "))
+    }
+}
+
+/// The SMS signup of the Twilio sink `sink_id`.
+#[derive(Debug)]
+pub struct Signup {
+    store: Store,
+    sink_id: String,
+    twilio: TwilioSink,
+    config: SignupConfig,
+    locales: Vec<String>,
+    default_locale: String,
+    per_origin: DefaultKeyedRateLimiter<String>,
+    per_number: DefaultKeyedRateLimiter<String>,
+    per_prefix: DefaultKeyedRateLimiter<String>,
+}
+
+fn quota(count: u32, per: Duration) -> Quota {
+    let count = NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(per / count.get())
+        .unwrap_or_else(|| Quota::per_hour(count))
+        .allow_burst(count)
+}
+
+impl Signup {
+    /// The signup of the sink `sink_id`, delivering through `twilio`.
+    pub fn new(
+        store: Store,
+        sink_id: &str,
+        twilio: TwilioSink,
+        locales: Vec<String>,
+        default_locale: &str,
+    ) -> Self {
+        let config = twilio.config().signup.clone();
+        let hour = Duration::from_secs(3600);
+        Self {
+            per_origin: RateLimiter::keyed(quota(config.per_ip_per_hour, hour)),
+            per_number: RateLimiter::keyed(quota(config.per_number_per_day, hour * 24)),
+            per_prefix: RateLimiter::keyed(quota(config.per_prefix_per_hour, hour)),
+            store,
+            sink_id: sink_id.to_owned(),
+            twilio,
+            config,
+            locales,
+            default_locale: default_locale.to_owned(),
+        }
+    }
+
+    /// The sink instance id.
+    pub fn sink_id(&self) -> &str {
+        &self.sink_id
+    }
+
+    /// The Twilio client (for webhook signatures).
+    pub(crate) fn twilio(&self) -> &TwilioSink {
+        &self.twilio
+    }
+
+    fn phone(&self, typed: &str) -> Result<Phone, SignupError> {
+        let phone = phone::normalize(typed, self.config.default_country.as_deref())?;
+        if !self.config.countries.is_empty() {
+            let allowed = phone.country.as_ref().is_some_and(|c| {
+                self.config
+                    .countries
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(c))
+            });
+            if !allowed {
+                return Err(SignupError::Country(
+                    phone
+                        .country
+                        .clone()
+                        .unwrap_or_else(|| "that country".into()),
+                ));
+            }
+        }
+        Ok(phone)
+    }
+
+    fn locale(&self, wanted: Option<&str>) -> Result<String, SignupError> {
+        let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
+            return Ok(self.default_locale.clone());
+        };
+        self.locales
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(wanted))
+            .or_else(|| {
+                let base = wanted.split(['-', '_']).next().unwrap_or(wanted);
+                self.locales.iter().find(|l| {
+                    l.split('-')
+                        .next()
+                        .is_some_and(|b| b.eq_ignore_ascii_case(base))
+                })
+            })
+            .cloned()
+            .ok_or_else(|| SignupError::UnknownLocale {
+                typed: wanted.to_owned(),
+                available: self.locales.clone(),
+            })
+    }
+
+    /// What the request follows, resolved against the names herald knows.
+    async fn scopes(&self, request: &Request) -> Result<Vec<Scope>, SignupError> {
+        let mut scopes = Vec::new();
+        let typed = request
+            .teams
+            .iter()
+            .chain(&request.competitions)
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty());
+        for t in typed {
+            match crate::subscriptions::resolve(&self.store, t).await? {
+                crate::subscriptions::Resolved::Scope(scope) => {
+                    if !scopes.contains(&scope) {
+                        scopes.push(scope);
+                    }
+                }
+                crate::subscriptions::Resolved::Phone => {
+                    return Err(SignupError::UnknownTarget {
+                        typed: t.to_owned(),
+                        suggestions: Vec::new(),
+                    });
+                }
+                crate::subscriptions::Resolved::Unknown(suggestions) => {
+                    return Err(SignupError::UnknownTarget {
+                        typed: t.to_owned(),
+                        suggestions,
+                    });
+                }
+            }
+        }
+        Ok(scopes)
+    }
+
+    fn kinds(request: &Request) -> Result<Vec<String>, SignupError> {
+        request
+            .kinds
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                crate::subscriptions::kind_word(k)
+                    .ok_or_else(|| SignupError::UnknownKind(k.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Takes one unit of each rate limit in turn, refusing at the first that is exhausted.
+    fn admit(&self, origin: &Origin, phone: &Phone) -> Result<(), SignupError> {
+        let origin = match origin {
+            Origin::Ip(ip) => ip.to_string(),
+            Origin::Chat(chat) => chat.clone(),
+        };
+        if self.per_origin.check_key(&origin).is_err() {
+            return Err(SignupError::TooMany("from this address"));
+        }
+        if self.per_number.check_key(&phone.e164).is_err() {
+            return Err(SignupError::TooMany("for this number"));
+        }
+        if self
+            .per_prefix
+            .check_key(&phone.prefix().to_owned())
+            .is_err()
+        {
+            return Err(SignupError::TooMany("for numbers like this one"));
+        }
+        self.per_origin.retain_recent();
+        self.per_number.retain_recent();
+        self.per_prefix.retain_recent();
+        Ok(())
+    }
+
+    /// Starts a signup: validates everything, texts a code, and records the signup as pending.
+    /// Nothing is stored when anything is wrong.
+    ///
+    /// # Errors
+    /// Why the signup was refused.
+    pub async fn start(&self, request: Request, origin: Origin) -> Result<Started, SignupError> {
+        let phone = self.phone(&request.phone)?;
+        let locale = self.locale(request.locale.as_deref())?;
+        let kinds = Self::kinds(&request)?;
+        let scopes = self.scopes(&request).await?;
+        self.admit(&origin, &phone)?;
+        if self.config.lookup {
+            match self.twilio.lookup(&phone.e164).await {
+                Ok(true) => {}
+                Ok(false) => return Err(SignupError::NotReal),
+                Err(e) => return Err(SignupError::Send(e)),
+            }
+        }
+        let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+        let names = names(&scopes);
+        let pending = PendingSignup {
+            sink: self.sink_id.clone(),
+            phone: phone.e164.clone(),
+            code: code.clone(),
+            scopes,
+            kinds: kinds.clone(),
+            locale: locale.clone(),
+            attempts: 0,
+            expires_at_ms: now_ms()
+                + i64::try_from(self.config.code_ttl.as_millis()).unwrap_or(i64::MAX),
+        };
+        self.store.put_signup(&pending).await?;
+        let following = replies::following(&names, &kinds, &locale);
+        let text = replies::text(
+            &Text::Code {
+                code: &code,
+                following: &following,
+            },
+            &locale,
+        );
+        if let Err(error) = self.twilio.text(&phone.e164, &text).await {
+            tracing::warn!(phone = %phone.masked(), error = %error_chain(&error), "cannot text a signup code");
+            self.store.drop_signup(&self.sink_id, &phone.e164).await?;
+            return Err(match error {
+                SinkError::RecipientGone(_) => SignupError::Unreachable,
+                other => SignupError::Send(other),
+            });
+        }
+        tracing::info!(phone = %phone.masked(), "SMS signup started; code texted");
+        Ok(Started {
+            phone: phone.e164,
+            expires_in: self.config.code_ttl,
+        })
+    }
+
+    /// The pending signup of `phone`, checked for expiry and attempts.
+    async fn pending(&self, phone: &str) -> Result<PendingSignup, SignupError> {
+        let Some(pending) = self.store.signup(&self.sink_id, phone).await? else {
+            return Err(SignupError::NothingPending);
+        };
+        if pending.expires_at_ms < now_ms() {
+            self.store.drop_signup(&self.sink_id, phone).await?;
+            return Err(SignupError::Expired);
+        }
+        if pending.attempts >= self.config.max_code_attempts {
+            self.store.drop_signup(&self.sink_id, phone).await?;
+            return Err(SignupError::TooManyAttempts);
+        }
+        Ok(pending)
+    }
+
+    async fn activate(&self, pending: PendingSignup) -> Result<Confirmed, SignupError> {
+        self.store.confirm_signup(&pending).await?;
+        tracing::info!(phone = %phone::mask(&pending.phone), "SMS subscriber confirmed");
+        Ok(Confirmed {
+            following: replies::following(&names(&pending.scopes), &pending.kinds, &pending.locale),
+            phone: pending.phone,
+        })
+    }
+
+    /// Confirms `phone` with the code it was texted, and texts the welcome.
+    ///
+    /// # Errors
+    /// A wrong or expired code, or nothing pending.
+    pub async fn confirm(&self, typed_phone: &str, code: &str) -> Result<Confirmed, SignupError> {
+        let phone = self.phone(typed_phone)?;
+        let (confirmed, locale) = self.confirm_code(&phone.e164, code).await?;
+        let welcome = replies::text(
+            &Text::Welcome {
+                following: &confirmed.following,
+            },
+            &locale,
+        );
+        if let Err(error) = self.twilio.text(&confirmed.phone, &welcome).await {
+            // The subscription is active; only the courtesy text was lost.
+            tracing::warn!(phone = %phone.masked(), error = %error_chain(&error), "cannot text the welcome");
+        }
+        Ok(confirmed)
+    }
+
+    async fn confirm_code(
+        &self,
+        phone: &str,
+        code: &str,
+    ) -> Result<(Confirmed, String), SignupError> {
+        let pending = self.pending(phone).await?;
+        let given = code.trim();
+        if !bool::from(given.as_bytes().ct_eq(pending.code.as_bytes())) {
+            self.store
+                .signup_failed_attempt(&self.sink_id, phone)
+                .await?;
+            return Err(SignupError::WrongCode);
+        }
+        let locale = pending.locale.clone();
+        Ok((self.activate(pending).await?, locale))
+    }
+
+    /// Handles a text a subscriber sent; returns the reply, if any.
+    ///
+    /// # Errors
+    /// Store failures (Twilio then retries the webhook).
+    pub async fn inbound(&self, from: &str, body: &str) -> Result<Option<String>, StoreError> {
+        let Ok(phone) = phone::normalize(from, None) else {
+            return Ok(None);
+        };
+        let number = phone.e164.as_str();
+        let word = body
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_uppercase();
+        let pending = self.store.signup(&self.sink_id, number).await?;
+        let locale = match &pending {
+            Some(p) => p.locale.clone(),
+            None => self
+                .store
+                .subscriptions_of_any(&self.sink_id, number)
+                .await?
+                .into_iter()
+                .find_map(|s| s.locale)
+                .unwrap_or_else(|| self.default_locale.clone()),
+        };
+        let reply = |t: Text<'_>| Ok(Some(replies::text(&t, &locale)));
+        if STOP_WORDS.contains(&word.as_str()) {
+            let paused = self.store.pause_recipient(&self.sink_id, number).await?;
+            self.store.drop_signup(&self.sink_id, number).await?;
+            tracing::info!(phone = %phone.masked(), paused, "SMS subscriber opted out");
+            // Twilio answers STOP itself and blocks further texts until START.
+            return Ok(None);
+        }
+        if HELP_WORDS.contains(&word.as_str()) {
+            return reply(Text::Help);
+        }
+        let is_code = (4..=8).contains(&word.len()) && word.chars().all(|c| c.is_ascii_digit());
+        if START_WORDS.contains(&word.as_str()) || is_code {
+            if pending.is_some() {
+                let outcome = if is_code {
+                    self.confirm_code(number, &word).await.map(|(c, _)| c)
+                } else {
+                    match self.pending(number).await {
+                        Ok(p) => self.activate(p).await,
+                        Err(e) => Err(e),
+                    }
+                };
+                return match outcome {
+                    Ok(confirmed) => reply(Text::Welcome {
+                        following: &confirmed.following,
+                    }),
+                    Err(SignupError::WrongCode) => reply(Text::WrongCode),
+                    Err(SignupError::Store(e)) => Err(e),
+                    Err(_) => reply(Text::NothingPending),
+                };
+            }
+            let resumed = self.store.resume_recipient(&self.sink_id, number).await?;
+            if resumed > 0 {
+                tracing::info!(phone = %phone.masked(), resumed, "SMS subscriber opted back in");
+                return reply(Text::Resumed);
+            }
+            return reply(Text::NothingPending);
+        }
+        reply(Text::Help)
+    }
+}
+
+/// The display names of scopes, for texts.
+fn names(scopes: &[Scope]) -> Vec<String> {
+    scopes
+        .iter()
+        .filter_map(|s| match s {
+            Scope::All => None,
+            Scope::Team(n) | Scope::Competition(n) => Some(n.clone()),
+            Scope::Match(m) => Some(format!("match {m}")),
+        })
+        .collect()
+}
