@@ -17,6 +17,7 @@ mod resilience;
 mod restart;
 mod secrets;
 mod slack;
+mod sms;
 mod sse_client;
 mod store;
 mod subscriptions;

@@ -1,0 +1,554 @@
+//! SMS end to end through Twilio's real wire format (a local fake): signup on the API, the code
+//! texted, confirmation by SMS reply or on the page, the welcome, goals of a real match, STOP,
+//! and nothing after. Plus bad input, forged webhooks, anti-pumping limits, numbers Twilio
+//! says are gone, the daily cap, and a rate-limited fan-out to 1,000 subscribers.
+
+use std::time::{Duration, Instant};
+
+use herald::routing::{Scope, Subscription};
+use serde_json::{Value, json};
+use sink_api::Recipient;
+use sink_twilio::testing::{FakeTwilio, Sent};
+
+use crate::db::TestDb;
+use crate::e2e::source_table;
+use crate::expected::fixture_dirs;
+use crate::fake_provider::FakeProvider;
+use crate::harness::{Herald, client};
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "twilio-auth-token-for-tests";
+const SERVICE: &str = "MG0123456789abcdef0123456789abcdef";
+const ADMIN: &str = "sms-admin-token-0123456789";
+const PHONE: &str = "+14155552671";
+
+fn twilio(fake: &FakeTwilio, extra: Value) -> Value {
+    let mut table = json!({
+        "type": "twilio",
+        "account_sid": SID,
+        "auth_token": TOKEN,
+        "messaging_service_sid": SERVICE,
+        "endpoint": fake.endpoint(),
+        "messages_per_second": 1000,
+        "signup": { "lookup_endpoint": fake.endpoint() },
+    });
+    merge(&mut table, extra);
+    table
+}
+
+fn merge(into: &mut Value, extra: Value) {
+    if let (Value::Object(a), Value::Object(b)) = (into, extra) {
+        for (k, v) in b {
+            match a.get_mut(&k) {
+                Some(existing @ Value::Object(_)) if v.is_object() => merge(existing, v),
+                _ => {
+                    a.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value, extra: Value) -> Herald {
+    Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "http": { "admin_token": ADMIN },
+            "dispatch": { "backoff_base": "20ms" },
+            "sources": sources,
+            "sinks": { "sms": twilio(fake, extra) },
+        }),
+        vec![],
+    )
+    .await
+}
+
+async fn signup(herald: &Herald, body: Value) -> (u16, Value) {
+    let r = client()
+        .post(herald.url("/api/v1/sms/subscribe"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Twilio posting an inbound SMS to herald, signed as Twilio signs it (or forged).
+async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u16, String) {
+    let url = herald.url("/webhooks/twilio/sms");
+    let params: Vec<(String, String)> = [
+        ("AccountSid", SID),
+        ("Body", body),
+        ("From", from),
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("NumMedia", "0"),
+        ("To", "+14155550100"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let signature = sink_twilio::signature::sign(token, &url, &params);
+    let r = client()
+        .post(&url)
+        .header("x-twilio-signature", signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_owned()
+}
+
+async fn wait_to(fake: &FakeTwilio, number: &str, n: usize) -> Vec<Sent> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let sent = fake.sent_to(number);
+        if sent.len() >= n || Instant::now() > deadline {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn active(herald: &Herald, number: &str) -> Vec<Subscription> {
+    herald.store.subscriptions_of("sms", number).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_code_confirm_welcome_goal_stop_then_nothing() {
+    for db in TestDb::all().await {
+        let fixture = fixture_dirs()
+            .into_iter()
+            .find(|d| d.to_string_lossy().contains("/fifa/"))
+            .unwrap();
+        let provider = FakeProvider::start(&fixture).await;
+        let fake = FakeTwilio::start(SID, TOKEN).await;
+        let herald = start(
+            &db,
+            &fake,
+            json!({ "fifa": source_table(&provider, &fixture) }),
+            json!({}),
+        )
+        .await;
+        provider.wait_polls(2, Duration::from_secs(10)).await;
+
+        let (status, body) = signup(
+            &herald,
+            json!({"phone": "+1 (415) 555-2671", "teams": ["france"], "kinds": ["goals"]}),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(body["status"], "pending");
+        assert_eq!(body["phone"], PHONE);
+        let texts = wait_to(&fake, PHONE, 1).await;
+        assert_eq!(texts.len(), 1);
+        assert!(
+            texts[0].body.starts_with("herald: your code is "),
+            "{}",
+            texts[0].body
+        );
+        assert!(
+            texts[0].body.contains("France alerts (goals)"),
+            "{}",
+            texts[0].body
+        );
+        assert!(
+            active(&herald, PHONE).await.is_empty(),
+            "not active before the reply"
+        );
+
+        // The phone replies with the code: herald answers with the welcome, in TwiML.
+        let code = code_in(&texts[0].body);
+        let (status, twiml) = text_herald(&herald, PHONE, &format!(" {code} "), TOKEN).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            twiml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>Welcome to herald! \
+             You will get France alerts (goals). Reply STOP to cancel, HELP for help.</Message></Response>"
+        );
+        let subs = active(&herald, PHONE).await;
+        assert_eq!(subs.len(), 1);
+        assert_eq!(subs[0].scope, Scope::Team("France".into()));
+        assert_eq!(subs[0].kinds, ["goals"]);
+
+        // The match plays until the first goal: it arrives by SMS, in GSM-7 only.
+        let mut step = 0;
+        while fake.sent_to(PHONE).len() < 2 && step < provider.steps() {
+            provider.set_step(step);
+            provider.wait_polls(2, Duration::from_secs(20)).await;
+            step += 1;
+        }
+        let texts = wait_to(&fake, PHONE, 2).await;
+        assert_eq!(texts.len(), 2, "{texts:#?}");
+        assert_eq!(
+            texts[1].body,
+            "OWN GOAL! France 1-0 Croatia\nMANDZUKIC (Croatia) puts it into his own net 18'"
+        );
+        assert!(sink_twilio::gsm::is_gsm7(&texts[1].body));
+
+        // STOP: nothing more, though France scores three more goals.
+        let (status, twiml) = text_herald(&herald, PHONE, "stop", TOKEN).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            twiml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+        );
+        assert!(active(&herald, PHONE).await.is_empty());
+        for s in step..provider.steps() {
+            provider.set_step(s);
+            provider.wait_polls(2, Duration::from_secs(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(fake.sent_to(PHONE).len(), 2, "{:#?}", fake.sent_to(PHONE));
+
+        // START brings the subscription back.
+        let (_, twiml) = text_herald(&herald, PHONE, "START", TOKEN).await;
+        assert!(twiml.contains("notifications resumed"), "{twiml}");
+        assert_eq!(active(&herald, PHONE).await.len(), 1);
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_confirms_with_the_code_and_the_welcome_is_texted() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    // A form post, as the page's form without JavaScript would send it, in Portuguese.
+    let r = client()
+        .post(herald.url("/api/v1/sms/subscribe"))
+        .form(&[("phone", "+55 11 98765-4321"), ("locale", "pt-BR")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let number = "+5511987654321";
+    let code = code_in(&wait_to(&fake, number, 1).await[0].body);
+    let wrong = client()
+        .post(herald.url("/api/v1/sms/confirm"))
+        .json(&json!({"phone": number, "code": "000000x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+    let r = client()
+        .post(herald.url("/api/v1/sms/confirm"))
+        .json(&json!({"phone": "+55 (11) 98765-4321", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "active");
+    let texts = wait_to(&fake, number, 2).await;
+    assert!(
+        texts[1].body.starts_with("Bem-vindo ao herald!"),
+        "{}",
+        texts[1].body
+    );
+    let subs = herald.store.subscriptions_of("sms", number).await.unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].scope, Scope::All);
+    assert_eq!(subs[0].locale.as_deref(), Some("pt-BR"));
+    // The same code does not work twice.
+    let again = client()
+        .post(herald.url("/api/v1/sms/confirm"))
+        .json(&json!({"phone": number, "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_400_and_stores_and_texts_nothing() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(
+        &db,
+        &fake,
+        json!({}),
+        json!({"signup": {"countries": ["US", "BR"]}}),
+    )
+    .await;
+    let cases = [
+        (json!({}), "phone", "a phone number is required"),
+        (
+            json!({"phone": "call me"}),
+            "phone",
+            "is not a phone number",
+        ),
+        (
+            json!({"phone": "4155552671"}),
+            "phone",
+            "is not a phone number",
+        ),
+        (
+            json!({"phone": "+44 7400 123456"}),
+            "phone",
+            "numbers from GB are not accepted here",
+        ),
+        (
+            json!({"phone": PHONE, "teams": ["Frnace"]}),
+            "teams",
+            "did you mean France?",
+        ),
+        (
+            json!({"phone": PHONE, "kinds": ["corners"]}),
+            "kinds",
+            "unknown kind `corners`",
+        ),
+        (
+            json!({"phone": PHONE, "locale": "de"}),
+            "locale",
+            "unknown locale `de`",
+        ),
+        (
+            json!({"phone": 4_155_552_671_i64}),
+            "phone",
+            "phone must be a string",
+        ),
+    ];
+    for (body, field, message) in cases {
+        let (status, answer) = signup(&herald, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+        assert_eq!(answer["field"], field, "{body} → {answer}");
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains(message), "{body} → {error}");
+    }
+    let r = client()
+        .post(herald.url("/api/v1/sms/subscribe"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(fake.requests().is_empty(), "nothing was texted");
+    assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
+    assert!(herald.store.subscriber_rows(None).await.unwrap().is_empty());
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_webhook_gets_403_and_changes_nothing() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    let code = code_in(&wait_to(&fake, PHONE, 1).await[0].body);
+    let (status, _) = text_herald(&herald, PHONE, &code, "not-the-auth-token").await;
+    assert_eq!(status, 403);
+    let (status, _) = text_herald(&herald, PHONE, "YES", "").await;
+    assert_eq!(status, 403);
+    let unsigned = client()
+        .post(herald.url("/webhooks/twilio/sms"))
+        .form(&[("From", PHONE), ("Body", "YES")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    assert!(active(&herald, PHONE).await.is_empty());
+    assert!(herald.store.signup("sms", PHONE).await.unwrap().is_some());
+    // The genuine reply still works, with YES instead of the code.
+    let (status, twiml) = text_herald(&herald, PHONE, "Yes", TOKEN).await;
+    assert_eq!(status, 200);
+    assert!(twiml.contains("Welcome to herald!"), "{twiml}");
+    assert_eq!(active(&herald, PHONE).await.len(), 1);
+    let (_, help) = text_herald(&herald, PHONE, "HELP", TOKEN).await;
+    assert!(help.contains("Reply STOP to cancel"), "{help}");
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signups_are_rate_limited_per_number_prefix_and_address() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(
+        &db,
+        &fake,
+        json!({}),
+        json!({"signup": {"per_number_per_day": 2, "per_prefix_per_hour": 3, "per_ip_per_hour": 5}}),
+    )
+    .await;
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    let (status, body) = signup(&herald, json!({"phone": PHONE})).await;
+    assert_eq!(status, 429);
+    assert_eq!(
+        body["error"],
+        "too many signups for this number; try again later"
+    );
+    // Same prefix (+1415555…): the third distinct number of the range is refused.
+    assert_eq!(
+        signup(&herald, json!({"phone": "+14155552672"})).await.0,
+        202
+    );
+    let (status, body) = signup(&herald, json!({"phone": "+14155552673"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(
+        body["error"],
+        "too many signups for numbers like this one; try again later"
+    );
+    // This address has now used its five signups per hour.
+    let (status, body) = signup(&herald, json!({"phone": "+12125550123"})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(
+        body["error"],
+        "too many signups from this address; try again later"
+    );
+    assert_eq!(fake.sent().len(), 3, "only admitted signups were texted");
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_refuses_numbers_that_are_not_real() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({"signup": {"lookup": true}})).await;
+    fake.not_real("+12125550123");
+    let (status, body) = signup(&herald, json!({"phone": "+12125550123"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "this number cannot receive SMS");
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    assert_eq!(fake.lookups(), ["+12125550123", PHONE]);
+    assert_eq!(fake.sent().len(), 1);
+    herald.shutdown().await;
+}
+
+async fn publish(herald: &Herald, title: &str) {
+    let r = client()
+        .post(herald.url("/api/v1/publish"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"topic": "news", "title": title, "body": "text"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+async fn subscribe_all(herald: &Herald, number: &str) {
+    herald
+        .store
+        .subscribe(&Subscription {
+            sink: "sms".into(),
+            recipient: Recipient::new(number),
+            scope: Scope::All,
+            kinds: vec![],
+            locale: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_twilio_says_is_unsubscribed_is_deactivated_not_retried() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    subscribe_all(&herald, PHONE).await;
+    subscribe_all(&herald, "+12125550123").await;
+    fake.unsubscribe(PHONE);
+    publish(&herald, "first").await;
+    wait_to(&fake, "+12125550123", 1).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !active(&herald, PHONE).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(active(&herald, PHONE).await.is_empty(), "21610 paused it");
+    let tries = fake
+        .requests()
+        .iter()
+        .filter(|r| r.field("To") == Some(PHONE))
+        .count();
+    assert_eq!(tries, 1, "not retried");
+    publish(&herald, "second").await;
+    wait_to(&fake, "+12125550123", 2).await;
+    let tries = fake
+        .requests()
+        .iter()
+        .filter(|r| r.field("To") == Some(PHONE))
+        .count();
+    assert_eq!(tries, 1, "not texted again");
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_cap_skips_what_is_over_it() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({"daily_cap": 2})).await;
+    subscribe_all(&herald, PHONE).await;
+    for title in ["one", "two", "three"] {
+        publish(&herald, title).await;
+    }
+    wait_to(&fake, PHONE, 2).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let bodies: Vec<String> = fake.sent_to(PHONE).into_iter().map(|s| s.body).collect();
+    assert_eq!(bodies, ["one\ntext", "two\ntext"]);
+    herald.shutdown().await;
+}
+
+/// Starts at most `rate` sends in any window of one second (one more for the window's edges).
+fn max_in_any_second(times: &[Instant]) -> usize {
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_to_1000_subscribers_stays_at_the_configured_rate() {
+    for db in TestDb::all().await {
+        let fake = FakeTwilio::start(SID, TOKEN).await;
+        let herald = start(
+            &db,
+            &fake,
+            json!({}),
+            json!({"messages_per_second": 50, "signup": {"enabled": false}}),
+        )
+        .await;
+        for i in 0..1000 {
+            subscribe_all(&herald, &format!("+1415555{i:04}")).await;
+        }
+        let started = Instant::now();
+        publish(&herald, "Kick-off soon").await;
+        let sent = fake.wait_sent(1000, Duration::from_secs(60)).await;
+        let elapsed = started.elapsed();
+        assert_eq!(sent.len(), 1000, "{}", db.backend);
+        let mut numbers: Vec<&str> = sent.iter().map(|s| s.to.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 1000, "each subscriber once");
+        let mut times: Vec<Instant> = sent.iter().map(|s| s.at).collect();
+        times.sort();
+        let peak = max_in_any_second(&times);
+        let span = times[999].duration_since(times[0]);
+        let rate = 999.0 / span.as_secs_f64();
+        println!(
+            "{}: 1000 SMS in {:.1}s (from publish {:.1}s), {rate:.1} msg/s, at most {peak} in any second",
+            db.backend,
+            span.as_secs_f64(),
+            elapsed.as_secs_f64()
+        );
+        assert!(peak <= 51, "{peak} messages within one second");
+        assert!(rate <= 50.5, "{rate} msg/s");
+        assert!(rate >= 40.0, "{rate} msg/s: far below the configured rate");
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
