@@ -22,3 +22,4 @@ mod sse_client;
 mod store;
 mod subscriptions;
 mod telegram;
+mod x;

@@ -552,3 +552,53 @@ async fn fan_out_to_1000_subscribers_stays_at_the_configured_rate() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_command_hands_a_number_to_the_sms_signup() {
+    use sink_telegram::testing::FakeTelegram;
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let bot = FakeTelegram::start("4242:token").await;
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "sources": {},
+            "sinks": {
+                "sms": twilio(&fake, json!({})),
+                "telegram": { "type": "telegram", "token": "4242:token", "endpoint": bot.endpoint(), "poll_timeout": "1s" },
+            },
+        }),
+        vec![],
+    )
+    .await;
+    bot.user_says(42, "/subscribe +1 415 555 2671 goals", None);
+    bot.user_says(43, "/subscribe +1 000 000 0000", None);
+    let texts = wait_to(&fake, PHONE, 1).await;
+    assert!(
+        texts[0].body.contains("every match (goals)"),
+        "{}",
+        texts[0].body
+    );
+    let replies = bot.wait_sent(2, Duration::from_secs(10)).await;
+    let reply = |chat: &str| {
+        replies
+            .iter()
+            .find(|s| s.chat_id == chat)
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        reply("42"),
+        "Texted a code to +1415•••2671. The SMS subscription starts when that phone replies with the code (or YES)."
+    );
+    assert!(
+        reply("43").starts_with("Cannot sign that number up:"),
+        "{}",
+        reply("43")
+    );
+    let code = code_in(&texts[0].body);
+    let (_, twiml) = text_herald(&herald, PHONE, &code, TOKEN).await;
+    assert!(twiml.contains("every match (goals)"), "{twiml}");
+    assert_eq!(active(&herald, PHONE).await[0].kinds, ["goals"]);
+    herald.shutdown().await;
+}
