@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use herald::app::App;
-use herald::commands::{self, DeadLetterAction};
+use herald::commands::{self, DeadLetterAction, SubscribersAction};
 use herald::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -58,6 +58,41 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// List, add, remove or export subscribers (SMS numbers, chats).
+    Subscribers {
+        /// The sink instance (default: the only twilio sink).
+        #[arg(long, global = true)]
+        sink: Option<String>,
+        #[command(subcommand)]
+        action: SubscribersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SubscribersCommand {
+    /// Print every subscription (of --sink, or of all sinks).
+    List,
+    /// Subscribe a number or chat, active at once: you vouch for its consent.
+    Add {
+        /// A phone number (SMS) or a chat id.
+        recipient: String,
+        /// A team or competition to follow (repeat for several; none: everything).
+        #[arg(long = "follow")]
+        follow: Vec<String>,
+        /// A kind or group to receive (goals, cards, …; repeat; none: all).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// Locale of its notifications (en, pt-BR).
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// Remove every subscription of a number or chat.
+    Remove {
+        /// A phone number (SMS) or a chat id.
+        recipient: String,
+    },
+    /// Print every subscription as CSV.
+    Export,
 }
 
 fn main() -> ExitCode {
@@ -128,6 +163,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (None, false) => DeadLetterAction::List { limit },
             };
             print!("{}", commands::dead_letters(&config, action).await?);
+            Ok(())
+        }
+        Command::Subscribers { sink, action } => {
+            let action = match action {
+                SubscribersCommand::List => SubscribersAction::List,
+                SubscribersCommand::Export => SubscribersAction::Export,
+                SubscribersCommand::Add {
+                    recipient,
+                    follow,
+                    kinds,
+                    locale,
+                } => SubscribersAction::Add {
+                    recipient,
+                    follow,
+                    kinds,
+                    locale,
+                },
+                SubscribersCommand::Remove { recipient } => SubscribersAction::Remove { recipient },
+            };
+            print!(
+                "{}",
+                commands::subscribers(&config, sink.as_deref(), action).await?
+            );
             Ok(())
         }
         #[cfg(feature = "console")]

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "console")]
 mod replay;
+mod subscribers;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
@@ -12,6 +13,7 @@ use crate::store::Store;
 
 #[cfg(feature = "console")]
 pub use replay::replay;
+pub use subscribers::{SubscribersAction, subscribers};
 
 /// Appends one line of output.
 fn line(out: &mut String, text: std::fmt::Arguments<'_>) {

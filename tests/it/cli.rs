@@ -116,3 +116,93 @@ fn migrate_and_check_config_work_on_defaults() {
     assert!(text.contains("source:  demo (replay) bundled"), "{text}");
     assert!(text.contains("sink:    sse (sse, en)"), "{text}");
 }
+
+#[test]
+fn operators_add_list_export_and_remove_sms_subscribers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}\"\n\n[sinks.sms]\ntype = \"twilio\"\n\
+             account_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"${{TWILIO_AUTH_TOKEN}}\"\n\
+             from = \"+14155550100\"\n",
+            dir.path().join("h.db").display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = herald()
+            .arg("--config")
+            .arg(&config)
+            .env("TWILIO_AUTH_TOKEN", "secret-token")
+            .arg("subscribers")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&[
+        "add",
+        "+1 (415) 555-2671",
+        "--kind",
+        "goals",
+        "--locale",
+        "pt-BR",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "+14155552671 subscribed on sms\n");
+    let (ok, out, _) = run(&["add", "+5511987654321", "--follow", "Brasil"]);
+    assert!(ok);
+    assert_eq!(out, "+5511987654321 subscribed on sms\n");
+    let (ok, out, _) = run(&["list"]);
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("sms        +14155552671     all"),
+        "{out}"
+    );
+    assert!(
+        lines[0].contains("goals") && lines[0].contains("pt-BR") && lines[0].contains("active"),
+        "{out}"
+    );
+    assert!(lines[1].contains("team        Brazil"), "{out}");
+    let (ok, csv, _) = run(&["export"]);
+    assert!(ok);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "sink,recipient,scope,value,kinds,locale,status,created_at"
+    );
+    assert!(
+        rows[1].starts_with("sms,+14155552671,all,,goals,pt-BR,active,"),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with("sms,+5511987654321,team,Brazil,,,active,"),
+        "{csv}"
+    );
+
+    let (ok, _, err) = run(&["add", "call me"]);
+    assert!(!ok);
+    assert!(err.contains("is not a phone number"), "{err}");
+    let (ok, _, err) = run(&["add", "+14155552672", "--kind", "corners"]);
+    assert!(!ok);
+    assert!(err.contains("unknown kind `corners`"), "{err}");
+    let (ok, _, err) = run(&["--sink", "nope", "list"]);
+    assert!(ok, "list of an unknown sink is just empty: {err}");
+
+    let (ok, out, err) = run(&["remove", "+14155552671"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "+14155552671: 1 subscription(s) removed from sms\n");
+    let (ok, _, err) = run(&["remove", "+14155552671"]);
+    assert!(!ok);
+    assert!(err.contains("has no subscriptions"), "{err}");
+    assert_eq!(run(&["list"]).1.lines().count(), 1);
+    assert!(!run(&["list"]).2.contains("secret-token"));
+}
