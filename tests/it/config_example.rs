@@ -40,6 +40,16 @@ fn env() -> BTreeMap<String, String> {
         ("SLACK_BOT_TOKEN", "xoxb-1"),
         ("SLACK_SIGNING_SECRET", "s"),
         ("DISCORD_BOT_TOKEN", "d"),
+        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ("TWILIO_AUTH_TOKEN", "t"),
+        (
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "MG0123456789abcdef0123456789abcdef",
+        ),
+        ("X_API_KEY", "k"),
+        ("X_API_SECRET", "s"),
+        ("X_ACCESS_TOKEN", "t"),
+        ("X_ACCESS_TOKEN_SECRET", "s"),
         (
             "DISCORD_PUBLIC_KEY",
             "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a",
@@ -135,6 +145,69 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
     };
     assert_eq!(*console, sink_console::Config::default());
     assert_eq!(config.sources.len(), 5);
+    let SinkKind::Twilio(sms) = &config.sinks["sms"].kind else {
+        panic!("sms is a twilio sink")
+    };
+    let defaults: sink_twilio::Config = serde_json::from_value(serde_json::json!({
+        "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "auth_token": "t",
+        "messaging_service_sid": "MG0123456789abcdef0123456789abcdef",
+    }))
+    .unwrap();
+    assert_eq!(
+        (
+            sms.endpoint.as_str(),
+            sms.messages_per_second,
+            sms.max_segments,
+            sms.daily_cap,
+            sms.transliterate
+        ),
+        (
+            defaults.endpoint.as_str(),
+            defaults.messages_per_second,
+            defaults.max_segments,
+            defaults.daily_cap,
+            defaults.transliterate
+        )
+    );
+    let (s, d) = (&sms.signup, &defaults.signup);
+    assert_eq!(
+        (
+            s.enabled,
+            &s.countries,
+            s.code_ttl,
+            s.max_code_attempts,
+            s.lookup,
+            &s.lookup_endpoint
+        ),
+        (
+            d.enabled,
+            &d.countries,
+            d.code_ttl,
+            d.max_code_attempts,
+            d.lookup,
+            &d.lookup_endpoint
+        )
+    );
+    assert_eq!(
+        (
+            s.per_ip_per_hour,
+            s.per_number_per_day,
+            s.per_prefix_per_hour
+        ),
+        (
+            d.per_ip_per_hour,
+            d.per_number_per_day,
+            d.per_prefix_per_hour
+        )
+    );
+    let SinkKind::X(x) = &config.sinks["x"].kind else {
+        panic!("x is an x sink")
+    };
+    assert_eq!(
+        (x.endpoint.as_str(), x.posts_per_15_minutes, x.posts_per_day),
+        ("https://api.x.com", 100, 0)
+    );
 }
 
 #[test]
@@ -190,6 +263,34 @@ fn every_key_is_documented() {
         "heartbeat",
         "retry",
         "max_clients",
+        // twilio
+        "account_sid",
+        "auth_token",
+        "from",
+        "messaging_service_sid",
+        "status_callback",
+        "messages_per_second",
+        "max_segments",
+        "daily_cap",
+        "transliterate",
+        "public_url",
+        "countries",
+        "default_country",
+        "code_ttl",
+        "max_code_attempts",
+        "lookup",
+        "lookup_endpoint",
+        "per_ip_per_hour",
+        "per_number_per_day",
+        "per_prefix_per_hour",
+        "client_ip_header",
+        // x
+        "api_key",
+        "api_secret",
+        "access_token",
+        "access_token_secret",
+        "posts_per_15_minutes",
+        "posts_per_day",
     ];
     for key in keys {
         assert!(

@@ -222,6 +222,27 @@ async fn the_page_confirms_with_the_code_and_the_welcome_is_texted() {
     let db = TestDb::sqlite();
     let fake = FakeTwilio::start(SID, TOKEN).await;
     let herald = start(&db, &fake, json!({}), json!({})).await;
+    let page = client()
+        .get(herald.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"sms-signup\""),
+        "the page has the signup form"
+    );
+    let settings: Value = client()
+        .get(herald.url("/api/v1/sms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["enabled"], true, "so the page shows the form");
     // A form post, as the page's form without JavaScript would send it, in Portuguese.
     let r = client()
         .post(herald.url("/api/v1/sms/subscribe"))
