@@ -199,8 +199,8 @@ fn sms_signup(
         if let crate::config::SinkKind::Twilio(c) = &sink.kind
             && c.signup.enabled
         {
-            let twilio =
-                sink_twilio::TwilioSink::new(c.clone()).with_context(|| format!("sinks.{id}"))?;
+            let twilio = sink_twilio::TwilioSink::new((**c).clone())
+                .with_context(|| format!("sinks.{id}"))?;
             return Ok(Some(Arc::new(crate::sms::Signup::new(
                 store.clone(),
                 id,

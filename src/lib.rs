@@ -26,10 +26,12 @@
     feature = "sse",
     feature = "telegram",
     feature = "slack",
-    feature = "discord"
+    feature = "discord",
+    feature = "twilio",
+    feature = "x"
 )))]
 compile_error!(
-    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack, discord)"
+    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack, discord, twilio, x)"
 );
 
 pub mod app;

@@ -174,7 +174,7 @@ impl Registry {
                 #[cfg(feature = "twilio")]
                 crate::config::SinkKind::Twilio(c) => {
                     let twilio =
-                        sink_twilio::TwilioSink::new(c.clone()).map_err(|e| RegistryError {
+                        sink_twilio::TwilioSink::new((**c).clone()).map_err(|e| RegistryError {
                             id: id.clone(),
                             message: e.to_string(),
                         })?;

@@ -287,7 +287,7 @@ pub enum SinkKind {
     Discord(sink_discord::Config),
     /// SMS through Twilio, with subscriber signup.
     #[cfg(feature = "twilio")]
-    Twilio(sink_twilio::Config),
+    Twilio(Box<sink_twilio::Config>),
     /// Posts on X (Twitter).
     #[cfg(feature = "x")]
     X(sink_x::Config),

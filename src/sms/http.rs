@@ -29,12 +29,33 @@ pub fn router(signup: Arc<Signup>) -> Router {
         .with_state(signup)
 }
 
+/// A request that cannot be read: the message and the field it is about.
+struct Malformed {
+    message: String,
+    field: Option<&'static str>,
+}
+
+impl Malformed {
+    fn new(message: impl Into<String>, field: Option<&'static str>) -> Self {
+        Self {
+            message: message.into(),
+            field,
+        }
+    }
+}
+
+impl IntoResponse for Malformed {
+    fn into_response(self) -> Response {
+        error(StatusCode::BAD_REQUEST, &self.message, self.field)
+    }
+}
+
 /// The fields of a JSON object or a form, with list fields given as arrays, repeated keys or
 /// comma-separated text.
 struct Fields(serde_json::Map<String, Value>);
 
 impl Fields {
-    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, Response> {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, Malformed> {
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -55,32 +76,23 @@ impl Fields {
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(error(
-                StatusCode::BAD_REQUEST,
-                "the body must be a JSON object",
-                None,
-            )),
-            Err(e) => Err(error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not JSON or a form: {e}"),
+            Ok(_) => Err(Malformed::new("the body must be a JSON object", None)),
+            Err(e) => Err(Malformed::new(
+                format!("the body is not JSON or a form: {e}"),
                 None,
             )),
         }
     }
 
-    fn text(&self, key: &'static str) -> Result<Option<String>, Response> {
+    fn text(&self, key: &'static str) -> Result<Option<String>, Malformed> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(error(
-                StatusCode::BAD_REQUEST,
-                &format!("{key} must be a string"),
-                Some(key),
-            )),
+            Some(_) => Err(Malformed::new(format!("{key} must be a string"), Some(key))),
         }
     }
 
-    fn list(&self, key: &'static str) -> Result<Vec<String>, Response> {
+    fn list(&self, key: &'static str) -> Result<Vec<String>, Malformed> {
         let items = match self.0.get(key) {
             None | Some(Value::Null) => return Ok(Vec::new()),
             Some(Value::Array(items)) => items.clone(),
@@ -89,9 +101,8 @@ impl Fields {
         let mut out = Vec::new();
         for item in items {
             let Value::String(s) = item else {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("{key} must be a list of strings"),
+                return Err(Malformed::new(
+                    format!("{key} must be a list of strings"),
                     Some(key),
                 ));
             };
@@ -103,9 +114,8 @@ impl Fields {
             );
         }
         if out.len() > 20 {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                &format!("{key}: at most 20 entries"),
+            return Err(Malformed::new(
+                format!("{key}: at most 20 entries"),
                 Some(key),
             ));
         }
@@ -169,28 +179,26 @@ async fn settings(State(signup): State<Arc<Signup>>) -> Response {
     .into_response()
 }
 
+fn signup_request(headers: &HeaderMap, body: &[u8]) -> Result<Request, Malformed> {
+    let fields = Fields::parse(headers, body)?;
+    Ok(Request {
+        phone: fields.text("phone")?.unwrap_or_default(),
+        teams: fields.list("teams")?,
+        competitions: fields.list("competitions")?,
+        kinds: fields.list("kinds")?,
+        locale: fields.text("locale")?,
+    })
+}
+
 async fn subscribe(
     State(signup): State<Arc<Signup>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match Fields::parse(&headers, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let request = (|| {
-        Ok::<_, Response>(Request {
-            phone: fields.text("phone")?.unwrap_or_default(),
-            teams: fields.list("teams")?,
-            competitions: fields.list("competitions")?,
-            kinds: fields.list("kinds")?,
-            locale: fields.text("locale")?,
-        })
-    })();
-    let request = match request {
+    let request = match signup_request(&headers, &body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(bad) => return bad.into_response(),
     };
     let origin = Origin::Ip(client_ip(&signup, &headers, peer));
     match signup.start(request, origin).await {
@@ -211,11 +219,11 @@ async fn subscribe(
 async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = match Fields::parse(&headers, &body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(bad) => return bad.into_response(),
     };
     let (phone, code) = match (fields.text("phone"), fields.text("code")) {
         (Ok(p), Ok(c)) => (p.unwrap_or_default(), c.unwrap_or_default()),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
     };
     if code.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "a code is required", Some("code"));

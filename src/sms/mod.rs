@@ -213,10 +213,7 @@ impl Signup {
             });
             if !allowed {
                 return Err(SignupError::Country(
-                    phone
-                        .country
-                        .clone()
-                        .unwrap_or_else(|| "that country".into()),
+                    phone.country.unwrap_or_else(|| "that country".into()),
                 ));
             }
         }

@@ -43,9 +43,11 @@ pub(crate) enum Reply {
         available: Vec<String>,
     },
     SmsUnavailable,
+    #[cfg_attr(not(feature = "twilio"), allow(dead_code))]
     SmsCodeSent {
         phone: String,
     },
+    #[cfg_attr(not(feature = "twilio"), allow(dead_code))]
     SmsRefused {
         reason: String,
     },

@@ -10,6 +10,8 @@ const TOKEN: &str = "fd-token-93b1c4e2";
 const ADMIN: &str = "admin-token-77aa99bb11";
 const TELEGRAM: &str = "987654:telegram-secret-abc";
 const SLACK: &str = "xoxb-slack-secret-def";
+const TWILIO: &str = "twilio-auth-token-secret-123";
+const X: &str = "x-access-token-secret-456";
 
 fn herald(args: &[&str], config: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
@@ -46,7 +48,10 @@ async fn provider_credentials_do_not_appear_in_logs() {
              interval_live = \"50ms\"\ninterval_break = \"50ms\"\ninterval_idle = \"50ms\"\n\
              [sinks.console]\n\
              [sinks.telegram]\ntoken = \"{TELEGRAM}\"\nendpoint = \"http://{closed}\"\npoll_timeout = \"1s\"\n\
-             [sinks.slack]\nbot_token = \"{SLACK}\"\nsigning_secret = \"{SECRET}\"\nendpoint = \"http://{closed}/api\"\n",
+             [sinks.slack]\nbot_token = \"{SLACK}\"\nsigning_secret = \"{SECRET}\"\nendpoint = \"http://{closed}/api\"\n\
+             [sinks.sms]\ntype = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"{TWILIO}\"\n\
+             from = \"+14155550100\"\nendpoint = \"http://{closed}\"\n\
+             [sinks.x]\napi_key = \"k\"\napi_secret = \"{X}\"\naccess_token = \"t\"\naccess_token_secret = \"{X}\"\nendpoint = \"http://{closed}\"\n",
             db = dir.path().join("h.db").display()
         ),
     )
@@ -68,7 +73,8 @@ async fn provider_credentials_do_not_appear_in_logs() {
         "the failures were logged:\n{logs}"
     );
     assert!(logs.contains("answered HTTP 500"), "{logs}");
-    for secret in [KEY, SECRET, TOKEN, ADMIN] {
+    assert!(logs.contains("healthcheck failed"), "{logs}");
+    for secret in [KEY, SECRET, TOKEN, ADMIN, TELEGRAM, SLACK, TWILIO, X] {
         assert!(
             !logs.contains(secret),
             "secret {secret} leaked into the logs:\n{logs}"
