@@ -292,72 +292,74 @@ async fn the_page_confirms_with_the_code_and_the_welcome_is_texted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_400_and_stores_and_texts_nothing() {
-    let db = TestDb::sqlite();
-    let fake = FakeTwilio::start(SID, TOKEN).await;
-    let herald = start(
-        &db,
-        &fake,
-        json!({}),
-        json!({"signup": {"countries": ["US", "BR"]}}),
-    )
-    .await;
-    let cases = [
-        (json!({}), "phone", "a phone number is required"),
-        (
-            json!({"phone": "call me"}),
-            "phone",
-            "is not a phone number",
-        ),
-        (
-            json!({"phone": "4155552671"}),
-            "phone",
-            "is not a phone number",
-        ),
-        (
-            json!({"phone": "+44 7400 123456"}),
-            "phone",
-            "numbers from GB are not accepted here",
-        ),
-        (
-            json!({"phone": PHONE, "teams": ["Frnace"]}),
-            "teams",
-            "did you mean France?",
-        ),
-        (
-            json!({"phone": PHONE, "kinds": ["corners"]}),
-            "kinds",
-            "unknown kind `corners`",
-        ),
-        (
-            json!({"phone": PHONE, "locale": "de"}),
-            "locale",
-            "unknown locale `de`",
-        ),
-        (
-            json!({"phone": 4_155_552_671_i64}),
-            "phone",
-            "phone must be a string",
-        ),
-    ];
-    for (body, field, message) in cases {
-        let (status, answer) = signup(&herald, body.clone()).await;
-        assert_eq!(status, 400, "{body} → {answer}");
-        assert_eq!(answer["field"], field, "{body} → {answer}");
-        let error = answer["error"].as_str().unwrap();
-        assert!(error.contains(message), "{body} → {error}");
+    for db in TestDb::all().await {
+        let fake = FakeTwilio::start(SID, TOKEN).await;
+        let herald = start(
+            &db,
+            &fake,
+            json!({}),
+            json!({"signup": {"countries": ["US", "BR"]}}),
+        )
+        .await;
+        let cases = [
+            (json!({}), "phone", "a phone number is required"),
+            (
+                json!({"phone": "call me"}),
+                "phone",
+                "is not a phone number",
+            ),
+            (
+                json!({"phone": "4155552671"}),
+                "phone",
+                "is not a phone number",
+            ),
+            (
+                json!({"phone": "+44 7400 123456"}),
+                "phone",
+                "numbers from GB are not accepted here",
+            ),
+            (
+                json!({"phone": PHONE, "teams": ["Frnace"]}),
+                "teams",
+                "did you mean France?",
+            ),
+            (
+                json!({"phone": PHONE, "kinds": ["corners"]}),
+                "kinds",
+                "unknown kind `corners`",
+            ),
+            (
+                json!({"phone": PHONE, "locale": "de"}),
+                "locale",
+                "unknown locale `de`",
+            ),
+            (
+                json!({"phone": 4_155_552_671_i64}),
+                "phone",
+                "phone must be a string",
+            ),
+        ];
+        for (body, field, message) in cases {
+            let (status, answer) = signup(&herald, body.clone()).await;
+            assert_eq!(status, 400, "{body} → {answer}");
+            assert_eq!(answer["field"], field, "{body} → {answer}");
+            let error = answer["error"].as_str().unwrap();
+            assert!(error.contains(message), "{body} → {error}");
+        }
+        let r = client()
+            .post(herald.url("/api/v1/sms/subscribe"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(fake.requests().is_empty(), "nothing was texted");
+        assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
+        assert!(herald.store.subscriber_rows(None).await.unwrap().is_empty());
+        herald.shutdown().await;
+        db.cleanup().await;
     }
-    let r = client()
-        .post(herald.url("/api/v1/sms/subscribe"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    assert!(fake.requests().is_empty(), "nothing was texted");
-    assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
-    assert!(herald.store.subscriber_rows(None).await.unwrap().is_empty());
-    herald.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
