@@ -324,6 +324,10 @@ impl Signup {
         let kinds = Self::kinds(&request)?;
         let scopes = self.scopes(&request).await?;
         self.admit(&origin, &phone)?;
+        let swept = self.store.sweep_signups(now_ms()).await?;
+        if swept > 0 {
+            tracing::debug!(swept, "forgot expired SMS signups");
+        }
         if self.config.lookup {
             match self.twilio.lookup(&phone.e164).await {
                 Ok(true) => {}

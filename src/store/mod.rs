@@ -1135,6 +1135,19 @@ impl Store {
         }))
     }
 
+    /// Forgets signups whose code expired before `now_ms`: numbers that never confirmed are
+    /// not kept. Returns how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn sweep_signups(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM sms_signups WHERE expires_at < $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Counts a wrong code against a pending signup.
     ///
     /// # Errors

@@ -625,3 +625,59 @@ async fn a_chat_command_hands_a_number_to_the_sms_signup() {
     assert_eq!(active(&herald, PHONE).await[0].kinds, ["goals"]);
     herald.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_code_is_refused_and_forgotten() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    let expired = herald::store::PendingSignup {
+        sink: "sms".into(),
+        phone: PHONE.into(),
+        code: "123456".into(),
+        scopes: vec![],
+        kinds: vec![],
+        locale: "en".into(),
+        attempts: 0,
+        expires_at_ms: herald::store::now_ms() - 1,
+    };
+    herald.store.put_signup(&expired).await.unwrap();
+    let r = client()
+        .post(herald.url("/api/v1/sms/confirm"))
+        .json(&json!({"phone": PHONE, "code": "123456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "the code expired; sign up again for a new one"
+    );
+    assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
+    assert!(active(&herald, PHONE).await.is_empty());
+    // Expired signups of other numbers are swept when anyone signs up.
+    let other = herald::store::PendingSignup {
+        phone: "+12125550123".into(),
+        ..expired
+    };
+    herald.store.put_signup(&other).await.unwrap();
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    assert!(
+        herald
+            .store
+            .signup("sms", "+12125550123")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Five wrong codes drop the signup.
+    for _ in 0..5 {
+        let (_, twiml) = text_herald(&herald, PHONE, "000000", TOKEN).await;
+        assert!(twiml.contains("that code is not right"), "{twiml}");
+    }
+    let (_, twiml) = text_herald(&herald, PHONE, "000000", TOKEN).await;
+    assert!(twiml.contains("nothing to confirm"), "{twiml}");
+    assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
+    herald.shutdown().await;
+}
