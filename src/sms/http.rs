@@ -18,6 +18,8 @@ use crate::http::error;
 
 /// Where Twilio posts inbound messages (configure it on the number or Messaging Service).
 pub const WEBHOOK_PATH: &str = "/webhooks/twilio/sms";
+/// Where Twilio posts delivery reports, when the sink's `status_callback` points here.
+pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 
 /// The SMS routes of `signup`.
 pub fn router(signup: Arc<Signup>) -> Router {
@@ -26,6 +28,7 @@ pub fn router(signup: Arc<Signup>) -> Router {
         .route("/api/v1/sms/subscribe", post(subscribe))
         .route("/api/v1/sms/confirm", post(confirm))
         .route(WEBHOOK_PATH, post(inbound))
+        .route(STATUS_PATH, post(status))
         .with_state(signup)
 }
 
@@ -255,29 +258,79 @@ fn signed_url(signup: &Signup, headers: &HeaderMap, uri: &axum::http::Uri) -> St
     format!("{scheme}://{host}{path_and_query}")
 }
 
+/// The form parameters of a request Twilio signed; `None` for one it did not.
+fn signed_params(
+    signup: &Signup,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Vec<(String, String)>> {
+    let params = form_pairs(body);
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let url = signed_url(signup, headers, uri);
+    if signup.twilio().verify(&url, &params, signature) {
+        Some(params)
+    } else {
+        tracing::warn!(
+            path = uri.path(),
+            "refused a Twilio webhook with a bad signature"
+        );
+        None
+    }
+}
+
+fn forged() -> Response {
+    (StatusCode::FORBIDDEN, "invalid X-Twilio-Signature").into_response()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// A delivery report: a text that failed after Twilio accepted it, for a reason that will not
+/// pass, pauses the number like a refusal at send time would.
+async fn status(
+    State(signup): State<Arc<Signup>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(params) = signed_params(&signup, &uri, &headers, &body) else {
+        return forged();
+    };
+    let outcome = param(&params, "MessageStatus");
+    let code = param(&params, "ErrorCode");
+    if matches!(outcome, "undelivered" | "failed") {
+        match signup.delivery_failed(param(&params, "To"), code).await {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::error!(error = %crate::dispatch::error_chain(&e), "cannot record a delivery report");
+                return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+            }
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn inbound(
     State(signup): State<Arc<Signup>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = form_pairs(&body);
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let url = signed_url(&signup, &headers, &uri);
-    if !signup.twilio().verify(&url, &params, signature) {
-        tracing::warn!("refused an inbound SMS webhook with a bad signature");
-        return (StatusCode::FORBIDDEN, "invalid X-Twilio-Signature").into_response();
-    }
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+    let Some(params) = signed_params(&signup, &uri, &headers, &body) else {
+        return forged();
     };
-    match signup.inbound(param("From"), param("Body")).await {
+    match signup
+        .inbound(param(&params, "From"), param(&params, "Body"))
+        .await
+    {
         Ok(reply) => (
             [(header::CONTENT_TYPE, twiml::CONTENT_TYPE)],
             twiml::reply(reply.map(|r| signup.twilio().prepare(&r)).as_deref()),

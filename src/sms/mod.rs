@@ -17,7 +17,7 @@ use sink_twilio::phone::{self, Phone, PhoneError};
 use sink_twilio::{SignupConfig, TwilioSink};
 use subtle::ConstantTimeEq;
 
-pub use http::{WEBHOOK_PATH, router};
+pub use http::{STATUS_PATH, WEBHOOK_PATH, router};
 use replies::Text;
 
 use crate::dispatch::error_chain;
@@ -35,6 +35,10 @@ const STOP_WORDS: [&str; 8] = [
     "OPTOUT",
     "REVOKE",
 ];
+/// Delivery-report error codes that mean the number will never get our texts: blocked
+/// (30004), unknown or inactive (30005), a landline (30006), opted out (21610).
+const UNDELIVERABLE: [&str; 4] = ["30004", "30005", "30006", "21610"];
+
 /// Keywords that opt a number back in or confirm a signup.
 const START_WORDS: [&str; 5] = ["START", "UNSTOP", "YES", "SIM", "Y"];
 /// Keywords that ask for help.
@@ -432,6 +436,21 @@ impl Signup {
         }
         let locale = pending.locale.clone();
         Ok((self.activate(pending).await?, locale))
+    }
+
+    /// Records a delivery report of a failed text: a number that cannot receive texts is
+    /// paused; a failure that may pass (an unreachable handset, 30003) changes nothing.
+    ///
+    /// # Errors
+    /// Store failures (Twilio then retries the report).
+    pub async fn delivery_failed(&self, to: &str, code: &str) -> Result<(), StoreError> {
+        if !UNDELIVERABLE.contains(&code) {
+            tracing::info!(phone = %phone::mask(to), code, "a text was not delivered");
+            return Ok(());
+        }
+        let paused = self.store.pause_recipient(&self.sink_id, to).await?;
+        tracing::warn!(phone = %phone::mask(to), code, paused, "number cannot receive texts; subscriber paused");
+        Ok(())
     }
 
     /// Handles a text a subscriber sent; returns the reply, if any.

@@ -74,20 +74,18 @@ async fn signup(herald: &Herald, body: Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// Twilio posting an inbound SMS to herald, signed as Twilio signs it (or forged).
-async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u16, String) {
-    let url = herald.url("/webhooks/twilio/sms");
-    let params: Vec<(String, String)> = [
-        ("AccountSid", SID),
-        ("Body", body),
-        ("From", from),
-        ("MessageSid", "SM00000000000000000000000000000001"),
-        ("NumMedia", "0"),
-        ("To", "+14155550100"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+/// Twilio posting a form to herald, signed as Twilio signs it with `token`.
+async fn signed_post(
+    herald: &Herald,
+    path: &str,
+    params: &[(&str, &str)],
+    token: &str,
+) -> (u16, String) {
+    let url = herald.url(path);
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     let signature = sink_twilio::signature::sign(token, &url, &params);
     let r = client()
         .post(&url)
@@ -97,6 +95,24 @@ async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Twilio posting an inbound SMS to herald, signed as Twilio signs it (or forged).
+async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u16, String) {
+    signed_post(
+        herald,
+        "/webhooks/twilio/sms",
+        &[
+            ("AccountSid", SID),
+            ("Body", body),
+            ("From", from),
+            ("MessageSid", "SM00000000000000000000000000000001"),
+            ("NumMedia", "0"),
+            ("To", "+14155550100"),
+        ],
+        token,
+    )
+    .await
 }
 
 fn code_in(text: &str) -> String {
@@ -679,5 +695,56 @@ async fn an_expired_code_is_refused_and_forgotten() {
     let (_, twiml) = text_herald(&herald, PHONE, "000000", TOKEN).await;
     assert!(twiml.contains("nothing to confirm"), "{twiml}");
     assert!(herald.store.signup("sms", PHONE).await.unwrap().is_none());
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_reports_of_undeliverable_numbers_pause_them() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    let landline = "+12125550123";
+    subscribe_all(&herald, PHONE).await;
+    subscribe_all(&herald, landline).await;
+    let report = |to: &'static str, status: &'static str, code: &'static str| {
+        [
+            ("AccountSid", SID),
+            ("ErrorCode", code),
+            ("MessageSid", "SM00000000000000000000000000000002"),
+            ("MessageStatus", status),
+            ("To", to),
+        ]
+    };
+    // A handset that is off (30003) may come back: nothing changes.
+    let r = signed_post(
+        &herald,
+        "/webhooks/twilio/status",
+        &report(PHONE, "undelivered", "30003"),
+        TOKEN,
+    )
+    .await;
+    assert_eq!(r.0, 204);
+    assert_eq!(active(&herald, PHONE).await.len(), 1);
+    // A forged report changes nothing.
+    let r = signed_post(
+        &herald,
+        "/webhooks/twilio/status",
+        &report(landline, "failed", "30006"),
+        "forged",
+    )
+    .await;
+    assert_eq!(r.0, 403);
+    assert_eq!(active(&herald, landline).await.len(), 1);
+    // A landline (30006) never gets texts: paused.
+    let r = signed_post(
+        &herald,
+        "/webhooks/twilio/status",
+        &report(landline, "failed", "30006"),
+        TOKEN,
+    )
+    .await;
+    assert_eq!(r.0, 204);
+    assert!(active(&herald, landline).await.is_empty());
+    assert_eq!(active(&herald, PHONE).await.len(), 1);
     herald.shutdown().await;
 }
