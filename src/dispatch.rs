@@ -592,6 +592,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_costly_message_takes_its_units_of_the_global_rate() {
+        let limiters = Limiters::new(&Limits {
+            global: vec![Rate::new(1, Duration::from_millis(100))],
+            ..Limits::default()
+        });
+        let start = tokio::time::Instant::now();
+        limiters.wait(&[], "a", 1).await;
+        assert!(start.elapsed() < Duration::from_millis(50));
+        // Three segments: three cells, two of which must wait a period each.
+        limiters.wait(&[], "b", 3).await;
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(280),
+            "three units after one took {elapsed:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_per_recipient_limit_spaces_one_recipients_sends_but_not_anothers() {
         let limiters = Limiters::new(&Limits::default());
         let rates = [Rate::new(1, Duration::from_millis(200))];
