@@ -72,6 +72,34 @@ pub fn classify_request_error(err: reqwest::Error) -> SinkError {
     }
 }
 
+/// A response read to its end: what the platform answered, for the sink to interpret.
+#[derive(Debug)]
+pub struct Answered {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers (rate-limit headers, `Retry-After`).
+    pub headers: HeaderMap,
+    /// The body as text.
+    pub body: String,
+}
+
+/// Sends `request` and reads the whole answer; a request that fails before an answer arrives
+/// is classified with [`classify_request_error`].
+///
+/// # Errors
+/// The request failed (network, timeout), or the body could not be read.
+pub async fn call(request: reqwest::RequestBuilder) -> Result<Answered, SinkError> {
+    let response = request.send().await.map_err(classify_request_error)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.map_err(classify_request_error)?;
+    Ok(Answered {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// Reads `Retry-After` as delay-seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();

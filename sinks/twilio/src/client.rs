@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sink_api::http::{classify_request_error, classify_status, retry_after};
+use sink_api::http::{Answered, classify_status, retry_after};
 use sink_api::{Receipt, SinkError};
 
 use crate::config::Config;
@@ -88,22 +88,17 @@ impl Client {
         if let Some(cb) = &config.status_callback {
             form.push(("StatusCallback", cb));
         }
-        let response = self
-            .http
-            .post(Self::messages_url(config))
-            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
-            .form(&form)
-            .send()
-            .await
-            .map_err(classify_request_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(classify_request_error)?;
-        if status.is_success() {
-            let message: Message = serde_json::from_str(&text).map_err(SinkError::transient)?;
-            return Ok(Receipt::with_id(message.sid));
+        let answer = self
+            .call(
+                config,
+                self.http.post(Self::messages_url(config)).form(&form),
+            )
+            .await?;
+        if !answer.status.is_success() {
+            return Err(classify(&answer));
         }
-        Err(classify(status, &headers, &text))
+        let message: Message = serde_json::from_str(&answer.body).map_err(SinkError::transient)?;
+        Ok(Receipt::with_id(message.sid))
     }
 
     /// Reads the account: proves the credentials work.
@@ -113,19 +108,11 @@ impl Client {
             config.endpoint.trim_end_matches('/'),
             config.account_sid
         );
-        let response = self
-            .http
-            .get(url)
-            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
-            .send()
-            .await
-            .map_err(classify_request_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(classify_request_error)?;
-        match classify_status(status, &headers, &text) {
-            None => Ok(()),
-            Some(_) => Err(classify(status, &headers, &text)),
+        let answer = self.call(config, self.http.get(url)).await?;
+        if answer.status.is_success() {
+            Ok(())
+        } else {
+            Err(classify(&answer))
         }
     }
 
@@ -137,33 +124,33 @@ impl Client {
             .map_err(|()| SinkError::permanent("lookup_endpoint cannot have a path"))?
             .pop_if_empty()
             .extend(["v2", "PhoneNumbers", e164]);
-        let response = self
-            .http
-            .get(url)
-            .basic_auth(&config.account_sid, Some(config.auth_token.expose_secret()))
-            .send()
-            .await
-            .map_err(classify_request_error)?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
+        let answer = self.call(config, self.http.get(url)).await?;
+        if answer.status == reqwest::StatusCode::NOT_FOUND {
             return Ok(false);
         }
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(classify_request_error)?;
-        if let Some(err) = classify_status(status, &headers, &text) {
+        if let Some(err) = classify_status(answer.status, &answer.headers, &answer.body) {
             return Err(err);
         }
-        let lookup: Lookup = serde_json::from_str(&text).map_err(SinkError::transient)?;
+        let lookup: Lookup = serde_json::from_str(&answer.body).map_err(SinkError::transient)?;
         Ok(lookup.valid.unwrap_or(false))
+    }
+
+    /// Sends a request with the account's Basic auth and reads the answer.
+    async fn call(
+        &self,
+        config: &Config,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answered, SinkError> {
+        sink_api::http::call(
+            request.basic_auth(&config.account_sid, Some(config.auth_token.expose_secret())),
+        )
+        .await
     }
 }
 
 /// What a failed response means: Twilio's error code first, the HTTP status otherwise.
-fn classify(
-    status: reqwest::StatusCode,
-    headers: &reqwest::header::HeaderMap,
-    body: &str,
-) -> SinkError {
+fn classify(answer: &Answered) -> SinkError {
+    let (status, headers, body) = (answer.status, &answer.headers, answer.body.as_str());
     let api: Option<ApiError> = serde_json::from_str(body).ok();
     let code = api.as_ref().and_then(|a| a.code);
     let error = |code: u32| TwilioError {
@@ -197,11 +184,11 @@ mod tests {
     use reqwest::header::HeaderMap;
 
     fn outcome(status: u16, body: &str) -> &'static str {
-        match classify(
-            StatusCode::from_u16(status).unwrap(),
-            &HeaderMap::new(),
-            body,
-        ) {
+        match classify(&Answered {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.to_owned(),
+        }) {
             SinkError::RateLimited { .. } => "rate_limited",
             SinkError::Transient(_) => "transient",
             SinkError::Permanent(_) => "permanent",

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sink_api::http::{classify_request_error, classify_status};
+use sink_api::http::classify_status;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
 pub use config::Config;
@@ -80,7 +80,15 @@ impl XSink {
         text::fit(&full, text::MAX_WEIGHT)
     }
 
-    fn authorization(&self, method: &str, url: &str) -> String {
+    /// Sends a signed request to `path` with an optional JSON body; the answer's body on
+    /// success, the failure classified otherwise.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<String, SinkError> {
+        let url = format!("{}{path}", self.config.endpoint.trim_end_matches('/'));
         let c = &self.config;
         let token = oauth::Token::from_parts(
             c.api_key.expose_secret(),
@@ -90,14 +98,24 @@ impl XSink {
         );
         // A JSON body is not part of an OAuth 1.0a signature: only the method, the URL and
         // the oauth_* parameters are.
-        match method {
-            "GET" => oauth::get(url, &(), &token, oauth::HMAC_SHA1),
-            _ => oauth::post(url, &(), &token, oauth::HMAC_SHA1),
+        let authorization = if method == reqwest::Method::GET {
+            oauth::get(&url, &(), &token, oauth::HMAC_SHA1)
+        } else {
+            oauth::post(&url, &(), &token, oauth::HMAC_SHA1)
+        };
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header(AUTHORIZATION, authorization);
+        if let Some(json) = json {
+            request = request.json(json);
         }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.config.endpoint.trim_end_matches('/'))
+        let answer = sink_api::http::call(request).await?;
+        if answer.status.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(classify(answer.status, &answer.headers, &answer.body))
+        }
     }
 }
 
@@ -147,46 +165,21 @@ impl Sink for XSink {
 
     /// Corrections are posted as replies to the corrected post: X cannot edit through the API.
     async fn send(&self, _to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
-        let url = self.url("/2/tweets");
         let mut body = serde_json::json!({ "text": Self::text_of(msg) });
         if let Some(original) = msg.replaces.as_ref().and_then(|r| r.receipt.as_ref()) {
             body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": original });
         }
-        let response = self
-            .http
-            .post(&url)
-            .header(AUTHORIZATION, self.authorization("POST", &url))
-            .json(&body)
-            .send()
-            .await
-            .map_err(classify_request_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(classify_request_error)?;
-        if !status.is_success() {
-            return Err(classify(status, &headers, &text));
-        }
-        let created: Created = serde_json::from_str(&text).map_err(SinkError::transient)?;
+        let answer = self
+            .call(reqwest::Method::POST, "/2/tweets", Some(&body))
+            .await?;
+        let created: Created = serde_json::from_str(&answer).map_err(SinkError::transient)?;
         Ok(Receipt::with_id(created.data.id))
     }
 
     async fn healthcheck(&self) -> Result<(), SinkError> {
-        let url = self.url("/2/users/me");
-        let response = self
-            .http
-            .get(&url)
-            .header(AUTHORIZATION, self.authorization("GET", &url))
-            .send()
+        self.call(reqwest::Method::GET, "/2/users/me", None)
             .await
-            .map_err(classify_request_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(classify_request_error)?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(classify(status, &headers, &text))
-        }
+            .map(drop)
     }
 
     /// One account: every post goes to the same place.
