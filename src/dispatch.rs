@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng;
+pub use sink_api::error_chain;
 use sink_api::{Limits, Notification, Rate, Receipt, Replaces, Sink, SinkError};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -540,18 +541,6 @@ impl Limiters {
             }
         }
     }
-}
-
-/// An error and its causes on one line: `permanent failure: HTTP 400: bad chat id`.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

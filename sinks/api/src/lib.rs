@@ -89,6 +89,18 @@ pub enum SinkError {
     RecipientGone(#[source] BoxError),
 }
 
+/// An error and its causes on one line: `permanent failure: HTTP 400: bad chat id`.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl SinkError {
     /// A transient error from anything that can be turned into a [`BoxError`].
     pub fn transient(err: impl Into<BoxError>) -> Self {

@@ -39,7 +39,7 @@ pub(crate) struct Described(pub(crate) String);
 
 /// What a failed API call means for the delivery.
 pub(crate) fn classify(error: &serenity::Error) -> SinkError {
-    let described = || Described(chain(error));
+    let described = || Described(sink_api::error_chain(error));
     match error {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
             let status = response.status_code.as_u16();
@@ -57,16 +57,4 @@ pub(crate) fn classify(error: &serenity::Error) -> SinkError {
         | serenity::Error::Json(_) => SinkError::transient(described()),
         _ => SinkError::permanent(described()),
     }
-}
-
-/// An error and its causes on one line.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
