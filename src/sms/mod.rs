@@ -473,10 +473,8 @@ impl Signup {
             Some(p) => p.locale.clone(),
             None => self
                 .store
-                .subscriptions_of_any(&self.sink_id, number)
+                .subscriber_locale(&self.sink_id, number)
                 .await?
-                .into_iter()
-                .find_map(|s| s.locale)
                 .unwrap_or_else(|| self.default_locale.clone()),
         };
         let reply = |t: Text<'_>| Ok(Some(replies::text(&t, &locale)));

@@ -611,18 +611,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn dead(&self, id: i64, attempts: u32, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = $1, attempts = $2, last_error = $3, claimed_by = NULL, \
-             claimed_until = NULL, updated_at = $4 WHERE id = $5",
-        )
-        .bind(status::DEAD)
-        .bind(i64::from(attempts))
-        .bind(error)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.settle(id, status::DEAD, Some(attempts), error).await
     }
 
     /// Marks a delivery as deliberately not sent, with the reason.
@@ -630,12 +619,24 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn skip(&self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.settle(id, status::SKIPPED, None, reason).await
+    }
+
+    /// Ends delivery `id` unsent with `status` and why, recording `attempts` when given.
+    async fn settle(
+        &self,
+        id: i64,
+        status: i64,
+        attempts: Option<u32>,
+        error: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE outbox SET status = $1, last_error = $2, claimed_by = NULL, \
-             claimed_until = NULL, updated_at = $3 WHERE id = $4",
+            "UPDATE outbox SET status = $1, attempts = COALESCE($2, attempts), last_error = $3, \
+             claimed_by = NULL, claimed_until = NULL, updated_at = $4 WHERE id = $5",
         )
-        .bind(status::SKIPPED)
-        .bind(reason)
+        .bind(status)
+        .bind(attempts.map(i64::from))
+        .bind(error)
         .bind(now_ms())
         .bind(id)
         .execute(&self.pool)
@@ -826,24 +827,8 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn subscribe(&self, sub: &Subscription) -> Result<(), StoreError> {
-        let now = now_ms();
-        let (scope, value) = scope_columns(&sub.scope);
-        sqlx::query(
-            "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
-             ON CONFLICT (sink, recipient, scope, value) DO UPDATE SET kinds = excluded.kinds, \
-             locale = excluded.locale, active = 1, updated_at = excluded.updated_at",
-        )
-        .bind(&sub.sink)
-        .bind(sub.recipient.as_str())
-        .bind(scope)
-        .bind(value)
-        .bind(sub.kinds.join(","))
-        .bind(&sub.locale)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        upsert_subscription(&mut conn, sub, now_ms()).await
     }
 
     /// Removes what `recipient` follows on `sink`: one scope, or everything with `None`.
@@ -899,24 +884,24 @@ impl Store {
         Ok(rows.iter().filter_map(subscription).collect())
     }
 
-    /// What `recipient` follows on `sink`, paused subscriptions included.
+    /// The locale `recipient`'s subscriptions on `sink` use, paused ones included, if any.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn subscriptions_of_any(
+    pub async fn subscriber_locale(
         &self,
         sink: &str,
         recipient: &str,
-    ) -> Result<Vec<Subscription>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
-             WHERE sink = $1 AND recipient = $2 ORDER BY id",
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT locale FROM subscriptions WHERE sink = $1 AND recipient = $2 \
+             AND locale IS NOT NULL ORDER BY id LIMIT 1",
         )
         .bind(sink)
         .bind(recipient)
-        .fetch_all(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(rows.iter().filter_map(subscription).collect())
+        Ok(row.map(|r| r.get::<String, _>(0)))
     }
 
     /// The locale a chat chose with `lang`, if it did.
@@ -1188,23 +1173,15 @@ impl Store {
         } else {
             signup.scopes.clone()
         };
-        for scope in &scopes {
-            let (kind, value) = scope_columns(scope);
-            sqlx::query(
-                "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
-                 ON CONFLICT (sink, recipient, scope, value) DO UPDATE SET kinds = excluded.kinds, \
-                 locale = excluded.locale, active = 1, updated_at = excluded.updated_at",
-            )
-            .bind(&signup.sink)
-            .bind(&signup.phone)
-            .bind(kind)
-            .bind(value)
-            .bind(signup.kinds.join(","))
-            .bind(&signup.locale)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        for scope in scopes {
+            let sub = Subscription {
+                sink: signup.sink.clone(),
+                recipient: Recipient::new(&signup.phone),
+                scope,
+                kinds: signup.kinds.clone(),
+                locale: Some(signup.locale.clone()),
+            };
+            upsert_subscription(&mut tx, &sub, now).await?;
         }
         sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
             .bind(&signup.sink)
@@ -1258,6 +1235,31 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Adds or reactivates a subscription, updating its kinds and locale.
+async fn upsert_subscription(
+    conn: &mut sqlx::AnyConnection,
+    sub: &Subscription,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (scope, value) = scope_columns(&sub.scope);
+    sqlx::query(
+        "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+         ON CONFLICT (sink, recipient, scope, value) DO UPDATE SET kinds = excluded.kinds, \
+         locale = excluded.locale, active = 1, updated_at = excluded.updated_at",
+    )
+    .bind(&sub.sink)
+    .bind(sub.recipient.as_str())
+    .bind(scope)
+    .bind(value)
+    .bind(sub.kinds.join(","))
+    .bind(&sub.locale)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// `$first, $first+1, …` for `count` bound values (only numbers are ever spliced into SQL).

@@ -523,18 +523,20 @@ async fn a_number_twilio_says_is_unsubscribed_is_deactivated_not_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_cap_skips_what_is_over_it() {
-    let db = TestDb::sqlite();
-    let fake = FakeTwilio::start(SID, TOKEN).await;
-    let herald = start(&db, &fake, json!({}), json!({"daily_cap": 2})).await;
-    subscribe_all(&herald, PHONE).await;
-    for title in ["one", "two", "three"] {
-        publish(&herald, title).await;
+    for db in TestDb::all().await {
+        let fake = FakeTwilio::start(SID, TOKEN).await;
+        let herald = start(&db, &fake, json!({}), json!({"daily_cap": 2})).await;
+        subscribe_all(&herald, PHONE).await;
+        for title in ["one", "two", "three"] {
+            publish(&herald, title).await;
+        }
+        wait_to(&fake, PHONE, 2).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let bodies: Vec<String> = fake.sent_to(PHONE).into_iter().map(|s| s.body).collect();
+        assert_eq!(bodies, ["one\ntext", "two\ntext"], "{}", db.backend);
+        herald.shutdown().await;
+        db.cleanup().await;
     }
-    wait_to(&fake, PHONE, 2).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let bodies: Vec<String> = fake.sent_to(PHONE).into_iter().map(|s| s.body).collect();
-    assert_eq!(bodies, ["one\ntext", "two\ntext"]);
-    herald.shutdown().await;
 }
 
 /// Starts at most `rate` sends in any window of one second (one more for the window's edges).
