@@ -185,3 +185,22 @@ impl CommandHandler for RecordingCommands {
         })
     }
 }
+
+/// A goal notification with `title` and `body`, for sink tests: id 1, event `e1`, English,
+/// no match, no data, not a correction.
+pub fn goal(title: &str, body: &str) -> Notification {
+    Notification {
+        id: 1,
+        event_id: "e1".into(),
+        kind: "goal".into(),
+        match_id: None,
+        topic: None,
+        teams: vec![],
+        title: title.into(),
+        body: body.into(),
+        locale: "en".into(),
+        data: serde_json::Value::Null,
+        replaces: None,
+        created_at_ms: 0,
+    }
+}

@@ -14,18 +14,8 @@ const TOKEN: &str = "discord-bot-token";
 
 fn note(title: &str) -> Notification {
     Notification {
-        id: 1,
-        event_id: "e1".into(),
-        kind: "goal".into(),
-        match_id: None,
-        topic: None,
-        teams: vec![],
-        title: title.into(),
-        body: "MBAPPE (France) 65'".into(),
-        locale: "en".into(),
         data: serde_json::json!({"home": "France", "away": "Croatia", "score": {"home": 4, "away": 1}, "minute": 65}),
-        replaces: None,
-        created_at_ms: 0,
+        ..sink_api::testing::goal(title, "MBAPPE (France) 65'")
     }
 }
 

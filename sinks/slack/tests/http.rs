@@ -14,20 +14,7 @@ const TOKEN: &str = "xoxb-test-token";
 const SECRET: &str = "slack-signing-secret";
 
 fn note(title: &str) -> Notification {
-    Notification {
-        id: 1,
-        event_id: "e1".into(),
-        kind: "goal".into(),
-        match_id: None,
-        topic: None,
-        teams: vec![],
-        title: title.into(),
-        body: "MBAPPE (France) 65'".into(),
-        locale: "en".into(),
-        data: serde_json::Value::Null,
-        replaces: None,
-        created_at_ms: 0,
-    }
+    sink_api::testing::goal(title, "MBAPPE (France) 65'")
 }
 
 async fn sink() -> (FakeSlack, SlackSink) {

@@ -30,20 +30,7 @@ fn config(fake: &FakeTwilio) -> Config {
 }
 
 fn note(title: &str, body: &str) -> Notification {
-    Notification {
-        id: 1,
-        event_id: "e1".into(),
-        kind: "goal".into(),
-        match_id: None,
-        topic: None,
-        teams: vec![],
-        title: title.into(),
-        body: body.into(),
-        locale: "en".into(),
-        data: serde_json::Value::Null,
-        replaces: None,
-        created_at_ms: 0,
-    }
+    sink_api::testing::goal(title, body)
 }
 
 async fn sink() -> (FakeTwilio, TwilioSink) {

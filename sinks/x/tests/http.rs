@@ -35,20 +35,7 @@ async fn sink() -> (FakeX, XSink) {
 }
 
 fn note(title: &str, body: &str) -> Notification {
-    Notification {
-        id: 1,
-        event_id: "e1".into(),
-        kind: "goal".into(),
-        match_id: None,
-        topic: None,
-        teams: vec![],
-        title: title.into(),
-        body: body.into(),
-        locale: "en".into(),
-        data: serde_json::Value::Null,
-        replaces: None,
-        created_at_ms: 0,
-    }
+    sink_api::testing::goal(title, body)
 }
 
 #[tokio::test]
