@@ -85,16 +85,10 @@ impl FakeDiscord {
             next_id: 1_100_000_000_000_000_000,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ended = axum::serve(listener, app).await;
-        });
+        let addr = sink_api::testing::serve(app).await;
         Self { inner, addr }
     }
 
@@ -125,14 +119,7 @@ impl FakeDiscord {
 
     /// Waits until `n` messages were created or edited, or `timeout` passes.
     pub async fn wait_messages(&self, n: usize, timeout: Duration) -> Vec<Message> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let messages = self.messages();
-            if messages.len() >= n || Instant::now() >= deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sink_api::testing::wait_len(n, timeout, || self.messages()).await
     }
 }
 

@@ -89,16 +89,10 @@ impl FakeSlack {
             next_ts: 1,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .route("/api/{method}", axum::routing::post(handle).get(handle))
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ended = axum::serve(listener, app).await;
-        });
+        let addr = sink_api::testing::serve(app).await;
         Self { inner, addr }
     }
 
@@ -124,14 +118,7 @@ impl FakeSlack {
 
     /// Waits until `n` messages were posted or updated, or `timeout` passes.
     pub async fn wait_posted(&self, n: usize, timeout: Duration) -> Vec<Posted> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let posted = self.posted();
-            if posted.len() >= n || Instant::now() >= deadline {
-                return posted;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sink_api::testing::wait_len(n, timeout, || self.posted()).await
     }
 }
 

@@ -87,16 +87,10 @@ impl FakeTelegram {
             next_message: 100,
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .route("/{bot}/{method}", axum::routing::post(handle))
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ended = axum::serve(listener, app).await;
-        });
+        let addr = sink_api::testing::serve(app).await;
         Self { inner, addr }
     }
 
@@ -144,14 +138,7 @@ impl FakeTelegram {
 
     /// Waits until `n` messages were sent or edited, or `timeout` passes.
     pub async fn wait_sent(&self, n: usize, timeout: Duration) -> Vec<Sent> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let sent = self.sent();
-            if sent.len() >= n || Instant::now() >= deadline {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sink_api::testing::wait_len(n, timeout, || self.sent()).await
     }
 }
 

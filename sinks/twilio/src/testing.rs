@@ -107,10 +107,6 @@ impl FakeTwilio {
             auth_token: auth_token.to_owned(),
             ..Inner::default()
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         let app = Router::new()
             .route(
                 "/2010-04-01/Accounts/{sid}/Messages.json",
@@ -122,9 +118,7 @@ impl FakeTwilio {
             )
             .route("/v2/PhoneNumbers/{number}", axum::routing::get(lookup))
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ended = axum::serve(listener, app).await;
-        });
+        let addr = sink_api::testing::serve(app).await;
         Self { inner, addr }
     }
 
@@ -170,14 +164,7 @@ impl FakeTwilio {
 
     /// Waits until `n` messages were accepted, or `timeout` passes.
     pub async fn wait_sent(&self, n: usize, timeout: Duration) -> Vec<Sent> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let sent = self.sent();
-            if sent.len() >= n || Instant::now() >= deadline {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sink_api::testing::wait_len(n, timeout, || self.sent()).await
     }
 }
 

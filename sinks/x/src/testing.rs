@@ -106,13 +106,9 @@ impl FakeX {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(credentials: Credentials) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
         let inner = Arc::new(Mutex::new(Inner {
             credentials,
-            base: format!("http://{addr}"),
+            base: String::new(),
             posts: Vec::new(),
             requests: Vec::new(),
             script: VecDeque::new(),
@@ -122,9 +118,8 @@ impl FakeX {
             .route("/2/tweets", axum::routing::post(create))
             .route("/2/users/me", axum::routing::get(me))
             .with_state(Arc::clone(&inner));
-        tokio::spawn(async move {
-            let _ended = axum::serve(listener, app).await;
-        });
+        let addr = sink_api::testing::serve(app).await;
+        lock(&inner).base = format!("http://{addr}");
         Self { inner, addr }
     }
 
@@ -150,14 +145,7 @@ impl FakeX {
 
     /// Waits until `n` posts were accepted, or `timeout` passes.
     pub async fn wait_posts(&self, n: usize, timeout: Duration) -> Vec<Post> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let posts = self.posts();
-            if posts.len() >= n || Instant::now() >= deadline {
-                return posts;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sink_api::testing::wait_len(n, timeout, || self.posts()).await
     }
 }
 
