@@ -62,17 +62,6 @@ async fn interaction(
         .unwrap()
 }
 
-async fn publish(herald: &Herald, topic: &str, title: &str) {
-    let r = client()
-        .post(herald.url("/api/v1/publish"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"topic": topic, "title": title, "body": "text"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_subscribes_with_a_slash_command_and_gets_embeds() {
     for db in TestDb::all().await {
@@ -94,8 +83,8 @@ async fn a_channel_subscribes_with_a_slash_command_and_gets_embeds() {
             reply["data"]["content"],
             "✅ You now follow France. Notifications will arrive here."
         );
-        publish(&herald, "France", "Team news").await;
-        publish(&herald, "Spain", "Not for this channel").await;
+        herald.publish(ADMIN, "France", "Team news").await;
+        herald.publish(ADMIN, "Spain", "Not for this channel").await;
         let messages = fake.wait_messages(1, Duration::from_secs(10)).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(fake.messages().len(), 1, "{}", db.backend);
@@ -114,13 +103,13 @@ async fn rate_limits_and_server_errors_are_retried_and_unknown_channels_paused()
     let herald = start(&db, &fake, &key).await;
     interaction(&herald, &key, "555", "subscribe", None).await;
     fake.script([Answer::RateLimited(1), Answer::Status(502)]);
-    publish(&herald, "news", "first").await;
+    herald.publish(ADMIN, "news", "first").await;
     let messages = fake.wait_messages(1, Duration::from_secs(10)).await;
     assert_eq!(messages.len(), 1, "delivered after a 429 and a 502");
     assert_eq!(fake.attempts(), 3);
 
     fake.script([Answer::UnknownChannel]);
-    publish(&herald, "news", "second").await;
+    herald.publish(ADMIN, "news", "second").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !herald
         .store

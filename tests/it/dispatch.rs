@@ -9,7 +9,7 @@ use sink_api::testing::{Behaviour, MemorySink};
 use sink_api::{Limits, Rate};
 
 use crate::db::TestDb;
-use crate::harness::{Herald, client, subscribe_all};
+use crate::harness::{Herald, subscribe_all};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -26,17 +26,6 @@ async fn start(db: &TestDb, dispatch: serde_json::Value, sinks: Vec<(&str, Memor
 }
 
 /// Publishes an announcement titled `title`.
-async fn publish(app: &Herald, title: &str) {
-    let r = client()
-        .post(app.url("/api/v1/publish"))
-        .bearer_auth(TOKEN)
-        .json(&json!({"topic": "test", "title": title, "body": "text"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
-}
-
 fn titles(sink: &MemorySink) -> Vec<String> {
     sink.delivered().into_iter().map(|(_, n)| n.title).collect()
 }
@@ -54,7 +43,7 @@ async fn a_hanging_sink_never_delays_another_one() {
     .await;
     let started = Instant::now();
     for i in 0..5 {
-        publish(&app, &format!("message {i}")).await;
+        app.publish(TOKEN, "test", &format!("message {i}")).await;
     }
     let delivered = fast.wait_for(5, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
@@ -94,7 +83,7 @@ async fn transient_failures_are_retried_with_backoff_then_delivered() {
     )
     .await;
     let started = Instant::now();
-    publish(&app, "goal").await;
+    app.publish(TOKEN, "test", "goal").await;
     let delivered = flaky.wait_for(1, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
     assert_eq!(delivered.len(), 1);
@@ -118,7 +107,7 @@ async fn a_rate_limit_retry_after_is_honoured() {
         vec![("limited", limited.clone())],
     )
     .await;
-    publish(&app, "goal").await;
+    app.publish(TOKEN, "test", "goal").await;
     let first = Instant::now();
     let delivered = limited.wait_for(1, Duration::from_secs(5)).await;
     let waited = first.elapsed();
@@ -140,8 +129,8 @@ async fn permanent_failures_become_dead_letters_and_the_queue_moves_on() {
     let sink = MemorySink::new();
     sink.script([Behaviour::Permanent]);
     let app = start(&db, json!({}), vec![("chat", sink.clone())]).await;
-    publish(&app, "first").await;
-    publish(&app, "second").await;
+    app.publish(TOKEN, "test", "first").await;
+    app.publish(TOKEN, "test", "second").await;
     let delivered = sink.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(delivered[0].1.title, "📣 second");
     let dead = app.store.dead_letters(10).await.unwrap();
@@ -184,7 +173,7 @@ async fn retries_stop_at_max_attempts() {
         vec![("broken", broken.clone())],
     )
     .await;
-    publish(&app, "goal").await;
+    app.publish(TOKEN, "test", "goal").await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while app.store.dead_letters(10).await.unwrap().is_empty() {
         assert!(Instant::now() < deadline, "never dead-lettered");
@@ -203,7 +192,7 @@ async fn a_recipient_that_is_gone_has_its_subscriptions_paused() {
     sink.set_recipients(vec![]);
     sink.script([Behaviour::RecipientGone]);
     let app = start(&db, json!({}), vec![("chat", sink.clone())]).await;
-    publish(&app, "first").await;
+    app.publish(TOKEN, "test", "first").await;
     let deadline = Instant::now() + Duration::from_secs(5);
     let remaining = loop {
         let remaining = app.store.subscriptions("chat").await.unwrap();
@@ -219,7 +208,7 @@ async fn a_recipient_that_is_gone_has_its_subscriptions_paused() {
     );
     assert_eq!(app.store.dead_letters(10).await.unwrap().len(), 1);
     let kept = remaining[0].recipient.clone();
-    publish(&app, "second").await;
+    app.publish(TOKEN, "test", "second").await;
     let delivered = sink.wait_for(2, Duration::from_secs(5)).await;
     assert_eq!(delivered.len(), 2);
     assert!(delivered.iter().all(|(to, _)| *to == kept));
@@ -241,7 +230,7 @@ async fn each_recipient_gets_its_notifications_in_order() {
     )
     .await;
     for i in 0..10 {
-        publish(&app, &format!("m{i:02}")).await;
+        app.publish(TOKEN, "test", &format!("m{i:02}")).await;
     }
     let delivered = sink.wait_for(30, Duration::from_secs(10)).await;
     assert_eq!(delivered.len(), 30);
@@ -270,7 +259,7 @@ async fn shutdown_drains_queued_deliveries() {
     )
     .await;
     for i in 0..10 {
-        publish(&app, &format!("m{i}")).await;
+        app.publish(TOKEN, "test", &format!("m{i}")).await;
     }
     let before = titles(&slow).len();
     assert!(
@@ -298,7 +287,7 @@ async fn a_sinks_declared_rate_limit_is_applied() {
     let app = start(&db, json!({}), vec![("limited", sink.clone())]).await;
     let started = Instant::now();
     for i in 0..4 {
-        publish(&app, &format!("m{i}")).await;
+        app.publish(TOKEN, "test", &format!("m{i}")).await;
     }
     let delivered = sink.wait_for(4, Duration::from_secs(5)).await;
     assert_eq!(delivered.len(), 4);

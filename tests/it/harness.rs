@@ -46,6 +46,18 @@ impl Herald {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Publishes an announcement through the publish API with the admin `token`.
+    pub(crate) async fn publish(&self, token: &str, topic: &str, title: &str) {
+        let r = client()
+            .post(self.url("/api/v1/publish"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"topic": topic, "title": title, "body": "text"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    }
+
     /// Shuts down gracefully and waits; returns how long it took.
     pub(crate) async fn shutdown(self) -> Duration {
         let started = Instant::now();

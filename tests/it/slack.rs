@@ -68,17 +68,6 @@ async fn mention(herald: &Herald, event_id: &str, channel: &str, text: &str, sec
         .as_u16()
 }
 
-async fn publish(herald: &Herald, topic: &str, title: &str) {
-    let r = client()
-        .post(herald.url("/api/v1/publish"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"topic": topic, "title": title, "body": "text"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_subscribes_with_a_mention_and_receives_what_it_follows() {
     for db in TestDb::all().await {
@@ -102,8 +91,10 @@ async fn a_channel_subscribes_with_a_mention_and_receives_what_it_follows() {
         let posted = fake.wait_posted(2, Duration::from_secs(5)).await;
         assert_eq!(posted[1].text, "SMS is not configured on this herald.");
 
-        publish(&herald, "Brazil", "Team news").await;
-        publish(&herald, "Germany", "Not for this channel").await;
+        herald.publish(ADMIN, "Brazil", "Team news").await;
+        herald
+            .publish(ADMIN, "Germany", "Not for this channel")
+            .await;
         let posted = fake.wait_posted(3, Duration::from_secs(5)).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let posted_now = fake.posted();

@@ -464,17 +464,6 @@ async fn lookup_refuses_numbers_that_are_not_real() {
     herald.shutdown().await;
 }
 
-async fn publish(herald: &Herald, title: &str) {
-    let r = client()
-        .post(herald.url("/api/v1/publish"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"topic": "news", "title": title, "body": "text"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-}
-
 async fn subscribe_all(herald: &Herald, number: &str) {
     herald
         .store
@@ -497,7 +486,7 @@ async fn a_number_twilio_says_is_unsubscribed_is_deactivated_not_retried() {
     subscribe_all(&herald, PHONE).await;
     subscribe_all(&herald, "+12125550123").await;
     fake.unsubscribe(PHONE);
-    publish(&herald, "first").await;
+    herald.publish(ADMIN, "news", "first").await;
     wait_to(&fake, "+12125550123", 1).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !active(&herald, PHONE).await.is_empty() && Instant::now() < deadline {
@@ -510,7 +499,7 @@ async fn a_number_twilio_says_is_unsubscribed_is_deactivated_not_retried() {
         .filter(|r| r.field("To") == Some(PHONE))
         .count();
     assert_eq!(tries, 1, "not retried");
-    publish(&herald, "second").await;
+    herald.publish(ADMIN, "news", "second").await;
     wait_to(&fake, "+12125550123", 2).await;
     let tries = fake
         .requests()
@@ -528,7 +517,7 @@ async fn the_daily_cap_skips_what_is_over_it() {
         let herald = start(&db, &fake, json!({}), json!({"daily_cap": 2})).await;
         subscribe_all(&herald, PHONE).await;
         for title in ["one", "two", "three"] {
-            publish(&herald, title).await;
+            herald.publish(ADMIN, "news", title).await;
         }
         wait_to(&fake, PHONE, 2).await;
         tokio::time::sleep(Duration::from_millis(800)).await;
@@ -567,7 +556,7 @@ async fn fan_out_to_1000_subscribers_stays_at_the_configured_rate() {
             subscribe_all(&herald, &format!("+1415555{i:04}")).await;
         }
         let started = Instant::now();
-        publish(&herald, "Kick-off soon").await;
+        herald.publish(ADMIN, "news", "Kick-off soon").await;
         let sent = fake.wait_sent(1000, Duration::from_secs(60)).await;
         let elapsed = started.elapsed();
         assert_eq!(sent.len(), 1000, "{}", db.backend);

@@ -12,7 +12,7 @@ use crate::db::TestDb;
 use crate::e2e::source_table;
 use crate::expected::{Expected, fixture_dirs};
 use crate::fake_provider::FakeProvider;
-use crate::harness::{Herald, client};
+use crate::harness::Herald;
 
 const TOKEN: &str = "4242:telegram-test-token";
 const ADMIN: &str = "telegram-admin-token-123";
@@ -167,17 +167,6 @@ async fn start_with_chat(db: &TestDb, bot: &FakeTelegram, dispatch: serde_json::
     herald
 }
 
-async fn publish(herald: &Herald, title: &str) {
-    let r = client()
-        .post(herald.url("/api/v1/publish"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"topic": "news", "title": title, "body": "text"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_from_telegram_is_waited_out() {
     let db = TestDb::sqlite();
@@ -185,7 +174,7 @@ async fn a_retry_after_from_telegram_is_waited_out() {
     let herald = start_with_chat(&db, &bot, json!({"backoff_base": "10ms"})).await;
     bot.script([Answer::RetryAfter(2)]);
     let before = bot.attempts();
-    publish(&herald, "news").await;
+    herald.publish(ADMIN, "news", "news").await;
     let sent = wait_chat(&bot, "42", 2).await;
     assert_eq!(sent.len(), 2);
     let all = bot.sent();
@@ -213,7 +202,7 @@ async fn a_server_error_is_retried() {
     )
     .await;
     bot.script([Answer::ServerError(502)]);
-    publish(&herald, "news").await;
+    herald.publish(ADMIN, "news", "news").await;
     let sent = wait_chat(&bot, "42", 2).await;
     assert_eq!(sent.len(), 2, "delivered on the retry: {sent:?}");
     assert!(sent[1].starts_with("<b>📣 news</b>"));
@@ -226,7 +215,7 @@ async fn a_bot_blocked_by_the_user_pauses_the_subscription() {
     let bot = FakeTelegram::start(TOKEN).await;
     let herald = start_with_chat(&db, &bot, json!({})).await;
     bot.script([Answer::Blocked]);
-    publish(&herald, "first").await;
+    herald.publish(ADMIN, "news", "first").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !herald
         .store
@@ -238,7 +227,7 @@ async fn a_bot_blocked_by_the_user_pauses_the_subscription() {
         assert!(Instant::now() < deadline, "the subscription was not paused");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    publish(&herald, "second").await;
+    herald.publish(ADMIN, "news", "second").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         to(&bot.sent(), "42").len(),
@@ -249,7 +238,7 @@ async fn a_bot_blocked_by_the_user_pauses_the_subscription() {
     // Subscribing again (the user unblocked the bot) resumes deliveries.
     bot.user_says(42, "/subscribe", None);
     wait_chat(&bot, "42", 2).await;
-    publish(&herald, "third").await;
+    herald.publish(ADMIN, "news", "third").await;
     let sent = wait_chat(&bot, "42", 3).await;
     assert!(sent[2].starts_with("<b>📣 third</b>"), "{sent:?}");
     herald.shutdown().await;
