@@ -105,6 +105,30 @@ pub enum Scope {
     Match(String),
 }
 
+impl Scope {
+    /// The scope as stored and exported: its kind (`all`, `team`, `competition`, `match`)
+    /// and its value (empty for `all`).
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Self::All => ("all", ""),
+            Self::Team(t) => ("team", t),
+            Self::Competition(c) => ("competition", c),
+            Self::Match(m) => ("match", m),
+        }
+    }
+
+    /// The scope of stored parts, `None` for an unknown kind.
+    pub fn from_parts(kind: &str, value: String) -> Option<Self> {
+        Some(match kind {
+            "all" => Self::All,
+            "team" => Self::Team(value),
+            "competition" => Self::Competition(value),
+            "match" => Self::Match(value),
+            _ => return None,
+        })
+    }
+}
+
 /// A subscriber's standing order on one sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {

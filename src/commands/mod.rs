@@ -84,12 +84,34 @@ pub fn describe(config: &Config) -> String {
 /// # Errors
 /// When the store cannot be reached or a migration fails.
 pub async fn migrate(config: &Config) -> anyhow::Result<usize> {
-    let store = Store::connect(&config.store)
-        .await
-        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
+    let store = connect(config).await?;
     let applied = store.migrate().await.context("migration failed")?;
     store.close().await;
     Ok(applied)
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))
+}
+
+/// The store, connected and migrated, for the commands that read or change it.
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    store.migrate().await.context("migration failed")?;
+    Ok(store)
+}
+
+/// Milliseconds since the epoch as an RFC 3339 time, empty when out of range.
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// What `herald dead-letters` should do.
@@ -111,10 +133,7 @@ pub enum DeadLetterAction {
 /// # Errors
 /// When the store cannot be reached.
 pub async fn dead_letters(config: &Config, action: DeadLetterAction) -> anyhow::Result<String> {
-    let store = Store::connect(&config.store)
-        .await
-        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
-    store.migrate().await.context("migration failed")?;
+    let store = open_store(config).await?;
     let mut out = String::new();
     match action {
         DeadLetterAction::List { limit } => {
@@ -123,13 +142,7 @@ pub async fn dead_letters(config: &Config, action: DeadLetterAction) -> anyhow::
                 out.push_str("no dead letters\n");
             }
             for d in dead {
-                let at = time::OffsetDateTime::from_unix_timestamp(d.updated_at_ms / 1000)
-                    .ok()
-                    .and_then(|t| {
-                        t.format(&time::format_description::well_known::Rfc3339)
-                            .ok()
-                    })
-                    .unwrap_or_default();
+                let at = rfc3339(d.updated_at_ms);
                 line(
                     &mut out,
                     format_args!(

@@ -79,10 +79,7 @@ pub async fn subscribers(
     sink: Option<&str>,
     action: SubscribersAction,
 ) -> anyhow::Result<String> {
-    let store = Store::connect(&config.store)
-        .await
-        .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
-    store.migrate().await.context("migration failed")?;
+    let store = super::open_store(config).await?;
     let result = run(config, &store, sink, action).await;
     store.close().await;
     result
@@ -181,28 +178,16 @@ async fn run(
 
 fn fields(row: &SubscriberRow) -> [String; 8] {
     let s = &row.subscription;
-    let (scope, value) = match &s.scope {
-        Scope::All => ("all", String::new()),
-        Scope::Team(t) => ("team", t.clone()),
-        Scope::Competition(c) => ("competition", c.clone()),
-        Scope::Match(m) => ("match", m.clone()),
-    };
-    let created = time::OffsetDateTime::from_unix_timestamp(row.created_at_ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
+    let (scope, value) = s.scope.parts();
     [
         s.sink.clone(),
         s.recipient.to_string(),
         scope.to_owned(),
-        value,
+        value.to_owned(),
         s.kinds.join(" "),
         s.locale.clone().unwrap_or_default(),
         if row.active { "active" } else { "paused" }.to_owned(),
-        created,
+        super::rfc3339(row.created_at_ms),
     ]
 }
 

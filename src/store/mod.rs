@@ -700,9 +700,21 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn pause_recipient(&self, sink: &str, recipient: &str) -> Result<u64, StoreError> {
+        self.set_active(sink, recipient, false).await
+    }
+
+    /// Pauses or resumes every subscription routing `sink` to `recipient`; returns how many
+    /// changed.
+    async fn set_active(
+        &self,
+        sink: &str,
+        recipient: &str,
+        active: bool,
+    ) -> Result<u64, StoreError> {
         let result = sqlx::query(
-            "UPDATE subscriptions SET active = 0, updated_at = $1 WHERE sink = $2 AND recipient = $3 AND active = 1",
+            "UPDATE subscriptions SET active = $1, updated_at = $2 WHERE sink = $3 AND recipient = $4 AND active <> $1",
         )
+        .bind(i64::from(active))
         .bind(now_ms())
         .bind(sink)
         .bind(recipient)
@@ -844,7 +856,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let result = match scope {
             Some(scope) => {
-                let (kind, value) = scope_columns(scope);
+                let (kind, value) = scope.parts();
                 sqlx::query("DELETE FROM subscriptions WHERE sink = $1 AND recipient = $2 AND scope = $3 AND value = $4")
                     .bind(sink)
                     .bind(recipient)
@@ -1029,16 +1041,6 @@ pub struct SubscriberRow {
     pub created_at_ms: i64,
 }
 
-fn scope_of(kind: &str, value: String) -> Option<Scope> {
-    Some(match kind {
-        "all" => Scope::All,
-        "team" => Scope::Team(value),
-        "competition" => Scope::Competition(value),
-        "match" => Scope::Match(value),
-        _ => return None,
-    })
-}
-
 impl Store {
     /// Records a signup waiting for confirmation, replacing an earlier one of the same number.
     ///
@@ -1050,7 +1052,7 @@ impl Store {
                 .scopes
                 .iter()
                 .map(|s| {
-                    let (k, v) = scope_columns(s);
+                    let (k, v) = s.parts();
                     (k.to_owned(), v.to_owned())
                 })
                 .collect(),
@@ -1111,7 +1113,7 @@ impl Store {
             scopes: request
                 .scopes
                 .into_iter()
-                .filter_map(|(k, v)| scope_of(&k, v))
+                .filter_map(|(k, v)| Scope::from_parts(&k, v))
                 .collect(),
             kinds: request.kinds,
             locale: request.locale,
@@ -1198,15 +1200,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn resume_recipient(&self, sink: &str, recipient: &str) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE subscriptions SET active = 1, updated_at = $1 WHERE sink = $2 AND recipient = $3 AND active = 0",
-        )
-        .bind(now_ms())
-        .bind(sink)
-        .bind(recipient)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
+        self.set_active(sink, recipient, true).await
     }
 
     /// Every subscription, active or paused, of one sink or of all, for operators.
@@ -1243,7 +1237,7 @@ async fn upsert_subscription(
     sub: &Subscription,
     now: i64,
 ) -> Result<(), StoreError> {
-    let (scope, value) = scope_columns(&sub.scope);
+    let (scope, value) = sub.scope.parts();
     sqlx::query(
         "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
@@ -1270,17 +1264,8 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-fn scope_columns(scope: &Scope) -> (&'static str, &str) {
-    match scope {
-        Scope::All => ("all", ""),
-        Scope::Team(t) => ("team", t),
-        Scope::Competition(c) => ("competition", c),
-        Scope::Match(m) => ("match", m),
-    }
-}
-
 fn subscription(r: &AnyRow) -> Option<Subscription> {
-    let scope = scope_of(&r.get::<String, _>(2), r.get(3))?;
+    let scope = Scope::from_parts(&r.get::<String, _>(2), r.get(3))?;
     let kinds: String = r.get(4);
     Some(Subscription {
         sink: r.get(0),
