@@ -17,11 +17,12 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, RouteConfig};
 use crate::dispatch::WorkerContext;
 use crate::http::{self, AppState};
+use crate::liveness::Liveness;
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
 use crate::render::Renderer;
 use crate::sources::{Cadence, Source};
-use crate::store::{Backend, Store};
+use crate::store::Store;
 use crate::subscriptions::Service;
 
 /// Installs the process's one rustls crypto provider (ring). Idempotent.
@@ -50,7 +51,7 @@ pub struct App {
     listener: Option<TcpListener>,
     wakers: Arc<BTreeMap<String, Arc<Notify>>>,
     finished: Arc<Notify>,
-    instance: String,
+    liveness: Liveness,
 }
 
 impl App {
@@ -119,13 +120,14 @@ impl AppBuilder {
             tracing::info!(applied, "store migrated");
         }
         let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        if store.backend() == Backend::Sqlite {
-            // One process per SQLite file: claims left by a previous run are stale.
-            store
-                .release_all_claims()
-                .await
-                .context("cannot reset delivery claims")?;
-        }
+        let liveness = Liveness::start(
+            store.clone(),
+            instance,
+            config.store.heartbeat,
+            config.store.instance_timeout,
+        )
+        .await
+        .context("cannot register this instance in the store")?;
         let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
         #[cfg(feature = "twilio")]
         let sms = sms_signup(&config, &store, &locales)?;
@@ -181,7 +183,7 @@ impl AppBuilder {
             listener,
             wakers,
             finished: Arc::new(Notify::new()),
-            instance,
+            liveness,
         };
         app.preload_streams().await;
         Ok(app)
@@ -201,13 +203,20 @@ fn sms_signup(
         {
             let twilio = sink_twilio::TwilioSink::new((**c).clone())
                 .with_context(|| format!("sinks.{id}"))?;
-            return Ok(Some(Arc::new(crate::sms::Signup::new(
-                store.clone(),
-                id,
-                twilio,
-                locales.to_vec(),
-                &config.render.default_locale,
-            ))));
+            let client_ip = crate::http::client_ip::ClientIp::new(
+                c.signup.client_ip_header.as_deref(),
+                &config.http.trusted_proxies,
+            );
+            return Ok(Some(Arc::new(
+                crate::sms::Signup::new(
+                    store.clone(),
+                    id,
+                    twilio,
+                    locales.to_vec(),
+                    &config.render.default_locale,
+                )
+                .with_client_ip(client_ip),
+            )));
         }
     }
     Ok(None)
@@ -271,15 +280,17 @@ impl App {
             let router = http::router(state, self.registry.routers);
             let addr = listener.local_addr().ok();
             tracing::info!(address = ?addr, "serving http");
-            let stop = stop_http.clone();
-            tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-            })
+            let limits = http::serve::Limits {
+                header_timeout: self.config.http.header_timeout,
+                max_pending: self.config.http.max_pending_connections,
+                write_timeout: self.config.http.write_timeout,
+            };
+            tokio::spawn(http::serve::serve(
+                listener,
+                router,
+                limits,
+                stop_http.clone(),
+            ))
         });
 
         let mut workers = Vec::new();
@@ -289,12 +300,14 @@ impl App {
                 store: self.store.clone(),
                 renderer: Arc::clone(&self.renderer),
                 config: self.config.dispatch.clone(),
-                instance: self.instance.clone(),
+                instance: self.liveness.instance().to_owned(),
                 wake: Arc::clone(&self.wakers[&entry.id]),
                 drain: drain.clone(),
             };
             workers.push(tracker.spawn(entry.start(ctx)));
         }
+        let stop_liveness = CancellationToken::new();
+        let liveness = tokio::spawn(self.liveness.clone().run(stop_liveness.clone()));
         let pollers = TaskTracker::new();
         for entry in self.sources {
             let ctx = PollerContext {
@@ -304,7 +317,8 @@ impl App {
                 wakers: Arc::clone(&self.wakers),
                 backlog: self.config.detect.backlog,
                 lease_ttl: self.config.store.lease_ttl,
-                instance: self.instance.clone(),
+                instance: self.liveness.instance().to_owned(),
+                freed: self.liveness.freed(),
                 cancel: stop_polling.clone(),
                 finished: Arc::clone(&self.finished),
             };
@@ -332,6 +346,11 @@ impl App {
         if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
             tracing::warn!("some sink workers did not stop in time");
         }
+        stop_liveness.cancel();
+        if let Err(error) = liveness.await {
+            tracing::error!(%error, "the liveness task failed");
+        }
+        self.liveness.stop().await;
         #[cfg(feature = "sse")]
         for (_, hub) in &self.registry.sse {
             hub.close();

@@ -370,8 +370,35 @@ async fn record_failure<S: Sink>(
         failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "delivery failed permanently; moved to dead letters");
-            ctx.store.dead(queued.id, attempts + 1, &error).await
+            ctx.store.dead(queued.id, attempts + 1, &error).await?;
+            pause_if_unreachable(ctx, queued).await;
+            Ok(())
         }
+    }
+}
+
+/// Pauses a recipient whose last `dispatch.pause_after_failures` deliveries all failed
+/// permanently: every event would otherwise become one more dead letter.
+async fn pause_if_unreachable(ctx: &WorkerContext, queued: &Queued) {
+    let n = ctx.config.pause_after_failures;
+    let recipient = queued.recipient.as_str();
+    match ctx
+        .store
+        .failing_recipient(&ctx.sink_id, recipient, n)
+        .await
+    {
+        Ok(false) => {}
+        Ok(true) => match ctx.store.pause_recipient(&ctx.sink_id, recipient).await {
+            Ok(paused) => tracing::warn!(
+                failures = n,
+                paused,
+                "every recent delivery to this recipient failed permanently; subscriptions paused"
+            ),
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
+            }
+        },
+        Err(e) => tracing::warn!(error = %error_chain(&e), "cannot check the recipient's failures"),
     }
 }
 

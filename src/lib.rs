@@ -40,6 +40,7 @@ pub mod config;
 pub mod detect;
 pub mod dispatch;
 pub mod http;
+pub mod liveness;
 pub mod model;
 pub mod poller;
 pub mod registry;

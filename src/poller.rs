@@ -44,6 +44,8 @@ pub struct PollerContext {
     pub lease_ttl: Duration,
     /// This process's name in leases.
     pub instance: String,
+    /// Notified when a dead instance's leases were released: a standby poller tries at once.
+    pub freed: Arc<Notify>,
     /// Cancelled at shutdown.
     pub cancel: CancellationToken,
     /// Notified when the source has nothing more to give (a replay that ended).
@@ -327,6 +329,7 @@ async fn sleep_holding_lease(
         tokio::select! {
             () = tokio::time::sleep(chunk) => {}
             () = ctx.cancel.cancelled() => return false,
+            () = ctx.freed.notified(), if !holding => return true,
         }
         if holding
             && tokio::time::Instant::now() < until

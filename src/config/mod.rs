@@ -50,7 +50,41 @@ pub struct HttpConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Bearer token for `POST /api/v1/publish`; without one the endpoint is refused.
+    #[serde(deserialize_with = "sink_api::secret::optional")]
     pub admin_token: Option<SecretString>,
+    /// Reverse proxies (addresses or CIDRs) whose forwarding headers are believed; from any
+    /// other peer `X-Forwarded-For` is ignored.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle before its next request.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// Connections that have not yet sent a complete request (streams and requests in
+    /// progress do not count); more are closed at once.
+    pub max_pending_connections: usize,
+    /// A client that accepts no bytes of a response for this long is disconnected (SSE
+    /// clients that stopped reading).
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: Duration,
+}
+
+/// Addresses (`10.0.0.5`) and networks (`10.0.0.0/8`, `fd00::/8`).
+fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    texts
+        .iter()
+        .map(|t| {
+            let t = t.trim();
+            t.parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{t}` is not an address or a network (e.g. 10.0.0.0/8)"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Loopback by default: exposing herald is a decision, not an accident.
@@ -64,6 +98,10 @@ impl Default for HttpConfig {
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             admin_token: None,
+            trusted_proxies: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            max_pending_connections: 256,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -81,6 +119,13 @@ pub struct StoreConfig {
     /// the poller dies.
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// How often this instance tells the store it is alive.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat: Duration,
+    /// How long an instance may stay silent before the others take its deliveries and source
+    /// leases over (a crashed process is detected this fast, not after `claim_ttl`).
+    #[serde(with = "humantime_serde")]
+    pub instance_timeout: Duration,
 }
 
 /// A file next to where herald runs: nothing to install, survives restarts.
@@ -89,6 +134,10 @@ pub const DEFAULT_STORE_URL: &str = "sqlite://herald.db";
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 /// Failover within half a minute, renewals cheap (one small write every 10 s).
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+/// One small write every 2 s per instance.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(2);
+/// Three missed heartbeats: a crash is taken over in under 10 s, a slow query is not a crash.
+pub const DEFAULT_INSTANCE_TIMEOUT: Duration = Duration::from_secs(6);
 
 impl Default for StoreConfig {
     fn default() -> Self {
@@ -96,6 +145,8 @@ impl Default for StoreConfig {
             url: DEFAULT_STORE_URL.to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             lease_ttl: DEFAULT_LEASE_TTL,
+            heartbeat: DEFAULT_HEARTBEAT,
+            instance_timeout: DEFAULT_INSTANCE_TIMEOUT,
         }
     }
 }
@@ -107,18 +158,44 @@ impl StoreConfig {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// A database URL fit to print: the password in the user info and every query parameter that
+/// can carry a secret (`password`, `sslpassword`, anything with `secret`, `token` or `key` in
+/// its name) become `***`. `postgres://u:pw@h/db?password=x` → `postgres://u:***@h/db?password=***`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => head.to_owned(),
+            },
+            None => head.to_owned(),
+        },
+        None => head.to_owned(),
     };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+                let lower = name.to_ascii_lowercase();
+                if ["password", "secret", "token", "key"]
+                    .iter()
+                    .any(|s| lower.contains(s))
+                {
+                    format!("{name}=***")
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 /// `[detect]`
@@ -179,6 +256,9 @@ pub struct DispatchConfig {
     /// How long a claimed delivery stays reserved for this instance.
     #[serde(with = "humantime_serde")]
     pub claim_ttl: Duration,
+    /// A recipient whose last this many deliveries all failed permanently has its
+    /// subscriptions paused (0: never).
+    pub pause_after_failures: u32,
     /// At shutdown, how long queued deliveries may take to drain.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
@@ -196,6 +276,7 @@ impl Default for DispatchConfig {
             send_timeout: Duration::from_secs(30),
             max_in_flight: 64,
             claim_ttl: Duration::from_secs(120),
+            pause_after_failures: 5,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -487,13 +568,15 @@ impl Config {
                 continue;
             }
             let path = key.to_ascii_lowercase().replace("__", ".");
-            let value: figment::value::Value =
-                value.parse().unwrap_or_else(|_| value.as_str().into());
+            let value = env_value(value);
             figment = figment.merge(Serialized::globals(figment::util::nest(&path, value)));
         }
         let mut tree: Value = figment.extract().map_err(|e| {
             let origin = file.map_or_else(|| "environment".to_owned(), |p| p.display().to_string());
-            ConfigError::File(format!("{origin}: {}", one_line(&e.to_string())))
+            ConfigError::File(format!(
+                "{origin}: {}",
+                one_line(&without_values(&e.to_string()))
+            ))
         })?;
         interpolate(&mut tree, "", &env)?;
         Self::from_value(tree)
@@ -552,6 +635,15 @@ impl Config {
         }
         if self.store.lease_ttl < Duration::from_secs(1) {
             return Err(invalid("store.lease_ttl", "must be at least 1s"));
+        }
+        if self.store.heartbeat < Duration::from_millis(100) {
+            return Err(invalid("store.heartbeat", "must be at least 100ms"));
+        }
+        if self.store.instance_timeout < self.store.heartbeat * 2 {
+            return Err(invalid(
+                "store.instance_timeout",
+                "must be at least twice store.heartbeat",
+            ));
         }
         if self
             .http
@@ -666,6 +758,30 @@ impl Config {
                 SinkKind::X(c) => c.validate().map_err(|(k, m)| invalid(key(k), m))?,
             }
         }
+        #[cfg(feature = "twilio")]
+        for (id, sink) in &self.sinks {
+            if let SinkKind::Twilio(c) = &sink.kind
+                && c.signup.client_ip_header.is_some()
+                && self.http.trusted_proxies.is_empty()
+            {
+                return Err(invalid(
+                    format!("sinks.{id}.signup.client_ip_header"),
+                    "needs http.trusted_proxies: the header is believed only from your proxies",
+                ));
+            }
+        }
+        if self.http.header_timeout.is_zero() || self.http.write_timeout.is_zero() {
+            return Err(invalid(
+                "http.header_timeout",
+                "http.header_timeout and http.write_timeout must be greater than 0",
+            ));
+        }
+        if self.http.max_pending_connections == 0 {
+            return Err(invalid(
+                "http.max_pending_connections",
+                "must be at least 1",
+            ));
+        }
         if self
             .sinks
             .values()
@@ -730,7 +846,7 @@ fn typed<T: DeserializeOwned>(prefix: &str, value: Value) -> Result<T, ConfigErr
             (false, ".") => prefix.to_owned(),
             (false, p) => format!("{prefix}.{p}"),
         };
-        invalid(key, one_line(&e.into_inner().to_string()))
+        invalid(key, one_line(&without_values(&e.into_inner().to_string())))
     })
 }
 
@@ -876,6 +992,68 @@ fn interpolate(
         _ => {}
     }
     Ok(())
+}
+
+/// An environment variable's value as config: a number or a boolean only when it prints back
+/// as the same text (`8`, `0.5`, `true`), so that `0123`, `1.50` or a long token of digits
+/// stay the strings they were written as; `[a, b]` and `{k = v}` as figment reads them.
+fn env_value(text: &str) -> figment::value::Value {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<i64>()
+        && n.to_string() == t
+    {
+        return n.into();
+    }
+    if let Ok(n) = t.parse::<u64>()
+        && n.to_string() == t
+    {
+        return n.into();
+    }
+    if let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+        && f.to_string() == t
+    {
+        return f.into();
+    }
+    match t {
+        "true" => return true.into(),
+        "false" => return false.into(),
+        _ => {}
+    }
+    if t.starts_with('[') || t.starts_with('{') {
+        let Ok(v) = t.parse::<figment::value::Value>();
+        return v;
+    }
+    text.into()
+}
+
+/// A serde error without the value it was about: `invalid type: integer `123`, expected a
+/// string` → `invalid type: integer, expected a string`. Config values can be secrets.
+fn without_values(message: &str) -> String {
+    let mut out = message.to_owned();
+    for marker in ["invalid type: ", "invalid value: "] {
+        let Some(start) = out.find(marker) else {
+            continue;
+        };
+        let from = start + marker.len();
+        let Some(rest) = out.get(from..) else {
+            continue;
+        };
+        // The unexpected value is the kind word(s) then ` `…` ` or ` "…"`; keep the kind.
+        let Some(expected) = rest.rfind(", expected ") else {
+            continue;
+        };
+        let unexpected = rest.get(..expected).unwrap_or("");
+        let kind_end = unexpected.find(['`', '"']).unwrap_or(unexpected.len());
+        let kind = unexpected
+            .get(..kind_end)
+            .unwrap_or("")
+            .trim_end()
+            .to_owned();
+        let tail = rest.get(expected..).unwrap_or("").to_owned();
+        out = format!("{}{kind}{tail}", out.get(..from).unwrap_or(""));
+    }
+    out
 }
 
 fn one_line(text: &str) -> String {

@@ -259,3 +259,84 @@ fn passwords_in_database_urls_are_redacted() {
     assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
     assert_eq!(redact_url("sqlite://herald.db"), "sqlite://herald.db");
 }
+
+#[test]
+fn passwords_in_url_queries_and_odd_user_infos_are_redacted() {
+    assert_eq!(
+        redact_url("postgres://u@h/d?sslmode=require&password=pw&sslpassword=x&Token=t"),
+        "postgres://u@h/d?sslmode=require&password=***&sslpassword=***&Token=***"
+    );
+    assert_eq!(
+        redact_url("postgres://u:p@ss@h/d"),
+        "postgres://u:***@h/d",
+        "an @ in the password"
+    );
+}
+
+#[test]
+fn environment_values_are_numbers_only_when_they_read_back_the_same() {
+    use figment::value::Value as F;
+    assert!(matches!(env_value("8"), F::Num(..)));
+    assert!(matches!(env_value("0.5"), F::Num(..)));
+    assert!(matches!(env_value("true"), F::Bool(..)));
+    for text in [
+        "0123",
+        "1.50",
+        "1e5",
+        "98765432109876543210987",
+        "+1",
+        " 7x",
+    ] {
+        assert!(matches!(env_value(text), F::String(..)), "{text}");
+    }
+    assert!(matches!(env_value("[\"a\", \"b\"]"), F::Array(..)));
+}
+
+#[test]
+fn type_errors_name_the_kind_of_value_not_the_value() {
+    assert_eq!(
+        without_values("invalid type: integer `98765`, expected a string"),
+        "invalid type: integer, expected a string"
+    );
+    assert_eq!(
+        without_values("invalid type: string \"s3cr3t, expected\", expected u32"),
+        "invalid type: string, expected u32"
+    );
+    assert_eq!(
+        without_values("invalid type: floating point `1.5`, expected a string"),
+        "invalid type: floating point, expected a string"
+    );
+    assert_eq!(
+        without_values("invalid type: sequence, expected a string"),
+        "invalid type: sequence, expected a string"
+    );
+    let err = load("", &[("HERALD_DISPATCH__MAX_ATTEMPTS", "hunter2")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dispatch.max_attempts"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn trusted_proxies_take_addresses_and_networks() {
+    let config = load(
+        "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"fd00::/8\"]\n",
+        &[],
+    )
+    .unwrap();
+    let nets: Vec<String> = config
+        .http
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(nets, ["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"]);
+    let err = error("[http]\ntrusted_proxies = [\"proxy.local\"]\n");
+    assert!(err.starts_with("http.trusted_proxies: "), "{err}");
+}
+
+#[test]
+fn instance_liveness_timings_are_checked() {
+    let err = error("[store]\nheartbeat = \"2s\"\ninstance_timeout = \"3s\"\n");
+    assert!(err.starts_with("store.instance_timeout: "), "{err}");
+}

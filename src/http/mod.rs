@@ -2,15 +2,17 @@
 //! sinks mount (the SSE stream).
 
 mod api;
+pub mod client_ip;
 mod page;
 mod publish;
+pub mod serve;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::SecretString;
@@ -19,8 +21,11 @@ use tokio::sync::Notify;
 use crate::routing::Route;
 use crate::store::Store;
 
-/// Requests bigger than this are refused before they are read (announcements are short).
-const MAX_BODY: usize = 64 * 1024;
+/// Requests bigger than this are refused before they are read, on every route (announcements,
+/// signups and webhooks are all short).
+pub const MAX_BODY: usize = 64 * 1024;
+/// The longest error message echoed back: whatever a client sent, the answer stays small.
+const MAX_MESSAGE: usize = 300;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -35,7 +40,8 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
 }
 
-/// The whole router: herald's own routes plus `extra` (sinks' routes).
+/// The whole router: herald's own routes plus `extra` (sinks' routes), all under one body
+/// cap, and every error answered as JSON.
 pub fn router(state: AppState, extra: Vec<Router>) -> Router {
     let mut app = Router::new()
         .route("/", get(page::index))
@@ -43,12 +49,48 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
         .route("/api/v1/matches", get(api::matches))
         .route("/api/v1/publish", post(publish::publish))
         .fallback(not_found)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(MAX_BODY));
+        .with_state(state);
     for r in extra {
         app = app.merge(r);
     }
-    app
+    app.layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(axum::middleware::map_response(json_errors))
+}
+
+/// Turns the plain-text errors of axum and of the body limit (405, 413, 415, 400 from an
+/// extractor) into `{"error": ...}` like every other answer of the API.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_MESSAGE)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than {} KiB", MAX_BODY / 1024)
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+        _ => text.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase()),
+    };
+    let mut json = error(status, &message, None);
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = parts.headers.get(&name) {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
 }
 
 async fn not_found() -> Response {
@@ -56,10 +98,20 @@ async fn not_found() -> Response {
 }
 
 /// A JSON error: `{"error": "...", "field": "..."}`.
+/// Messages and fields are cut to a few hundred characters: they may quote what the client
+/// sent, and an answer never grows with the request.
 pub(crate) fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = serde_json::json!({ "error": message });
+    let mut body = serde_json::json!({ "error": bounded(message) });
     if let Some(field) = field {
-        body["field"] = serde_json::Value::String(field.to_owned());
+        body["field"] = serde_json::Value::String(bounded(field));
     }
     (status, axum::Json(body)).into_response()
+}
+
+/// `text` cut to `MAX_MESSAGE` characters, with `…` when cut.
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE) {
+        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or_default()),
+        None => text.to_owned(),
+    }
 }

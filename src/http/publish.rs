@@ -57,6 +57,13 @@ pub(super) async fn publish(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
+    if !is_json(&headers) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON (Content-Type: application/json)",
+            None,
+        );
+    }
     let request = match parse(&body) {
         Ok(r) => r,
         Err((message, field)) => return error(StatusCode::BAD_REQUEST, &message, field.as_deref()),
@@ -95,10 +102,22 @@ pub(super) async fn publish(
     }
 }
 
+/// Whether the request says its body is JSON (`application/json`, parameters allowed).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// Parses and checks the body; errors name the field.
 fn parse(body: &[u8]) -> Result<PublishRequest, (String, Option<String>)> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(("the body must be a JSON object".to_owned(), None));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let request: PublishRequest = serde_path_to_error::deserialize(de).map_err(|e| {
+    let request: PublishRequest = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         let field = match path.as_str() {
@@ -109,6 +128,12 @@ fn parse(body: &[u8]) -> Result<PublishRequest, (String, Option<String>)> {
             _ => Some(path),
         };
         (format!("invalid JSON body: {message}"), field)
+    })?;
+    de.end().map_err(|_| {
+        (
+            "invalid JSON body: trailing characters after the object".to_owned(),
+            None,
+        )
     })?;
     for (field, value, max) in [
         ("topic", &request.topic, MAX_TOPIC),
@@ -170,6 +195,18 @@ mod tests {
             parse(br#"{"topic": "France", "title": "Team news", "body": "Mbapp\u00e9 starts"}"#)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn only_one_json_object_is_accepted() {
+        let ok = r#"{"topic": "a", "title": "t", "body": "b"}"#;
+        assert!(parse(ok.as_bytes()).is_ok());
+        let (message, _) = parse(format!("{ok} trailing").as_bytes()).unwrap_err();
+        assert!(message.contains("trailing"), "{message}");
+        assert!(parse(format!("{ok}{ok}").as_bytes()).is_err());
+        let (message, _) = parse(br#"["a", "t", "b"]"#).unwrap_err();
+        assert_eq!(message, "the body must be a JSON object");
+        assert!(parse(format!("  {ok}\n").as_bytes()).is_ok());
     }
 
     #[test]

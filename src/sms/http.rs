@@ -32,6 +32,10 @@ pub fn router(signup: Arc<Signup>) -> Router {
         .with_state(signup)
 }
 
+/// The longest team, competition, kind, locale, phone or code a request may carry: longer
+/// input is refused before it is looked at (matching names is the costly part of a signup).
+const MAX_NAME: usize = 100;
+
 /// A request that cannot be read: the message and the field it is about.
 struct Malformed {
     message: String,
@@ -90,6 +94,10 @@ impl Fields {
     fn text(&self, key: &'static str) -> Result<Option<String>, Malformed> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() > MAX_NAME => Err(Malformed::new(
+                format!("{key} is longer than {MAX_NAME} characters"),
+                Some(key),
+            )),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(Malformed::new(format!("{key} must be a string"), Some(key))),
         }
@@ -109,6 +117,12 @@ impl Fields {
                     Some(key),
                 ));
             };
+            if s.chars().count() > MAX_NAME {
+                return Err(Malformed::new(
+                    format!("{key}: each entry is at most {MAX_NAME} characters"),
+                    Some(key),
+                ));
+            }
             out.extend(
                 s.split(',')
                     .map(str::trim)
@@ -137,6 +151,7 @@ fn refusal(err: &SignupError) -> Response {
         SignupError::Phone(_)
         | SignupError::Country(_)
         | SignupError::NotReal
+        | SignupError::Costly(_)
         | SignupError::Unreachable
         | SignupError::NothingPending => (StatusCode::BAD_REQUEST, Some("phone")),
         SignupError::UnknownTarget { .. } => (StatusCode::BAD_REQUEST, Some("teams")),
@@ -153,22 +168,6 @@ fn refusal(err: &SignupError) -> Response {
         tracing::error!(error = %crate::dispatch::error_chain(e), "SMS signup failed");
     }
     error(status, &err.to_string(), field)
-}
-
-/// The client's address: the configured forwarding header's first entry behind a proxy,
-/// the peer address otherwise.
-fn client_ip(signup: &Signup, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
-    signup
-        .twilio()
-        .config()
-        .signup
-        .client_ip_header
-        .as_deref()
-        .and_then(|name| headers.get(name))
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| peer.ip())
 }
 
 async fn settings(State(signup): State<Arc<Signup>>) -> Response {
@@ -203,7 +202,7 @@ async fn subscribe(
         Ok(r) => r,
         Err(bad) => return bad.into_response(),
     };
-    let origin = Origin::Ip(client_ip(&signup, &headers, peer));
+    let origin = Origin::Ip(signup.client_ip().resolve(&headers, peer));
     match signup.start(request, origin).await {
         Ok(started) => (
             StatusCode::ACCEPTED,

@@ -7,10 +7,8 @@
 mod http;
 mod replies;
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use sink_api::SinkError;
 use sink_twilio::phone::{self, Phone, PhoneError};
@@ -98,6 +96,9 @@ pub enum SignupError {
     /// Lookup says the number is not real.
     #[error("this number cannot receive SMS")]
     NotReal,
+    /// Texting the number costs extra (premium rate, satellite, …).
+    #[error("{0} cannot subscribe")]
+    Costly(&'static str),
     /// A team or competition herald does not know.
     #[error("unknown team or competition `{typed}`{}", suggest(.suggestions))]
     UnknownTarget {
@@ -160,17 +161,11 @@ pub struct Signup {
     config: SignupConfig,
     locales: Vec<String>,
     default_locale: String,
-    per_origin: DefaultKeyedRateLimiter<String>,
-    per_number: DefaultKeyedRateLimiter<String>,
-    per_prefix: DefaultKeyedRateLimiter<String>,
+    client_ip: crate::http::client_ip::ClientIp,
 }
 
-fn quota(count: u32, per: Duration) -> Quota {
-    let count = NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(per / count.get())
-        .unwrap_or_else(|| Quota::per_hour(count))
-        .allow_burst(count)
-}
+/// An hour, the period of the per-address and per-prefix limits.
+const HOUR: Duration = Duration::from_secs(3600);
 
 impl Signup {
     /// The signup of the sink `sink_id`, delivering through `twilio`.
@@ -182,11 +177,8 @@ impl Signup {
         default_locale: &str,
     ) -> Self {
         let config = twilio.config().signup.clone();
-        let hour = Duration::from_secs(3600);
         Self {
-            per_origin: RateLimiter::keyed(quota(config.per_ip_per_hour, hour)),
-            per_number: RateLimiter::keyed(quota(config.per_number_per_day, hour * 24)),
-            per_prefix: RateLimiter::keyed(quota(config.per_prefix_per_hour, hour)),
+            client_ip: crate::http::client_ip::ClientIp::default(),
             store,
             sink_id: sink_id.to_owned(),
             twilio,
@@ -194,6 +186,18 @@ impl Signup {
             locales,
             default_locale: default_locale.to_owned(),
         }
+    }
+
+    /// Believes `header` for the client's address from `trusted_proxies` only.
+    #[must_use]
+    pub fn with_client_ip(mut self, client_ip: crate::http::client_ip::ClientIp) -> Self {
+        self.client_ip = client_ip;
+        self
+    }
+
+    /// How the client's address is found.
+    pub(crate) fn client_ip(&self) -> &crate::http::client_ip::ClientIp {
+        &self.client_ip
     }
 
     /// The sink instance id.
@@ -220,6 +224,11 @@ impl Signup {
                     phone.country.unwrap_or_else(|| "that country".into()),
                 ));
             }
+        }
+        if let Some(why) = phone.costly
+            && !self.config.allow_costly_numbers
+        {
+            return Err(SignupError::Costly(why));
         }
         Ok(phone)
     }
@@ -292,29 +301,55 @@ impl Signup {
             .collect()
     }
 
-    /// Takes one unit of each rate limit in turn, refusing at the first that is exhausted.
-    fn admit(&self, origin: &Origin, phone: &Phone) -> Result<(), SignupError> {
+    /// Takes one unit of the origin's rate limit (before anything costly is looked at).
+    async fn admit_origin(&self, origin: &Origin) -> Result<(), SignupError> {
         let origin = match origin {
-            Origin::Ip(ip) => ip.to_string(),
-            Origin::Chat(chat) => chat.clone(),
+            Origin::Ip(ip) => format!("ip:{ip}"),
+            Origin::Chat(chat) => format!("chat:{chat}"),
         };
-        if self.per_origin.check_key(&origin).is_err() {
-            return Err(SignupError::TooMany("from this address"));
+        self.admit(
+            &origin,
+            self.config.per_ip_per_hour,
+            HOUR,
+            "from this address",
+        )
+        .await
+    }
+
+    /// Takes one unit of the number's and the number prefix's rate limits.
+    async fn admit_number(&self, phone: &Phone) -> Result<(), SignupError> {
+        let number = format!("number:{}", phone.e164);
+        self.admit(
+            &number,
+            self.config.per_number_per_day,
+            HOUR * 24,
+            "for this number",
+        )
+        .await?;
+        let prefix = format!("prefix:{}", phone.prefix());
+        self.admit(
+            &prefix,
+            self.config.per_prefix_per_hour,
+            HOUR,
+            "for numbers like this one",
+        )
+        .await
+    }
+
+    /// One unit of a limit kept in the store: it holds across restarts and instances.
+    async fn admit(
+        &self,
+        key: &str,
+        count: u32,
+        period: Duration,
+        refusal: &'static str,
+    ) -> Result<(), SignupError> {
+        let key = format!("sms:{}:{key}", self.sink_id);
+        if self.store.rate_limit(&key, count, period).await? {
+            Ok(())
+        } else {
+            Err(SignupError::TooMany(refusal))
         }
-        if self.per_number.check_key(&phone.e164).is_err() {
-            return Err(SignupError::TooMany("for this number"));
-        }
-        if self
-            .per_prefix
-            .check_key(&phone.prefix().to_owned())
-            .is_err()
-        {
-            return Err(SignupError::TooMany("for numbers like this one"));
-        }
-        self.per_origin.retain_recent();
-        self.per_number.retain_recent();
-        self.per_prefix.retain_recent();
-        Ok(())
     }
 
     /// Starts a signup: validates everything, texts a code, and records the signup as pending.
@@ -323,14 +358,22 @@ impl Signup {
     /// # Errors
     /// Why the signup was refused.
     pub async fn start(&self, request: Request, origin: Origin) -> Result<Started, SignupError> {
+        // Cheap checks of bounded input, then the rate limits, then what costs: matching team
+        // names against the store, Lookup, the text.
         let phone = self.phone(&request.phone)?;
         let locale = self.locale(request.locale.as_deref())?;
         let kinds = Self::kinds(&request)?;
+        self.admit_origin(&origin).await?;
+        self.admit_number(&phone).await?;
         let scopes = self.scopes(&request).await?;
-        self.admit(&origin, &phone)?;
         let swept = self.store.sweep_signups(now_ms()).await?;
-        if swept > 0 {
-            tracing::debug!(swept, "forgot expired SMS signups");
+        let forgotten = self.store.sweep_rate_limits().await?;
+        if swept + forgotten > 0 {
+            tracing::debug!(
+                swept,
+                forgotten,
+                "forgot expired SMS signups and rate limits"
+            );
         }
         if self.config.lookup {
             match self.twilio.lookup(&phone.e164).await {
@@ -426,12 +469,22 @@ impl Signup {
         phone: &str,
         code: &str,
     ) -> Result<(Confirmed, String), SignupError> {
-        let pending = self.pending(phone).await?;
+        // The attempt is counted before the code is compared, atomically: parallel guesses
+        // cannot compare more codes than `max_code_attempts`.
+        let counted = self
+            .store
+            .take_signup_attempt(&self.sink_id, phone, self.config.max_code_attempts)
+            .await?;
+        if !counted {
+            // Expired, out of attempts or never started: `pending` says which.
+            self.pending(phone).await?;
+            return Err(SignupError::TooManyAttempts);
+        }
+        let Some(pending) = self.store.signup(&self.sink_id, phone).await? else {
+            return Err(SignupError::NothingPending);
+        };
         let given = code.trim();
         if !bool::from(given.as_bytes().ct_eq(pending.code.as_bytes())) {
-            self.store
-                .signup_failed_attempt(&self.sink_id, phone)
-                .await?;
             return Err(SignupError::WrongCode);
         }
         let locale = pending.locale.clone();

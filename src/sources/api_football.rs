@@ -27,6 +27,7 @@ pub struct Config {
     #[serde(default = "default_endpoint")]
     pub endpoint: String,
     /// The API key (`x-apisports-key`); use `${API_FOOTBALL_KEY}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub key: SecretString,
     /// League ids to keep from the live list (1 = World Cup); empty keeps every league.
     #[serde(default)]

@@ -30,6 +30,7 @@ pub struct Config {
     #[serde(default = "default_endpoint")]
     pub endpoint: String,
     /// The API token (`X-Auth-Token`); use `${FOOTBALL_DATA_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub token: SecretString,
     /// Competition codes to follow (`WC`, `EC`, `PL`); empty follows every match of the plan.
     #[serde(default)]

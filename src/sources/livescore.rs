@@ -22,8 +22,10 @@ pub struct Config {
     #[serde(default = "default_endpoint")]
     pub endpoint: String,
     /// API key (`key` parameter); use `${LIVESCORE_KEY}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub key: SecretString,
     /// API secret (`secret` parameter); use `${LIVESCORE_SECRET}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub secret: SecretString,
     /// Only matches of this competition id (optional).
     #[serde(default)]

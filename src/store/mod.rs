@@ -8,7 +8,11 @@
 //! - a delivery is claimed (compare-and-set with a lease) before it is sent, so several
 //!   instances sharing PostgreSQL never send the same row twice.
 
+mod instances;
 mod migrate;
+mod rate_limits;
+
+pub use instances::Reaped;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,6 +41,15 @@ pub enum StoreError {
     /// The database refused or could not be reached.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The database server did not accept a connection.
+    #[error("cannot connect to {target}")]
+    Connect {
+        /// `host:port`.
+        target: String,
+        /// Why.
+        #[source]
+        source: sqlx::Error,
+    },
     /// A migration failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -148,6 +161,19 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// `host:port` of a PostgreSQL URL, for errors (never the user or password).
+fn postgres_target(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.is_empty() { "localhost" } else { host };
+    if host.ends_with(']') || !host.contains(':') {
+        format!("{host}:5432")
+    } else {
+        host.to_owned()
+    }
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -188,6 +214,23 @@ impl Store {
                     Ok(())
                 })
             });
+        }
+        if backend == Backend::Postgres {
+            // One direct connection first: a server that is down or refuses us is reported at
+            // once, with its address and the reason, not as a pool timeout 10 s later.
+            let target = postgres_target(&url);
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(10),
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&url),
+            )
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut));
+            match attempt {
+                Ok(conn) => {
+                    let _closed = sqlx::Connection::close(conn).await;
+                }
+                Err(source) => return Err(StoreError::Connect { target, source }),
+            }
         }
         let pool = options.connect(&url).await?;
         Ok(Self { pool, backend })
@@ -666,6 +709,33 @@ impl Store {
         Ok(row.get(0))
     }
 
+    /// Whether the last `n` settled deliveries of `sink` to `recipient` all failed (dead
+    /// letters) with none delivered in between: a recipient nothing can reach.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn failing_recipient(
+        &self,
+        sink: &str,
+        recipient: &str,
+        n: u32,
+    ) -> Result<bool, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status FROM outbox WHERE sink = $1 AND recipient = $2 AND status IN ($3, $4) \
+             ORDER BY updated_at DESC, id DESC LIMIT $5",
+        )
+        .bind(sink)
+        .bind(recipient)
+        .bind(status::DELIVERED)
+        .bind(status::DEAD)
+        .bind(i64::from(n))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(n > 0
+            && rows.len() == usize::try_from(n).unwrap_or(usize::MAX)
+            && rows.iter().all(|r| r.get::<i64, _>(0) == status::DEAD))
+    }
+
     /// Releases the claims `holder` still has (deliveries cut short at shutdown), so they are
     /// due again at once for the next start or another instance.
     ///
@@ -676,20 +746,6 @@ impl Store {
             "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND status = 0",
         )
         .bind(holder)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
-    }
-
-    /// Releases every claim. Only for SQLite at startup: one process owns a SQLite file, so
-    /// any claim found then was left by a run that stopped before releasing it.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn release_all_claims(&self) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL AND status = 0",
-        )
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected())
@@ -1135,19 +1191,30 @@ impl Store {
         Ok(result.rows_affected())
     }
 
-    /// Counts a wrong code against a pending signup.
+    /// Counts one code attempt against the pending signup of `phone`, if it is unexpired and
+    /// has attempts left; returns whether it did. Check-and-count is one statement, so any
+    /// number of concurrent guesses compare at most `max_attempts` codes in all.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn signup_failed_attempt(&self, sink: &str, phone: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sms_signups SET attempts = attempts + 1 WHERE sink = $1 AND phone = $2",
+    pub async fn take_signup_attempt(
+        &self,
+        sink: &str,
+        phone: &str,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError> {
+        let counted = sqlx::query(
+            "UPDATE sms_signups SET attempts = attempts + 1 \
+             WHERE sink = $1 AND phone = $2 AND attempts < $3 AND expires_at >= $4",
         )
         .bind(sink)
         .bind(phone)
+        .bind(i64::from(max_attempts))
+        .bind(now_ms())
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(counted == 1)
     }
 
     /// Forgets a pending signup.

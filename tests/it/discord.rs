@@ -151,3 +151,26 @@ async fn forged_interactions_get_401_and_change_nothing() {
     );
     herald.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_interaction_from_a_channel_that_is_not_a_discord_id_subscribes_nothing() {
+    let db = TestDb::sqlite();
+    let fake = FakeDiscord::start(TOKEN).await;
+    let key = AppKey::new();
+    let herald = start(&db, &fake, &key).await;
+    for channel in ["general", "12ab", "", "999999999999999999999999"] {
+        let r = interaction(&herald, &key, channel, "subscribe", Some("France")).await;
+        assert_eq!(r.status(), 400, "{channel:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["field"], "channel_id");
+    }
+    assert!(
+        herald
+            .store
+            .subscriptions("discord")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    herald.shutdown().await;
+}

@@ -298,3 +298,40 @@ async fn a_sinks_declared_rate_limit_is_applied() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_every_delivery_to_which_fails_permanently_is_paused() {
+    for db in TestDb::all().await {
+        subscribe_all(&db.store().await, "chat", &["alice", "nowhere"]).await;
+        let sink = MemorySink::new();
+        sink.set_recipients(vec![]);
+        // `nowhere` refuses everything, permanently; alice gets everything.
+        sink.fail_recipient("nowhere", Behaviour::Permanent);
+        let app = start(
+            &db,
+            json!({"pause_after_failures": 3}),
+            vec![("chat", sink.clone())],
+        )
+        .await;
+        for n in 0..3 {
+            app.publish(TOKEN, "test", &format!("m{n}")).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let remaining = loop {
+            let remaining = app.store.subscriptions("chat").await.unwrap();
+            if remaining.len() < 2 || Instant::now() > deadline {
+                break remaining;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(remaining.len(), 1, "{}: {remaining:?}", db.backend);
+        assert_eq!(remaining[0].recipient.as_str(), "alice");
+        assert_eq!(app.store.dead_letters(10).await.unwrap().len(), 3);
+        // Nothing more is queued for it.
+        app.publish(TOKEN, "test", "m3").await;
+        sink.wait_for(4, Duration::from_secs(5)).await;
+        assert_eq!(app.store.dead_letters(10).await.unwrap().len(), 3);
+        app.shutdown().await;
+        db.cleanup().await;
+    }
+}

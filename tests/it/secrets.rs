@@ -141,3 +141,83 @@ fn an_unreachable_database_error_hides_the_password() {
     );
     assert!(!stderr.contains(SECRET), "{stderr}");
 }
+
+#[test]
+fn secrets_made_of_digits_are_taken_as_text_and_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        "[sinks.slack]\nbot_token = \"xoxb-1\"\nendpoint = \"http://127.0.0.1:1/api\"\n",
+    )
+    .unwrap();
+    let digits = "98765432109876543";
+    let output = herald(&["check-config"], &config)
+        .env("HERALD_HTTP__ADMIN_TOKEN", digits)
+        .env("HERALD_SINKS__SLACK__SIGNING_SECRET", "0123456789")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        !text.contains(digits) && !text.contains("0123456789"),
+        "{text}"
+    );
+    // The values arrive as written (leading zero kept), as strings.
+    let env = [
+        ("HERALD_HTTP__ADMIN_TOKEN".to_owned(), digits.to_owned()),
+        (
+            "HERALD_SINKS__SLACK__SIGNING_SECRET".to_owned(),
+            "0123456789".to_owned(),
+        ),
+    ];
+    let loaded = herald::config::Config::load(Some(&config), env).unwrap();
+    let admin = loaded.http.admin_token.unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&admin), digits);
+    let herald::config::SinkKind::Slack(slack) = &loaded.sinks["slack"].kind else {
+        panic!("slack is a slack sink");
+    };
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&slack.signing_secret),
+        "0123456789"
+    );
+    // A value of the wrong type is refused naming the key, without the value.
+    let output = herald(&["check-config"], &config)
+        .env("HERALD_STORE__MAX_CONNECTIONS", "s3cr3t-looking-value")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("store.max_connections"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t-looking-value"), "{stderr}");
+}
+
+#[test]
+fn a_password_in_the_database_url_query_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"postgres://herald@127.0.0.1:1/herald?sslmode=disable&password={SECRET}\"\n"),
+    )
+    .unwrap();
+    let output = herald(&["check-config"], &config).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("sslmode=disable&password=***"), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    let started = std::time::Instant::now();
+    let output = herald(&["migrate"], &config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    // Said at once, with the address that did not answer.
+    assert!(stderr.contains("cannot connect to 127.0.0.1:1"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}

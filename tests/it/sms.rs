@@ -16,13 +16,13 @@ use crate::expected::fixture_dirs;
 use crate::fake_provider::FakeProvider;
 use crate::harness::{Herald, client};
 
-const SID: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "twilio-auth-token-for-tests";
-const SERVICE: &str = "MG0123456789abcdef0123456789abcdef";
-const ADMIN: &str = "sms-admin-token-0123456789";
-const PHONE: &str = "+14155552671";
+pub(crate) const SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub(crate) const TOKEN: &str = "twilio-auth-token-for-tests";
+pub(crate) const SERVICE: &str = "MG0123456789abcdef0123456789abcdef";
+pub(crate) const ADMIN: &str = "sms-admin-token-0123456789";
+pub(crate) const PHONE: &str = "+14155552671";
 
-fn twilio(fake: &FakeTwilio, extra: Value) -> Value {
+pub(crate) fn twilio(fake: &FakeTwilio, extra: Value) -> Value {
     let mut table = json!({
         "type": "twilio",
         "account_sid": SID,
@@ -49,7 +49,7 @@ fn merge(into: &mut Value, extra: Value) {
     }
 }
 
-async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value, extra: Value) -> Herald {
+pub(crate) async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value, extra: Value) -> Herald {
     Herald::start(
         json!({
             "store": { "url": db.url },
@@ -63,7 +63,7 @@ async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value, extra: Value) -> 
     .await
 }
 
-async fn signup(herald: &Herald, body: Value) -> (u16, Value) {
+pub(crate) async fn signup(herald: &Herald, body: Value) -> (u16, Value) {
     let r = client()
         .post(herald.url("/api/v1/sms/subscribe"))
         .json(&body)
@@ -75,7 +75,7 @@ async fn signup(herald: &Herald, body: Value) -> (u16, Value) {
 }
 
 /// Twilio posting a form to herald, signed as Twilio signs it with `token`.
-async fn signed_post(
+pub(crate) async fn signed_post(
     herald: &Herald,
     path: &str,
     params: &[(&str, &str)],
@@ -98,7 +98,12 @@ async fn signed_post(
 }
 
 /// Twilio posting an inbound SMS to herald, signed as Twilio signs it (or forged).
-async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u16, String) {
+pub(crate) async fn text_herald(
+    herald: &Herald,
+    from: &str,
+    body: &str,
+    token: &str,
+) -> (u16, String) {
     signed_post(
         herald,
         "/webhooks/twilio/sms",
@@ -115,14 +120,14 @@ async fn text_herald(herald: &Herald, from: &str, body: &str, token: &str) -> (u
     .await
 }
 
-fn code_in(text: &str) -> String {
+pub(crate) fn code_in(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .unwrap_or_else(|| panic!("no code in {text:?}"))
         .to_owned()
 }
 
-async fn wait_to(fake: &FakeTwilio, number: &str, n: usize) -> Vec<Sent> {
+pub(crate) async fn wait_to(fake: &FakeTwilio, number: &str, n: usize) -> Vec<Sent> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let sent = fake.sent_to(number);
@@ -133,7 +138,7 @@ async fn wait_to(fake: &FakeTwilio, number: &str, n: usize) -> Vec<Sent> {
     }
 }
 
-async fn active(herald: &Herald, number: &str) -> Vec<Subscription> {
+pub(crate) async fn active(herald: &Herald, number: &str) -> Vec<Subscription> {
     herald.store.subscriptions_of("sms", number).await.unwrap()
 }
 

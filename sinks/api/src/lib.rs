@@ -6,6 +6,7 @@ mod commands;
 pub mod http;
 mod limits;
 mod notification;
+pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
 

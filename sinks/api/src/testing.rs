@@ -40,6 +40,8 @@ struct Inner {
     delivered: Mutex<Vec<(Recipient, Notification)>>,
     script: Mutex<VecDeque<Behaviour>>,
     fallback: Mutex<Option<Behaviour>>,
+    /// Recipients that always get one behaviour, whatever the script says.
+    per_recipient: Mutex<Vec<(String, Behaviour)>>,
     recipients: Mutex<Vec<Recipient>>,
     limits: Mutex<Limits>,
     attempts: AtomicUsize,
@@ -68,6 +70,11 @@ impl MemorySink {
     /// Queues behaviours for the next attempts, in order; afterwards the fallback applies.
     pub fn script(&self, behaviours: impl IntoIterator<Item = Behaviour>) {
         lock(&self.inner.script).extend(behaviours);
+    }
+
+    /// Always does `behaviour` for deliveries to `recipient` (a chat that cannot be reached).
+    pub fn fail_recipient(&self, recipient: &str, behaviour: Behaviour) {
+        lock(&self.inner.per_recipient).push((recipient.to_owned(), behaviour));
     }
 
     /// Replaces the configured recipients returned by [`Sink::recipients`].
@@ -132,7 +139,11 @@ impl Sink for MemorySink {
     async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         self.inner.attempts.fetch_add(1, Ordering::SeqCst);
         self.inner.changed.notify_waiters();
-        match self.next_behaviour() {
+        let fixed = lock(&self.inner.per_recipient)
+            .iter()
+            .find(|(r, _)| r == to.as_str())
+            .map(|(_, b)| b.clone());
+        match fixed.unwrap_or_else(|| self.next_behaviour()) {
             Behaviour::Deliver => Ok(self.record(to, msg)),
             Behaviour::Delay(d) => {
                 tokio::time::sleep(d).await;

@@ -8,10 +8,12 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The bot token; use `${DISCORD_BOT_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub bot_token: SecretString,
     /// The application id (commands are registered under it).
     pub application_id: u64,
     /// The application's public key (hex), to verify interactions.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub public_key: SecretString,
     /// Channel ids that get every notification the sink's routing lets through, besides the
     /// channels that subscribed with `/subscribe`.

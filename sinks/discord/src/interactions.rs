@@ -114,6 +114,14 @@ struct User {
     id: String,
 }
 
+/// A Discord id: a snowflake, up to 20 decimal digits (a `u64`).
+pub(crate) fn is_snowflake(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 20
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && id.parse::<u64>().is_ok()
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -149,6 +157,14 @@ async fn interaction(
     match (interaction.kind, interaction.data, interaction.channel_id) {
         // PING: Discord checks the endpoint.
         (1, _, _) => axum::Json(serde_json::json!({ "type": 1 })).into_response(),
+        (2, Some(_), Some(channel)) if !is_snowflake(&channel) => {
+            tracing::warn!("refused an interaction whose channel id is not a Discord id");
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({ "error": "channel_id is not a Discord id", "field": "channel_id" })),
+            )
+                .into_response()
+        }
         (2, Some(data), Some(channel)) => {
             let mut text = data.name;
             for option in data.options {

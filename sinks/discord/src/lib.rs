@@ -53,7 +53,8 @@ impl DiscordSink {
             .ok()
             .filter(|id| *id != 0)
             .map(ChannelId::new)
-            .ok_or_else(|| SinkError::permanent(NotAChannel(to.to_string())))
+            // No such channel can ever exist: the recipient is gone (its subscriptions pause).
+            .ok_or_else(|| SinkError::RecipientGone(Box::new(NotAChannel(to.to_string()))))
     }
 }
 

@@ -13,8 +13,10 @@ pub(crate) const DEFAULT_PER_CHANNEL_PER_SECOND: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The bot token (`xoxb-…`); use `${SLACK_BOT_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub bot_token: SecretString,
     /// The app's signing secret, to verify requests from Slack; use `${SLACK_SIGNING_SECRET}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub signing_secret: SecretString,
     /// The Web API base URL.
     #[serde(default = "default_endpoint")]

@@ -16,8 +16,9 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use crate::hub::{ClientGuard, Hub, Resume};
 use crate::render::{self, Frame};
 
-/// The most a client is sent in one write when it is behind.
-const MAX_BATCH: usize = 64 * 1024;
+/// The most a client is sent in one write, live or replaying its history: the per-client
+/// write budget.
+pub(crate) const MAX_BATCH: usize = 64 * 1024;
 
 /// The `Last-Event-ID` request header defined by the SSE spec.
 const LAST_EVENT_ID: &str = "last-event-id";
@@ -139,6 +140,9 @@ struct Client {
     hub: Hub,
     rx: tokio::sync::broadcast::Receiver<Arc<Frame>>,
     filter: Filter,
+    /// History still to send (a resume), taken a chunk at a time as the client reads.
+    backlog: VecDeque<Arc<Frame>>,
+    /// Frames ready for the next write.
     pending: VecDeque<Bytes>,
     /// The publish position of the next frame this client needs.
     next_pos: u64,
@@ -160,20 +164,28 @@ impl Client {
         }
     }
 
-    /// Everything pending as one chunk: one write to the socket for however many frames a
-    /// client is behind, so a busy server spends its time on data, not on syscalls.
+    /// What is pending, as one chunk of at most `MAX_BATCH` bytes (a bigger frame goes
+    /// alone): one write for many frames when a client is behind, and a history replay of any
+    /// length goes out chunk by chunk, as fast as the client reads, instead of as one buffer
+    /// per client. The frames wait as shared references to the history until then.
     fn batch(&mut self) -> Option<Bytes> {
-        match self.pending.len() {
-            0 => None,
-            1 => self.pending.pop_front(),
-            _ => {
-                let mut out = BytesMut::with_capacity(self.pending.iter().map(Bytes::len).sum());
-                for bytes in self.pending.drain(..) {
-                    out.extend_from_slice(&bytes);
-                }
-                Some(out.freeze())
-            }
+        let first = self.pending.pop_front()?;
+        let mut size = first.len();
+        let fits =
+            |size: usize, next: Option<&Bytes>| next.is_some_and(|n| size + n.len() <= MAX_BATCH);
+        if !fits(size, self.pending.front()) {
+            return Some(first);
         }
+        let mut out = BytesMut::with_capacity(MAX_BATCH.min(size * 4));
+        out.extend_from_slice(&first);
+        while fits(size, self.pending.front()) {
+            let Some(next) = self.pending.pop_front() else {
+                break;
+            };
+            size += next.len();
+            out.extend_from_slice(&next);
+        }
+        Some(out.freeze())
     }
 
     /// Takes whatever else the broadcast already holds, up to `MAX_BATCH` bytes.
@@ -198,10 +210,28 @@ impl Client {
         }
     }
 
+    /// Moves history frames into `pending` until a chunk's worth is there or none are left.
+    fn refill(&mut self) {
+        let mut size: usize = self.pending.iter().map(Bytes::len).sum();
+        while size < MAX_BATCH {
+            let Some(frame) = self.backlog.pop_front() else {
+                break;
+            };
+            let before = self.pending.len();
+            self.take([frame]);
+            size += self
+                .pending
+                .iter()
+                .skip(before)
+                .map(Bytes::len)
+                .sum::<usize>();
+        }
+    }
+
     /// After lagging behind the broadcast: resume from the history, or give up.
     fn catch_up(&mut self) {
         match self.hub.since(self.next_pos) {
-            Some(frames) => self.take(frames),
+            Some(frames) => self.backlog = frames.into(),
             None => {
                 // What it missed is gone from the history too: end the stream so the client
                 // reconnects and resumes from its Last-Event-ID.
@@ -213,12 +243,16 @@ impl Client {
 
     async fn next(&mut self) -> Option<Bytes> {
         loop {
+            if self.pending.is_empty() {
+                self.refill();
+            }
             if let Some(bytes) = self.batch() {
                 return Some(bytes);
             }
             if self.done {
                 return None;
             }
+            // Only with the history sent: live frames come after it.
             tokio::select! {
                 received = self.rx.recv() => match received {
                     Ok(frame) => {
@@ -249,14 +283,16 @@ fn client_stream(
         hub: hub.clone(),
         rx: sub.rx,
         filter,
+        backlog: sub.backlog.into(),
         pending: VecDeque::from([render::retry(config.retry.as_millis())]),
         next_pos: 0,
         heartbeat,
         done: false,
         _guard: sub.guard,
     };
-    client.take(sub.backlog);
-    client.next_pos = sub.next_pos;
+    if client.backlog.is_empty() {
+        client.next_pos = sub.next_pos;
+    }
     Some(futures::stream::unfold(client, |mut client| async move {
         let bytes = client.next().await?;
         Some((Ok(bytes), client))

@@ -22,6 +22,7 @@ pub(crate) const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(10);
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The bot token from @BotFather; use `${TELEGRAM_BOT_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub token: SecretString,
     /// The Bot API server.
     #[serde(default = "default_endpoint")]

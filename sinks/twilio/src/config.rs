@@ -19,6 +19,7 @@ pub struct Config {
     pub account_sid: String,
     /// The auth token: signs requests to Twilio and verifies Twilio's webhooks; use
     /// `${TWILIO_AUTH_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub auth_token: SecretString,
     /// The REST API server.
     #[serde(default = "default_endpoint")]
@@ -79,6 +80,9 @@ pub struct SignupConfig {
     /// Behind a reverse proxy: the header that carries the client's address
     /// (`X-Forwarded-For`), for the per-IP limit. Unset: the peer address is used.
     pub client_ip_header: Option<String>,
+    /// Accept numbers that cost extra to text (premium rate, shared cost, satellite and
+    /// international networks, unknown types); refused by default against SMS pumping.
+    pub allow_costly_numbers: bool,
 }
 
 impl Default for SignupConfig {
@@ -95,6 +99,7 @@ impl Default for SignupConfig {
             per_number_per_day: 3,
             per_prefix_per_hour: 10,
             client_ip_header: None,
+            allow_costly_numbers: false,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Phone numbers as people type them (`(415) 555-2671`, `+44 7700 900123`), parsed and
 //! normalized to E.164 (`+14155552671`) with the `phonenumber` crate.
 
-use phonenumber::Mode;
+use phonenumber::{Mode, Type};
 
 /// A valid phone number in E.164 form, with its country.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +10,10 @@ pub struct Phone {
     pub e164: String,
     /// ISO country code (`US`), when the number belongs to one country.
     pub country: Option<String>,
+    /// Why a text to this number costs more than a mobile's (premium rate, shared cost, a
+    /// satellite or international network, a type the numbering plan does not know), if it
+    /// does: SMS pumping targets these.
+    pub costly: Option<&'static str>,
 }
 
 impl Phone {
@@ -73,9 +77,18 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
     if !number.is_valid() {
         return Err(PhoneError::Invalid(shorten(trimmed)));
     }
+    let country = number.country().id().map(|id| id.as_ref().to_owned());
+    let costly = match number.number_type(&phonenumber::metadata::DATABASE) {
+        Type::PremiumRate => Some("a premium-rate number"),
+        Type::SharedCost => Some("a shared-cost number"),
+        Type::Unknown => Some("a number of unknown type"),
+        _ if country.is_none() => Some("a satellite or international-network number"),
+        _ => None,
+    };
     Ok(Phone {
         e164: number.format().mode(Mode::E164).to_string(),
-        country: number.country().id().map(|id| id.as_ref().to_owned()),
+        country,
+        costly,
     })
 }
 
@@ -123,6 +136,35 @@ mod tests {
             normalize("+44 7400 12345", None),
             Err(PhoneError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn numbers_that_cost_extra_are_marked() {
+        for ordinary in [
+            "+14155552671",
+            "+447400123456",
+            "+5511987654321",
+            "+33612345678",
+        ] {
+            let p = normalize(ordinary, None).unwrap();
+            assert_eq!(p.costly, None, "{ordinary}");
+        }
+        for costly in [
+            "+19002345678",
+            "+449098790123",
+            "+33899123456",
+            "+979123456789",
+            "+881612345678",
+            "+870773123456",
+            "+882345678901",
+        ] {
+            // Either not a valid number at all or marked as one that costs extra.
+            if let Ok(p) = normalize(costly, None) {
+                assert!(p.costly.is_some(), "{costly} is {p:?}");
+            }
+        }
+        assert!(normalize("+19002345678", None).unwrap().costly.is_some());
+        assert!(normalize("+33899123456", None).unwrap().costly.is_some());
     }
 
     #[test]

@@ -11,12 +11,16 @@ pub(crate) const DEFAULT_ENDPOINT: &str = "https://api.x.com";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The app's API key (OAuth consumer key); use `${X_API_KEY}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub api_key: SecretString,
     /// The app's API key secret; use `${X_API_SECRET}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub api_secret: SecretString,
     /// The posting account's access token; use `${X_ACCESS_TOKEN}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub access_token: SecretString,
     /// The posting account's access token secret; use `${X_ACCESS_TOKEN_SECRET}`.
+    #[serde(deserialize_with = "sink_api::secret::required")]
     pub access_token_secret: SecretString,
     /// The API server.
     #[serde(default = "default_endpoint")]
