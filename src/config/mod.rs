@@ -61,7 +61,7 @@ pub struct HttpConfig {
     #[serde(with = "humantime_serde")]
     pub header_timeout: Duration,
     /// Connections that have not yet sent a complete request (streams and requests in
-    /// progress do not count); more are closed at once.
+    /// progress do not count); more wait in the accept queue until one frees.
     pub max_pending_connections: usize,
     /// A client that accepts no bytes of a response for this long is disconnected (SSE
     /// clients that stopped reading).

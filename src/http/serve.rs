@@ -2,7 +2,8 @@
 //! - a header-read timeout (a socket that sends nothing, or half a request, is closed; so is
 //!   a kept-alive connection idle for that long);
 //! - a cap on connections that have not yet sent a complete request, so silent sockets cannot
-//!   pile up (streams and requests in progress do not count);
+//!   pile up (streams and requests in progress do not count): at the cap, new connections
+//!   wait in the kernel's accept queue, so a reconnect storm is slowed, never refused;
 //! - a write timeout: a client that accepts no bytes for that long is dropped (an SSE client
 //!   that stopped reading holds no buffers), and a capped kernel send buffer, so what such a
 //!   client costs until then is bounded;
@@ -64,8 +65,30 @@ pub async fn serve(
     let pending = Arc::new(Semaphore::new(limits.max_pending));
     let connections = TaskTracker::new();
     let mut backoff = Duration::ZERO;
-    let mut refused_logged = false;
+    let mut full_logged = false;
     loop {
+        // A slot for one more connection without a request: at the cap, new connections wait
+        // in the kernel's accept queue (no descriptor, no memory here) until one frees.
+        let permit = match Arc::clone(&pending).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if !full_logged {
+                    tracing::warn!(
+                        limit = limits.max_pending,
+                        "http.max_pending_connections reached: new connections wait until a \
+                         request arrives or http.header_timeout closes a silent one"
+                    );
+                    full_logged = true;
+                }
+                tokio::select! {
+                    permit = Arc::clone(&pending).acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    },
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = shutdown.cancelled() => break,
@@ -94,18 +117,9 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&pending).try_acquire_owned() else {
-            if !refused_logged {
-                tracing::warn!(
-                    limit = limits.max_pending,
-                    "too many connections without a request (http.max_pending_connections); closing new ones"
-                );
-                refused_logged = true;
-            }
-            drop(stream);
-            continue;
-        };
-        refused_logged = false;
+        if pending.available_permits() > limits.max_pending / 2 {
+            full_logged = false;
+        }
         let _nodelay = stream.set_nodelay(true);
         let _capped = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
         connections.spawn(connection(

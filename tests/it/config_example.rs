@@ -32,6 +32,8 @@ fn uncommented(text: &str) -> String {
 fn env() -> BTreeMap<String, String> {
     [
         ("HERALD_ADMIN_TOKEN", "an-admin-token-of-some-length"),
+        // The example's signup.client_ip_header needs a trusted proxy; the default is none.
+        ("HERALD_HTTP__TRUSTED_PROXIES", "[\"127.0.0.1\"]"),
         ("LIVESCORE_KEY", "k"),
         ("LIVESCORE_SECRET", "s"),
         ("FOOTBALL_DATA_TOKEN", "t"),

@@ -88,3 +88,18 @@ pub(crate) async fn subscribe_all(store: &Store, sink: &str, users: &[&str]) {
             .unwrap();
     }
 }
+
+/// Merges the config tree `extra` into `into`, tables key by key.
+pub(crate) fn merge(into: &mut serde_json::Value, extra: serde_json::Value) {
+    use serde_json::Value;
+    if let (Value::Object(a), Value::Object(b)) = (into, extra) {
+        for (k, v) in b {
+            match a.get_mut(&k) {
+                Some(existing @ Value::Object(_)) if v.is_object() => merge(existing, v),
+                _ => {
+                    a.insert(k, v);
+                }
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::db::TestDb;
 use crate::e2e::source_table;
 use crate::expected::fixture_dirs;
 use crate::fake_provider::FakeProvider;
-use crate::harness::{Herald, client};
+use crate::harness::{Herald, client, merge};
 
 pub(crate) const SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub(crate) const TOKEN: &str = "twilio-auth-token-for-tests";
@@ -34,19 +34,6 @@ pub(crate) fn twilio(fake: &FakeTwilio, extra: Value) -> Value {
     });
     merge(&mut table, extra);
     table
-}
-
-fn merge(into: &mut Value, extra: Value) {
-    if let (Value::Object(a), Value::Object(b)) = (into, extra) {
-        for (k, v) in b {
-            match a.get_mut(&k) {
-                Some(existing @ Value::Object(_)) if v.is_object() => merge(existing, v),
-                _ => {
-                    a.insert(k, v);
-                }
-            }
-        }
-    }
 }
 
 pub(crate) async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value, extra: Value) -> Herald {

@@ -8,14 +8,12 @@ use serde_json::{Value, json};
 use sink_twilio::testing::FakeTwilio;
 
 use crate::db::TestDb;
-use crate::harness::{Herald, client};
+use crate::harness::{Herald, client, merge};
 use crate::sms::{ADMIN, PHONE, SID, TOKEN, code_in, signup, twilio, wait_to};
 
 async fn start(db: &TestDb, fake: &FakeTwilio, http: Value, signup: Value) -> Herald {
     let mut http_table = json!({ "admin_token": ADMIN });
-    if let (Value::Object(a), Value::Object(b)) = (&mut http_table, http) {
-        a.extend(b);
-    }
+    merge(&mut http_table, http);
     Herald::start(
         json!({
             "store": { "url": db.url },
@@ -254,14 +252,13 @@ async fn numbers_that_cost_extra_are_refused_unless_allowed() {
     let db = TestDb::sqlite();
     let fake = FakeTwilio::start(SID, TOKEN).await;
     let herald = start(&db, &fake, json!({}), json!({"per_ip_per_hour": 100})).await;
+    // Premium rate (US, FR), international premium rate, satellite: the full list is in
+    // sink-twilio's phone tests; here, that the signup refuses what they mark.
     for number in [
         "+19002345678",
-        "+449098790123",
         "+33899123456",
         "+979123456789",
         "+881612345678",
-        "+870773123456",
-        "+882345678901",
     ] {
         let (status, body) = signup(&herald, json!({"phone": number})).await;
         assert_eq!(

@@ -116,7 +116,7 @@ async fn failures_are_classified() {
     ));
     assert!(matches!(
         sink.send(&Recipient::new("general"), &note("t")).await,
-        Err(SinkError::Permanent(_))
+        Err(SinkError::RecipientGone(_))
     ));
 }
 
