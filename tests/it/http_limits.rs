@@ -182,6 +182,22 @@ async fn silent_and_half_sent_requests_are_closed_and_capped() {
         "{:?}",
         started.elapsed()
     );
+    // The waiting connection is served once slots free.
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), extra.read_to_end(&mut answer))
+        .await
+        .expect("the waiting connection was served")
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        waiting.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        waiting.elapsed()
+    );
     // And the server serves again.
     assert_eq!(
         client()
