@@ -83,6 +83,7 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
             sink,
             ctx,
             max_run,
+            refusals: std::sync::Mutex::new(HashMap::new()),
         });
         worker_loop(shared).await;
     }
@@ -98,6 +99,8 @@ struct Shared<S> {
     daily_cap: Option<std::num::NonZeroU32>,
     /// Longest run of one recipient's queue sent per claim (see `deliver_run`).
     max_run: usize,
+    /// Permanent platform failures in a row, per recipient, since its last success.
+    refusals: std::sync::Mutex<HashMap<String, u32>>,
 }
 
 async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
@@ -267,6 +270,7 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
         let outcome = attempt(shared, &queued).await;
         if outcome.is_ok() {
             budget = budget.map(|b| b.saturating_sub(1));
+            shared.refused(queued.recipient.as_str(), false);
         }
         let recorded = match outcome {
             Ok(Receipt { platform_id: None }) => {
@@ -371,34 +375,54 @@ async fn record_failure<S: Sink>(
             let error = failure.describe();
             tracing::error!(%error, "delivery failed permanently; moved to dead letters");
             ctx.store.dead(queued.id, attempts + 1, &error).await?;
-            pause_if_unreachable(ctx, queued).await;
+            // Only the platform refusing the recipient counts, never a template of ours.
+            if matches!(failure, Failure::Sink(_))
+                && !queued.recipient.is_broadcast()
+                && shared.refused(queued.recipient.as_str(), true)
+            {
+                pause_unreachable(ctx, queued).await;
+            }
             Ok(())
         }
     }
 }
 
-/// Pauses a recipient whose last `dispatch.pause_after_failures` deliveries all failed
-/// permanently: every event would otherwise become one more dead letter.
-async fn pause_if_unreachable(ctx: &WorkerContext, queued: &Queued) {
-    let n = ctx.config.pause_after_failures;
+impl<S> Shared<S> {
+    /// Counts a permanent refusal of `recipient` (or clears its count on success); returns
+    /// whether it reached `dispatch.pause_after_failures` in a row (the count starts over).
+    fn refused(&self, recipient: &str, failed: bool) -> bool {
+        let limit = self.ctx.config.pause_after_failures;
+        let mut refusals = self
+            .refusals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !failed {
+            refusals.remove(recipient);
+            return false;
+        }
+        let count = refusals.entry(recipient.to_owned()).or_default();
+        *count += 1;
+        if limit > 0 && *count >= limit {
+            refusals.remove(recipient);
+            return true;
+        }
+        false
+    }
+}
+
+/// Pauses a recipient the platform refused `dispatch.pause_after_failures` times in a row:
+/// every event would otherwise become one more dead letter.
+async fn pause_unreachable(ctx: &WorkerContext, queued: &Queued) {
     let recipient = queued.recipient.as_str();
-    match ctx
-        .store
-        .failing_recipient(&ctx.sink_id, recipient, n)
-        .await
-    {
-        Ok(false) => {}
-        Ok(true) => match ctx.store.pause_recipient(&ctx.sink_id, recipient).await {
-            Ok(paused) => tracing::warn!(
-                failures = n,
-                paused,
-                "every recent delivery to this recipient failed permanently; subscriptions paused"
-            ),
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
-            }
-        },
-        Err(e) => tracing::warn!(error = %error_chain(&e), "cannot check the recipient's failures"),
+    match ctx.store.pause_recipient(&ctx.sink_id, recipient).await {
+        Ok(paused) => tracing::warn!(
+            failures = ctx.config.pause_after_failures,
+            paused,
+            "the platform refused this recipient every time; subscriptions paused"
+        ),
+        Err(e) => {
+            tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
+        }
     }
 }
 

@@ -59,8 +59,8 @@ impl Liveness {
         &self.instance
     }
 
-    /// Notified whenever a dead instance's leases or claims were released (standby pollers
-    /// and idle workers try again at once).
+    /// Notified whenever a dead instance's leases or claims were released: standby pollers
+    /// try again at once (sink workers find released claims on their next idle look, ≤ 1 s).
     pub fn freed(&self) -> Arc<Notify> {
         Arc::clone(&self.freed)
     }

@@ -162,20 +162,29 @@ impl StoreConfig {
 /// can carry a secret (`password`, `sslpassword`, anything with `secret`, `token` or `key` in
 /// its name) become `***`. `postgres://u:pw@h/db?password=x` → `postgres://u:***@h/db?password=***`.
 pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
+    // The user info ends at the last `@`: a password may hold `/`, `?` or `@` of its own. When
+    // in doubt, more is masked, never less.
+    let (prefix, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (user, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, after)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***@")
+            } else {
+                format!("{user}@")
+            };
+            (masked, after)
+        }
+        None => (String::new(), rest),
+    };
+    let (head, query) = match rest.split_once('?') {
         Some((h, q)) => (h, Some(q)),
-        None => (url, None),
+        None => (rest, None),
     };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-                None => head.to_owned(),
-            },
-            None => head.to_owned(),
-        },
-        None => head.to_owned(),
-    };
+    let mut out = format!("{prefix}{user}{head}");
     if let Some(query) = query {
         let params: Vec<String> = query
             .split('&')
@@ -256,8 +265,8 @@ pub struct DispatchConfig {
     /// How long a claimed delivery stays reserved for this instance.
     #[serde(with = "humantime_serde")]
     pub claim_ttl: Duration,
-    /// A recipient whose last this many deliveries all failed permanently has its
-    /// subscriptions paused (0: never).
+    /// A recipient the platform refuses permanently this many times in a row has its
+    /// subscriptions paused (0: never). Counted per process, reset by any success.
     pub pause_after_failures: u32,
     /// At shutdown, how long queued deliveries may take to drain.
     #[serde(with = "humantime_serde")]
@@ -639,10 +648,10 @@ impl Config {
         if self.store.heartbeat < Duration::from_millis(100) {
             return Err(invalid("store.heartbeat", "must be at least 100ms"));
         }
-        if self.store.instance_timeout < self.store.heartbeat * 2 {
+        if self.store.instance_timeout < self.store.heartbeat * 3 {
             return Err(invalid(
                 "store.instance_timeout",
-                "must be at least twice store.heartbeat",
+                "must be at least three times store.heartbeat (one slow heartbeat is not a crash)",
             ));
         }
         if self
@@ -770,11 +779,13 @@ impl Config {
                 ));
             }
         }
-        if self.http.header_timeout.is_zero() || self.http.write_timeout.is_zero() {
-            return Err(invalid(
-                "http.header_timeout",
-                "http.header_timeout and http.write_timeout must be greater than 0",
-            ));
+        for (key, zero) in [
+            ("http.header_timeout", self.http.header_timeout.is_zero()),
+            ("http.write_timeout", self.http.write_timeout.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(key, "must be greater than 0"));
+            }
         }
         if self.http.max_pending_connections == 0 {
             return Err(invalid(
@@ -1009,10 +1020,16 @@ fn env_value(text: &str) -> figment::value::Value {
     {
         return n.into();
     }
-    if let Ok(f) = t.parse::<f64>()
-        && f.is_finite()
-        && f.to_string() == t
-    {
+    // A plain decimal (`1.0`, `0.25`) is a number, as figment reads it; a secret that looks
+    // like one is refused by `sink_api::secret` rather than taken with its text changed.
+    let decimal = t.split_once('.').is_some_and(|(int, frac)| {
+        let int = int.strip_prefix('-').unwrap_or(int);
+        !int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    });
+    if decimal && let Ok(f) = t.parse::<f64>() {
         return f.into();
     }
     match t {

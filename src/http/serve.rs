@@ -131,6 +131,8 @@ pub async fn serve(
             shutdown.clone(),
         ));
     }
+    // New clients are refused from here on instead of waiting in the backlog.
+    drop(listener);
     connections.close();
     connections.wait().await;
     Ok(())

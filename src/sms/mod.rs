@@ -471,14 +471,17 @@ impl Signup {
     ) -> Result<(Confirmed, String), SignupError> {
         // The attempt is counted before the code is compared, atomically: parallel guesses
         // cannot compare more codes than `max_code_attempts`.
-        let counted = self
-            .store
-            .take_signup_attempt(&self.sink_id, phone, self.config.max_code_attempts)
-            .await?;
-        if !counted {
-            // Expired, out of attempts or never started: `pending` says which.
+        let attempt = || {
+            self.store
+                .take_signup_attempt(&self.sink_id, phone, self.config.max_code_attempts)
+        };
+        if !attempt().await? {
+            // Expired, out of attempts or never started: `pending` says which. If it finds
+            // none of these, a new signup of the number replaced the row meanwhile: try again.
             self.pending(phone).await?;
-            return Err(SignupError::TooManyAttempts);
+            if !attempt().await? {
+                return Err(SignupError::TooManyAttempts);
+            }
         }
         let Some(pending) = self.store.signup(&self.sink_id, phone).await? else {
             return Err(SignupError::NothingPending);

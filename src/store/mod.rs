@@ -161,11 +161,12 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// `host:port` of a PostgreSQL URL, for errors (never the user or password).
+/// `host:port` of a PostgreSQL URL, for errors (never the user or password: they end at the
+/// last `@`, whatever they contain).
 fn postgres_target(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
     let host = if host.is_empty() { "localhost" } else { host };
     if host.ends_with(']') || !host.contains(':') {
         format!("{host}:5432")
@@ -224,7 +225,12 @@ impl Store {
                 <sqlx::AnyConnection as sqlx::Connection>::connect(&url),
             )
             .await
-            .unwrap_or(Err(sqlx::Error::PoolTimedOut));
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no answer within 10 s",
+                )))
+            });
             match attempt {
                 Ok(conn) => {
                     let _closed = sqlx::Connection::close(conn).await;
@@ -707,33 +713,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.get(0))
-    }
-
-    /// Whether the last `n` settled deliveries of `sink` to `recipient` all failed (dead
-    /// letters) with none delivered in between: a recipient nothing can reach.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn failing_recipient(
-        &self,
-        sink: &str,
-        recipient: &str,
-        n: u32,
-    ) -> Result<bool, StoreError> {
-        let rows = sqlx::query(
-            "SELECT status FROM outbox WHERE sink = $1 AND recipient = $2 AND status IN ($3, $4) \
-             ORDER BY updated_at DESC, id DESC LIMIT $5",
-        )
-        .bind(sink)
-        .bind(recipient)
-        .bind(status::DELIVERED)
-        .bind(status::DEAD)
-        .bind(i64::from(n))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(n > 0
-            && rows.len() == usize::try_from(n).unwrap_or(usize::MAX)
-            && rows.iter().all(|r| r.get::<i64, _>(0) == status::DEAD))
     }
 
     /// Releases the claims `holder` still has (deliveries cut short at shutdown), so they are

@@ -44,10 +44,12 @@ impl Visitor<'_> for SecretVisitor {
         Ok(SecretString::from(v.to_string()))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        // herald's config loader only reads an environment value as a number when the number
-        // prints back as the same text, so this is the text as written.
-        Ok(SecretString::from(v.to_string()))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        // A decimal has lost the text it was written as (`1.50` is 1.5): refuse it, without it.
+        Err(E::custom(
+            "a secret that looks like a decimal number must be quoted in the file, or set as \
+             \"${VAR}\" there from the environment",
+        ))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
@@ -122,6 +124,11 @@ mod tests {
 
     #[test]
     fn a_refused_secret_is_not_echoed() {
+        let err = serde_json::from_value::<Config>(serde_json::json!({"token": 1234.5678}))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("1234"), "{err}");
         let err = serde_json::from_value::<Config>(serde_json::json!({"token": ["s3cr3t"]}))
             .err()
             .unwrap()

@@ -146,6 +146,9 @@ struct Client {
     pending: VecDeque<Bytes>,
     /// The publish position of the next frame this client needs.
     next_pos: u64,
+    /// Where the live broadcast started for this client: nothing before it comes live, so
+    /// once the backlog is sent the client is at least here.
+    live_pos: u64,
     heartbeat: Interval,
     done: bool,
     _guard: ClientGuard,
@@ -226,6 +229,9 @@ impl Client {
                 .map(Bytes::len)
                 .sum::<usize>();
         }
+        if self.backlog.is_empty() {
+            self.next_pos = self.next_pos.max(self.live_pos);
+        }
     }
 
     /// After lagging behind the broadcast: resume from the history, or give up.
@@ -279,20 +285,18 @@ fn client_stream(
     let mut heartbeat =
         tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut client = Client {
+    let client = Client {
         hub: hub.clone(),
         rx: sub.rx,
         filter,
         backlog: sub.backlog.into(),
         pending: VecDeque::from([render::retry(config.retry.as_millis())]),
         next_pos: 0,
+        live_pos: sub.next_pos,
         heartbeat,
         done: false,
         _guard: sub.guard,
     };
-    if client.backlog.is_empty() {
-        client.next_pos = sub.next_pos;
-    }
     Some(futures::stream::unfold(client, |mut client| async move {
         let bytes = client.next().await?;
         Some((Ok(bytes), client))
