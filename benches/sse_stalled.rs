@@ -32,6 +32,11 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Descriptors the server process holds (its open connections, plus a few files).
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
+}
+
 /// The kernel's TCP buffer memory (all sockets), in KiB, and the sockets in use.
 fn tcp_kernel() -> (u64, u64) {
     let text = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
@@ -107,6 +112,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = rss_kib(pid);
     let (kernel_idle, _) = tcp_kernel();
+    let fds_idle = fds(pid);
     println!("sse_stalled: {clients} clients resuming {history} messages, reading nothing");
 
     let mut sockets = Vec::with_capacity(clients);
@@ -124,20 +130,22 @@ async fn main() {
     let rss_stalled = rss_kib(pid);
     let (kernel_stalled, inuse_stalled) = tcp_kernel();
     println!(
-        "stalled: server RSS {:.1} MiB (+{:.1} KiB per client), kernel TCP memory {:.1} MiB (+{:.1} KiB per client), {inuse_stalled} TCP sockets",
+        "stalled: server RSS {:.1} MiB (+{:.1} KiB per client), kernel TCP memory {:.1} MiB (+{:.1} KiB per client, both ends), {inuse_stalled} TCP sockets, server holds {} connections",
         rss_stalled as f64 / 1024.0,
         rss_stalled.saturating_sub(rss_idle) as f64 / clients as f64,
         kernel_stalled as f64 / 1024.0,
         kernel_stalled.saturating_sub(kernel_idle) as f64 / clients as f64,
+        fds(pid).saturating_sub(fds_idle),
     );
     // The write timeout (10 s) drops them; give it a margin.
     tokio::time::sleep(Duration::from_secs(12)).await;
     let rss_after = rss_kib(pid);
     let (kernel_after, inuse_after) = tcp_kernel();
     println!(
-        "after http.write_timeout: server RSS {:.1} MiB, kernel TCP memory {:.1} MiB, {inuse_after} TCP sockets",
+        "after http.write_timeout: server RSS {:.1} MiB (freed memory stays with the allocator), kernel TCP memory {:.1} MiB, {inuse_after} TCP sockets, server holds {} connections",
         rss_after as f64 / 1024.0,
         kernel_after as f64 / 1024.0,
+        fds(pid).saturating_sub(fds_idle),
     );
     drop(sockets);
     server.kill().expect("cannot stop herald");

@@ -41,9 +41,9 @@ pub struct Limits {
     pub write_timeout: Duration,
 }
 
-/// What hyper may buffer per connection: request headers, and response bytes not yet
-/// written to the socket (so a slow reader holds at most this much).
-const MAX_BUFFER: usize = 64 * 1024;
+/// What hyper may buffer per connection: request headers (16 KiB, as common proxies allow),
+/// and response bytes not yet written to the socket, so a slow reader holds about this much.
+const MAX_BUFFER: usize = 16 * 1024;
 /// The kernel's send buffer per connection (it doubles it for bookkeeping). Without a cap,
 /// Linux grows it to megabytes for a client that does not read; with it, what a stalled client
 /// costs is bounded until the write timeout drops it.

@@ -18,7 +18,7 @@ use crate::render::{self, Frame};
 
 /// The most a client is sent in one write, live or replaying its history: the per-client
 /// write budget.
-pub(crate) const MAX_BATCH: usize = 64 * 1024;
+pub(crate) const MAX_BATCH: usize = 16 * 1024;
 
 /// The `Last-Event-ID` request header defined by the SSE spec.
 const LAST_EVENT_ID: &str = "last-event-id";
