@@ -6,13 +6,15 @@
 //! publish to receipt (p50/p99/max), loss, and the server's resident memory per connection.
 //! Targets: 0 loss, p99 under 1 s, at most 24 KiB RSS per connection.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod common;
+use common::rss_kib;
 
 struct Options {
     clients: usize,
@@ -41,16 +43,6 @@ fn now_nanos() -> u128 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -139,49 +131,15 @@ async fn client(
 #[tokio::main]
 async fn main() {
     let opts = options();
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let token = "bench-admin-token-0123456789";
-    let config = dir.path().join("herald.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"{token}\"\n\n[store]\nurl = \"sqlite://{}\"\n\n\
-             [sources]\n\n[sinks.sse]\nmax_clients = {}\n",
-            dir.path().join("bench.db").display(),
+    let server = common::Server::start(
+        "",
+        &format!(
+            "[sources]\n\n[sinks.sse]\nmax_clients = {}\n",
             opts.clients + 100
         ),
     )
-    .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("cannot start herald");
-    let pid = server.id();
-
-    let _installed = rustls::crypto::ring::default_provider().install_default();
-    let http = sink_api::http::client().unwrap();
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    let started = Instant::now();
-    while !http
-        .get(&health)
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "herald did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    .await;
+    let (port, pid, http) = (server.port, server.pid(), server.http.clone());
     let rss_idle = rss_kib(pid);
 
     println!(
@@ -223,7 +181,7 @@ async fn main() {
         let body = serde_json::json!({"topic": "bench", "title": format!("bench {i}"), "body": format!("t={}", now_nanos())});
         let r = http
             .post(&publish_url)
-            .bearer_auth(token)
+            .bearer_auth(common::TOKEN)
             .json(&body)
             .send()
             .await
@@ -239,8 +197,7 @@ async fn main() {
     }
     let total_time = send_start.elapsed();
     rss_peak = rss_peak.max(rss_kib(pid));
-    server.kill().expect("cannot stop herald");
-    server.wait().expect("cannot reap herald");
+    server.stop();
 
     latencies.sort_unstable();
     let expected = opts.clients * opts.events;

@@ -7,11 +7,13 @@
 //! kernel's TCP memory while they hang on, then again after the write timeout dropped them.
 //! Target: a stalled client costs about what an idle one does, and is gone after the timeout.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+mod common;
+use common::rss_kib;
 
 fn option(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -20,16 +22,6 @@ fn option(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Descriptors the server process holds (its open connections, plus a few files).
@@ -57,52 +49,20 @@ fn tcp_kernel() -> (u64, u64) {
 async fn main() {
     let clients = option("--clients", 2_000);
     let history = option("--history", 1_024);
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let token = "bench-admin-token-0123456789";
-    let config = dir.path().join("herald.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"{token}\"\nwrite_timeout = \"10s\"\n\n\
-             [store]\nurl = \"sqlite://{}\"\n\n[sources]\n\n[sinks.sse]\nhistory = {history}\nmax_clients = {}\n",
-            dir.path().join("bench.db").display(),
+    let server = common::Server::start(
+        "write_timeout = \"10s\"",
+        &format!(
+            "[sources]\n\n[sinks.sse]\nhistory = {history}\nmax_clients = {}\n",
             clients + 100
         ),
     )
-    .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("cannot start herald");
-    let pid = server.id();
-    let _installed = rustls::crypto::ring::default_provider().install_default();
-    let http = sink_api::http::client().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while !http
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "herald did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    .await;
+    let (port, pid, http) = (server.port, server.pid(), server.http.clone());
+    let base = server.url("");
     for i in 0..history {
         let r = http
             .post(format!("{base}/api/v1/publish"))
-            .bearer_auth(token)
+            .bearer_auth(common::TOKEN)
             .json(&serde_json::json!({"topic": "bench", "title": format!("history {i}"), "body": "x".repeat(120)}))
             .send()
             .await
@@ -148,6 +108,5 @@ async fn main() {
         fds(pid).saturating_sub(fds_idle),
     );
     drop(sockets);
-    server.kill().expect("cannot stop herald");
-    server.wait().expect("cannot reap herald");
+    server.stop();
 }
