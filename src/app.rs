@@ -18,6 +18,7 @@ use crate::config::{Config, RouteConfig};
 use crate::dispatch::WorkerContext;
 use crate::http::{self, AppState};
 use crate::liveness::Liveness;
+use crate::outbox::Outbox;
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
 use crate::render::Renderer;
@@ -264,7 +265,11 @@ impl App {
     /// # Errors
     /// When the HTTP server fails.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let routes = Arc::new(self.registry.routes());
+        let outbox = Outbox::new(
+            self.store.clone(),
+            Arc::new(self.registry.routes()),
+            Arc::clone(&self.wakers),
+        );
         let tracker = TaskTracker::new();
         let stop_polling = CancellationToken::new();
         let drain = CancellationToken::new();
@@ -273,8 +278,7 @@ impl App {
         let http = self.listener.map(|listener| {
             let state = AppState {
                 store: self.store.clone(),
-                routes: Arc::clone(&routes),
-                wakers: Arc::clone(&self.wakers),
+                outbox: outbox.clone(),
                 admin_token: self.config.http.admin_token.clone(),
             };
             let router = http::router(state, self.registry.routers);
@@ -313,8 +317,7 @@ impl App {
             let ctx = PollerContext {
                 source_id: entry.id.clone(),
                 store: self.store.clone(),
-                routes: Arc::clone(&routes),
-                wakers: Arc::clone(&self.wakers),
+                outbox: outbox.clone(),
                 backlog: self.config.detect.backlog,
                 lease_ttl: self.config.store.lease_ttl,
                 instance: self.liveness.instance().to_owned(),

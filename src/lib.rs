@@ -42,6 +42,7 @@ pub mod dispatch;
 pub mod http;
 pub mod liveness;
 pub mod model;
+pub mod outbox;
 pub mod poller;
 pub mod registry;
 pub mod render;

@@ -4,7 +4,7 @@
 //! poll compares against it. Where several instances share a database, a lease makes sure one
 //! of them polls each source.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::config::{Backlog, SourceConfig, SourceKind};
 use crate::detect::{self, Tracked};
 use crate::dispatch::error_chain;
-use crate::routing::Route;
+use crate::outbox::Outbox;
 use crate::sources::api_football::ApiFootball;
 use crate::sources::fifa::Fifa;
 use crate::sources::football_data::FootballData;
@@ -34,10 +34,8 @@ pub struct PollerContext {
     pub source_id: String,
     /// Where state and events go.
     pub store: Store,
-    /// Routing of every sink.
-    pub routes: Arc<Vec<Route>>,
-    /// Wakes each sink's worker after new deliveries are queued.
-    pub wakers: Arc<BTreeMap<String, Arc<Notify>>>,
+    /// Where a poll's events are queued for the sinks.
+    pub outbox: Outbox,
     /// Whether a first poll notifies what already happened.
     pub backlog: Backlog,
     /// How long the polling lease lasts without renewal.
@@ -277,15 +275,14 @@ impl<S: Source> Poller<S> {
         }
         let committed = self
             .ctx
-            .store
-            .commit_poll(
-                &self.ctx.source_id,
-                poll.cursor.as_deref(),
-                &changed,
-                &events,
-                !skip_backlog,
-                &self.ctx.routes,
-            )
+            .outbox
+            .commit_poll(crate::outbox::Poll {
+                source: &self.ctx.source_id,
+                cursor: poll.cursor.as_deref(),
+                changed: &changed,
+                events: &events,
+                deliver: !skip_backlog,
+            })
             .await
             .map_err(PollFailure::Store)?;
         for tracked in changed {
@@ -294,11 +291,6 @@ impl<S: Source> Poller<S> {
         self.first_poll = false;
         for event in &committed.new_events {
             tracing::info!(event_id = %event.id, kind = %event.kind, match_id = event.match_id.as_deref().unwrap_or(""), "event");
-        }
-        for sink in &committed.sinks {
-            if let Some(wake) = self.ctx.wakers.get(sink) {
-                wake.notify_one();
-            }
         }
         let cadence = self.cadence.delay(&poll.snapshot, Some(unix_now()));
         Ok(match poll.next {

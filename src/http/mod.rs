@@ -7,18 +7,14 @@ mod page;
 mod publish;
 pub mod serve;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::SecretString;
-use tokio::sync::Notify;
 
-use crate::routing::Route;
+use crate::outbox::Outbox;
 use crate::store::Store;
 
 /// Requests bigger than this are refused before they are read, on every route (announcements,
@@ -32,10 +28,8 @@ const MAX_MESSAGE: usize = 300;
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Routing of every sink, for published messages.
-    pub routes: Arc<Vec<Route>>,
-    /// Wakes sink workers after publishing.
-    pub wakers: Arc<BTreeMap<String, Arc<Notify>>>,
+    /// Where published messages are queued.
+    pub outbox: Outbox,
     /// The publish endpoint's bearer token; `None` refuses publishing.
     pub admin_token: Option<SecretString>,
 }
@@ -101,17 +95,9 @@ async fn not_found() -> Response {
 /// Messages and fields are cut to a few hundred characters: they may quote what the client
 /// sent, and an answer never grows with the request.
 pub(crate) fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = serde_json::json!({ "error": bounded(message) });
+    let mut body = serde_json::json!({ "error": sink_api::text::truncate(message, MAX_MESSAGE) });
     if let Some(field) = field {
-        body["field"] = serde_json::Value::String(bounded(field));
+        body["field"] = serde_json::Value::String(sink_api::text::truncate(field, MAX_MESSAGE));
     }
     (status, axum::Json(body)).into_response()
-}
-
-/// `text` cut to `MAX_MESSAGE` characters, with `…` when cut.
-fn bounded(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE) {
-        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or_default()),
-        None => text.to_owned(),
-    }
 }

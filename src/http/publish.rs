@@ -75,13 +75,8 @@ pub(super) async fn publish(
     event.topic = Some(request.topic.trim().to_owned());
     event.title = Some(request.title.trim().to_owned());
     event.text = Some(request.body.trim().to_owned());
-    match state.store.publish(&event, &state.routes).await {
+    match state.outbox.publish(&event).await {
         Ok(committed) => {
-            for sink in &committed.sinks {
-                if let Some(wake) = state.wakers.get(sink) {
-                    wake.notify_one();
-                }
-            }
             tracing::info!(event_id = %event.id, deliveries = committed.deliveries, "published");
             (
                 StatusCode::ACCEPTED,

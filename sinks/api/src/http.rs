@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::SinkError;
+use crate::text::truncate;
 
 /// herald's user agent, sent on every outgoing request.
 pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
@@ -120,13 +121,6 @@ pub struct StatusError {
     pub body: String,
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or(text)),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +203,7 @@ mod tests {
         };
         let text = inner.to_string();
         assert!(text.ends_with('…'));
-        assert_eq!(text.chars().filter(|c| *c == 'é').count(), 300);
+        // At most 300 characters of the body, the ellipsis included.
+        assert_eq!(text.chars().filter(|c| *c == 'é').count(), 299);
     }
 }

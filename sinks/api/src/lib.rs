@@ -9,6 +9,7 @@ mod notification;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod text;
 
 use std::future::Future;
 use std::time::Duration;
@@ -111,6 +112,12 @@ impl SinkError {
     /// A permanent error from anything that can be turned into a [`BoxError`].
     pub fn permanent(err: impl Into<BoxError>) -> Self {
         Self::Permanent(err.into())
+    }
+
+    /// The recipient can never be reached (blocked the bot, left, does not exist): the core
+    /// pauses its subscriptions.
+    pub fn gone(err: impl Into<BoxError>) -> Self {
+        Self::RecipientGone(err.into())
     }
 
     /// Whether retrying the same delivery later can succeed.

@@ -153,7 +153,7 @@ impl Sink for MemorySink {
             Behaviour::RateLimited(retry_after) => Err(SinkError::RateLimited { retry_after }),
             Behaviour::Transient => Err(SinkError::transient(Scripted)),
             Behaviour::Permanent => Err(SinkError::permanent(Scripted)),
-            Behaviour::RecipientGone => Err(SinkError::RecipientGone(Box::new(Scripted))),
+            Behaviour::RecipientGone => Err(SinkError::gone(Scripted)),
         }
     }
 

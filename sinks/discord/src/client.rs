@@ -46,9 +46,7 @@ pub(crate) fn classify(error: &serenity::Error) -> SinkError {
             match status {
                 429 => SinkError::RateLimited { retry_after: None },
                 500..=599 | 408 => SinkError::transient(described()),
-                _ if GONE.contains(&response.error.code) => {
-                    SinkError::RecipientGone(Box::new(described()))
-                }
+                _ if GONE.contains(&response.error.code) => SinkError::gone(described()),
                 _ => SinkError::permanent(described()),
             }
         }

@@ -54,7 +54,7 @@ impl DiscordSink {
             .filter(|id| *id != 0)
             .map(ChannelId::new)
             // No such channel can ever exist: the recipient is gone (its subscriptions pause).
-            .ok_or_else(|| SinkError::RecipientGone(Box::new(NotAChannel(to.to_string()))))
+            .ok_or_else(|| SinkError::gone(NotAChannel(to.to_string())))
     }
 }
 

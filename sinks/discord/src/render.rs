@@ -3,6 +3,7 @@
 
 use serenity::builder::CreateEmbed;
 use sink_api::Notification;
+use sink_api::text::truncate;
 
 /// Discord's limits on embed parts, in characters.
 const MAX_TITLE: usize = 256;
@@ -18,15 +19,6 @@ pub(crate) fn colour(kind: &str) -> u32 {
         "announcement" => 0x9B_59B6,
         _ => 0x34_98DB,
     }
-}
-
-/// At most `max` characters, cut on a character boundary with an ellipsis.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    format!("{cut}…")
 }
 
 /// The description: the body, and for a correction what it corrects, struck through.

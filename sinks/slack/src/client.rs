@@ -57,7 +57,7 @@ pub(crate) fn classify(error: &SlackClientError) -> SinkError {
             SinkError::RateLimited { retry_after: None }
         }
         SlackClientError::ApiError(e) if GONE.contains(&e.code.as_str()) => {
-            SinkError::RecipientGone(Box::new(described()))
+            SinkError::gone(described())
         }
         SlackClientError::ApiError(e)
             if e.code == "internal_error"

@@ -1,6 +1,7 @@
 //! Turns a notification into a Slack message: mrkdwn in a section block, plain text fallback.
 
 use sink_api::Notification;
+use sink_api::text::truncate;
 use slack_morphism::prelude::*;
 
 /// A section block's text may hold 3000 characters.
@@ -30,16 +31,6 @@ pub(crate) fn mrkdwn(msg: &Notification) -> String {
         out.push_str(&escape(&msg.body));
     }
     truncate(&out, MAX_SECTION)
-}
-
-/// At most `max` characters, cut on a character boundary with an ellipsis.
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((cut, _)) if text.chars().count() > max => {
-            format!("{}…", text.get(..cut).unwrap_or(text))
-        }
-        _ => text.to_owned(),
-    }
 }
 
 /// The message: one mrkdwn section, with the title as the notification text.

@@ -49,9 +49,7 @@ pub(crate) fn classify(error: &RequestError, token: &SecretString) -> SinkError 
         RequestError::RetryAfter(seconds) => SinkError::RateLimited {
             retry_after: Some(seconds.duration()),
         },
-        RequestError::Api(api) if recipient_gone(api) => {
-            SinkError::RecipientGone(Box::new(described()))
-        }
+        RequestError::Api(api) if recipient_gone(api) => SinkError::gone(described()),
         RequestError::Api(ApiError::Unknown(text)) if text.contains("Too Many Requests") => {
             SinkError::RateLimited { retry_after: None }
         }

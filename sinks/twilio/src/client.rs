@@ -164,7 +164,7 @@ fn classify(answer: &Answered) -> SinkError {
             .collect(),
     };
     match code {
-        Some(code) if GONE.contains(&code) => SinkError::RecipientGone(Box::new(error(code))),
+        Some(code) if GONE.contains(&code) => SinkError::gone(error(code)),
         Some(code) if SLOW_DOWN.contains(&code) => SinkError::RateLimited {
             retry_after: retry_after(headers, SystemTime::now()),
         },
