@@ -141,14 +141,7 @@ async fn forged_interactions_get_401_and_change_nothing() {
     )
     .await;
     assert_eq!(forged.status(), 401);
-    assert!(
-        herald
-            .store
-            .subscriptions("discord")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_no_subscriptions(&herald).await;
     herald.shutdown().await;
 }
 
@@ -164,13 +157,11 @@ async fn a_signed_interaction_from_a_channel_that_is_not_a_discord_id_subscribes
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["field"], "channel_id");
     }
-    assert!(
-        herald
-            .store
-            .subscriptions("discord")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_no_subscriptions(&herald).await;
     herald.shutdown().await;
+}
+
+async fn assert_no_subscriptions(herald: &Herald) {
+    let subscriptions = herald.store.subscriptions("discord").await.unwrap();
+    assert!(subscriptions.is_empty(), "{subscriptions:?}");
 }
