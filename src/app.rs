@@ -208,16 +208,14 @@ fn sms_signup(
                 c.signup.client_ip_header.as_deref(),
                 &config.http.trusted_proxies,
             );
-            return Ok(Some(Arc::new(
-                crate::sms::Signup::new(
-                    store.clone(),
-                    id,
-                    twilio,
-                    locales.to_vec(),
-                    &config.render.default_locale,
-                )
-                .with_client_ip(client_ip),
-            )));
+            return Ok(Some(Arc::new(crate::sms::Signup::new(
+                store.clone(),
+                id,
+                twilio,
+                locales.to_vec(),
+                &config.render.default_locale,
+                client_ip,
+            ))));
         }
     }
     Ok(None)

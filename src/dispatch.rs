@@ -270,7 +270,7 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
         let outcome = attempt(shared, &queued).await;
         if outcome.is_ok() {
             budget = budget.map(|b| b.saturating_sub(1));
-            shared.refused(queued.recipient.as_str(), false);
+            shared.clear_refusals(&queued.recipient);
         }
         let recorded = match outcome {
             Ok(Receipt { platform_id: None }) => {
@@ -376,10 +376,7 @@ async fn record_failure<S: Sink>(
             tracing::error!(%error, "delivery failed permanently; moved to dead letters");
             ctx.store.dead(queued.id, attempts + 1, &error).await?;
             // Only the platform refusing the recipient counts, never a template of ours.
-            if matches!(failure, Failure::Sink(_))
-                && !queued.recipient.is_broadcast()
-                && shared.refused(queued.recipient.as_str(), true)
-            {
+            if matches!(failure, Failure::Sink(_)) && shared.count_refusal(&queued.recipient) {
                 pause_unreachable(ctx, queued).await;
             }
             Ok(())
@@ -388,25 +385,35 @@ async fn record_failure<S: Sink>(
 }
 
 impl<S> Shared<S> {
-    /// Counts a permanent refusal of `recipient` (or clears its count on success); returns
-    /// whether it reached `dispatch.pause_after_failures` in a row (the count starts over).
-    fn refused(&self, recipient: &str, failed: bool) -> bool {
-        let limit = self.ctx.config.pause_after_failures;
-        let mut refusals = self
-            .refusals
+    fn refusals(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        self.refusals
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !failed {
-            refusals.remove(recipient);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts a permanent refusal of `recipient`; returns whether it reached
+    /// `dispatch.pause_after_failures` in a row (the count then starts over). A broadcast
+    /// recipient is never counted: it has no subscriptions to pause.
+    fn count_refusal(&self, recipient: &sink_api::Recipient) -> bool {
+        let limit = self.ctx.config.pause_after_failures;
+        if limit == 0 || recipient.is_broadcast() {
             return false;
         }
-        let count = refusals.entry(recipient.to_owned()).or_default();
+        let mut refusals = self.refusals();
+        let count = refusals.entry(recipient.to_string()).or_default();
         *count += 1;
-        if limit > 0 && *count >= limit {
-            refusals.remove(recipient);
-            return true;
+        if *count < limit {
+            return false;
         }
-        false
+        refusals.remove(recipient.as_str());
+        true
+    }
+
+    /// A delivery to `recipient` went through: its refusals no longer run in a row.
+    fn clear_refusals(&self, recipient: &sink_api::Recipient) {
+        if !recipient.is_broadcast() {
+            self.refusals().remove(recipient.as_str());
+        }
     }
 }
 

@@ -35,23 +35,24 @@ impl Liveness {
         timeout: Duration,
     ) -> Result<Self, StoreError> {
         let reaped = match store.backend() {
-            Backend::Sqlite => store.reset_single_owner().await?,
-            Backend::Postgres => Reaped::default(),
+            Backend::Sqlite => {
+                let reaped = store.reset_single_owner().await?;
+                store.heartbeat(&instance).await?;
+                reaped
+            }
+            Backend::Postgres => {
+                store.heartbeat(&instance).await?;
+                store.reap_dead_instances(timeout, true).await?
+            }
         };
-        store.heartbeat(&instance).await?;
-        let liveness = Self {
+        log_reaped(reaped);
+        Ok(Self {
             store,
             instance,
             heartbeat,
             timeout,
             freed: Arc::new(Notify::new()),
-        };
-        let reaped = match liveness.store.backend() {
-            Backend::Sqlite => reaped,
-            Backend::Postgres => liveness.store.reap_dead_instances(timeout, true).await?,
-        };
-        log_reaped(reaped);
-        Ok(liveness)
+        })
     }
 
     /// This process's name in claims and leases.
@@ -65,7 +66,8 @@ impl Liveness {
         Arc::clone(&self.freed)
     }
 
-    /// Heartbeats and reaps until `cancel`, then deregisters.
+    /// Heartbeats and reaps until `cancel` ([`Liveness::stop`] deregisters, once the claims
+    /// and leases are given back).
     pub async fn run(self, cancel: CancellationToken) {
         let mut tick = tokio::time::interval(self.heartbeat);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -665,6 +665,20 @@ impl Config {
                 "must be at least 16 characters",
             ));
         }
+        for (key, zero) in [
+            ("http.header_timeout", self.http.header_timeout.is_zero()),
+            ("http.write_timeout", self.http.write_timeout.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if self.http.max_pending_connections == 0 {
+            return Err(invalid(
+                "http.max_pending_connections",
+                "must be at least 1",
+            ));
+        }
         let locales_open = self.render.templates_dir.is_some();
         check_locale(
             "render.default_locale",
@@ -778,20 +792,6 @@ impl Config {
                     "needs http.trusted_proxies: the header is believed only from your proxies",
                 ));
             }
-        }
-        for (key, zero) in [
-            ("http.header_timeout", self.http.header_timeout.is_zero()),
-            ("http.write_timeout", self.http.write_timeout.is_zero()),
-        ] {
-            if zero {
-                return Err(invalid(key, "must be greater than 0"));
-            }
-        }
-        if self.http.max_pending_connections == 0 {
-            return Err(invalid(
-                "http.max_pending_connections",
-                "must be at least 1",
-            ));
         }
         if self
             .sinks
@@ -1005,9 +1005,10 @@ fn interpolate(
     Ok(())
 }
 
-/// An environment variable's value as config: a number or a boolean only when it prints back
-/// as the same text (`8`, `0.5`, `true`), so that `0123`, `1.50` or a long token of digits
-/// stay the strings they were written as; `[a, b]` and `{k = v}` as figment reads them.
+/// An environment variable's value as config: an integer only when it prints back as the same
+/// text (`8`; `0123` or a token of 25 digits stay strings), a plain decimal (`1.0`, `0.25`) as
+/// a number, `true`/`false`, `[a, b]` and `{k = v}` as figment reads them; anything else is
+/// the string as written.
 fn env_value(text: &str) -> figment::value::Value {
     let t = text.trim();
     if let Ok(n) = t.parse::<i64>()

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use ipnet::IpNet;
 
 /// How to find the client's address.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientIp {
     header: Option<String>,
     trusted: Vec<IpNet>,

@@ -168,17 +168,19 @@ pub struct Signup {
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl Signup {
-    /// The signup of the sink `sink_id`, delivering through `twilio`.
+    /// The signup of the sink `sink_id`, delivering through `twilio`, finding clients'
+    /// addresses with `client_ip`.
     pub fn new(
         store: Store,
         sink_id: &str,
         twilio: TwilioSink,
         locales: Vec<String>,
         default_locale: &str,
+        client_ip: crate::http::client_ip::ClientIp,
     ) -> Self {
         let config = twilio.config().signup.clone();
         Self {
-            client_ip: crate::http::client_ip::ClientIp::default(),
+            client_ip,
             store,
             sink_id: sink_id.to_owned(),
             twilio,
@@ -186,13 +188,6 @@ impl Signup {
             locales,
             default_locale: default_locale.to_owned(),
         }
-    }
-
-    /// Believes `header` for the client's address from `trusted_proxies` only.
-    #[must_use]
-    pub fn with_client_ip(mut self, client_ip: crate::http::client_ip::ClientIp) -> Self {
-        self.client_ip = client_ip;
-        self
     }
 
     /// How the client's address is found.

@@ -86,19 +86,7 @@ impl Store {
             ..Reaped::default()
         };
         if instances > 0 || sweep {
-            reaped.claims = sqlx::query(
-                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
-                 WHERE status = 0 AND claimed_by IS NOT NULL \
-                 AND claimed_by NOT IN (SELECT id FROM instances)",
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            reaped.leases =
-                sqlx::query("DELETE FROM leases WHERE holder NOT IN (SELECT id FROM instances)")
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            (reaped.claims, reaped.leases) = release_orphans(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(reaped)
@@ -115,17 +103,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let claims = sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
-             WHERE claimed_by IS NOT NULL AND status = 0",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let leases = sqlx::query("DELETE FROM leases")
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let (claims, leases) = release_orphans(&mut tx).await?;
         tx.commit().await?;
         Ok(Reaped {
             instances,
@@ -133,4 +111,24 @@ impl Store {
             leases,
         })
     }
+}
+
+/// Releases every pending delivery's claim and every lease whose holder is not a registered
+/// instance; returns how many of each.
+async fn release_orphans(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<(u64, u64), StoreError> {
+    let claims = sqlx::query(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+         WHERE status = 0 AND claimed_by IS NOT NULL \
+         AND claimed_by NOT IN (SELECT id FROM instances)",
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let leases = sqlx::query("DELETE FROM leases WHERE holder NOT IN (SELECT id FROM instances)")
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok((claims, leases))
 }

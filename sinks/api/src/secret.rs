@@ -36,14 +36,6 @@ impl Visitor<'_> for SecretVisitor {
         Ok(SecretString::from(v.to_string()))
     }
 
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
-        Ok(SecretString::from(v.to_string()))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
-        Ok(SecretString::from(v.to_string()))
-    }
-
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         // A decimal has lost the text it was written as (`1.50` is 1.5): refuse it, without it.
         Err(E::custom(

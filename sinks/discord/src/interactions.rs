@@ -114,12 +114,9 @@ struct User {
     id: String,
 }
 
-/// A Discord id: a snowflake, up to 20 decimal digits (a `u64`).
-pub(crate) fn is_snowflake(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 20
-        && id.bytes().all(|b| b.is_ascii_digit())
-        && id.parse::<u64>().is_ok()
+/// A Discord id: a snowflake, decimal digits only, that fits a `u64`.
+fn is_snowflake(id: &str) -> bool {
+    id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok()
 }
 
 fn now() -> i64 {
