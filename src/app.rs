@@ -19,6 +19,7 @@ use crate::dispatch::WorkerContext;
 use crate::http::{self, AppState};
 use crate::liveness::Liveness;
 use crate::outbox::Outbox;
+use crate::plugins::Host;
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
 use crate::render::Renderer;
@@ -131,7 +132,7 @@ impl AppBuilder {
         .context("cannot register this instance in the store")?;
         let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
         #[cfg(feature = "twilio")]
-        let sms = sms_signup(&config, &store, &locales)?;
+        let sms = crate::sms::Slot::default();
         let commands = |sink: &str| -> sink_api::Commands {
             let service = Service::new(
                 store.clone(),
@@ -143,21 +144,28 @@ impl AppBuilder {
             let service = service.with_sms(sms.clone());
             Arc::new(service)
         };
-        let mut registry = Registry::from_config(&config, &commands)?;
-        #[cfg(feature = "twilio")]
-        if let Some(signup) = sms {
-            tracing::info!(sink = %signup.sink_id(), "SMS signup at POST /api/v1/sms/subscribe, inbound at {}", crate::sms::WEBHOOK_PATH);
-            registry.routers.push(crate::sms::router(signup));
-        }
+        let host = Host {
+            config: &config,
+            store: &store,
+            locales: &locales,
+            commands: &commands,
+            #[cfg(feature = "twilio")]
+            sms: &sms,
+        };
+        let mut registry = Registry::from_config(&config, &host)?;
         for entry in self.registry.entries {
             registry.entries.push(entry);
         }
         registry.routers.extend(self.registry.routers);
         registry.listeners.extend(self.registry.listeners);
+        registry.histories.extend(self.registry.histories);
         let mut sources = Vec::new();
         for (id, source) in &config.sources {
             sources.push(
-                PollerEntry::from_config(id, source).with_context(|| format!("sources.{id}"))?,
+                source
+                    .spec
+                    .build(id, source.cadence)
+                    .with_context(|| format!("sources.{id}"))?,
             );
         }
         sources.extend(self.sources);
@@ -191,36 +199,6 @@ impl AppBuilder {
     }
 }
 
-/// The SMS signup of the Twilio sink that has it enabled, if any.
-#[cfg(feature = "twilio")]
-fn sms_signup(
-    config: &Config,
-    store: &Store,
-    locales: &[String],
-) -> anyhow::Result<Option<Arc<crate::sms::Signup>>> {
-    for (id, sink) in &config.sinks {
-        if let crate::config::SinkKind::Twilio(c) = &sink.kind
-            && c.signup.enabled
-        {
-            let twilio = sink_twilio::TwilioSink::new((**c).clone())
-                .with_context(|| format!("sinks.{id}"))?;
-            let client_ip = crate::http::client_ip::ClientIp::new(
-                c.signup.client_ip_header.as_deref(),
-                &config.http.trusted_proxies,
-            );
-            return Ok(Some(Arc::new(crate::sms::Signup::new(
-                store.clone(),
-                id,
-                twilio,
-                locales.to_vec(),
-                &config.render.default_locale,
-                client_ip,
-            ))));
-        }
-    }
-    Ok(None)
-}
-
 impl App {
     /// The address the HTTP server listens on, if it serves HTTP.
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -237,22 +215,21 @@ impl App {
         (Arc::clone(&self.finished), self.sources.len())
     }
 
-    /// Seeds SSE histories with what was delivered before a restart, so clients resume with
-    /// `Last-Event-ID` across restarts.
+    /// Seeds sinks' histories (the SSE stream's) with what was delivered before a restart, so
+    /// clients resume with `Last-Event-ID` across restarts.
     async fn preload_streams(&self) {
-        #[cfg(feature = "sse")]
-        for (id, hub) in &self.registry.sse {
-            match self
-                .store
-                .recent_delivered(id, hub.history_capacity())
-                .await
-            {
-                Ok(rows) => hub.preload(rows.into_iter().filter_map(|q| {
-                    let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
-                    Some(crate::dispatch::notification(&q, rendered, None))
-                })),
+        for (id, history) in &self.registry.histories {
+            match self.store.recent_delivered(id, history.capacity()).await {
+                Ok(rows) => history.preload(
+                    rows.into_iter()
+                        .filter_map(|q| {
+                            let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
+                            Some(crate::dispatch::notification(&q, rendered, None))
+                        })
+                        .collect(),
+                ),
                 Err(e) => {
-                    tracing::warn!(error = %crate::dispatch::error_chain(&e), "cannot preload the SSE history")
+                    tracing::warn!(sink = %id, error = %crate::dispatch::error_chain(&e), "cannot preload the sink's history")
                 }
             }
         }
@@ -326,7 +303,7 @@ impl App {
             pollers.spawn(entry.start(ctx));
         }
         for listener in self.registry.listeners {
-            tracing::debug!(sink = %listener.id, "starting the sink's listener");
+            tracing::debug!(sink = %listener.id, task = listener.name, "starting a sink task");
             pollers.spawn(listener.start(stop_polling.clone()));
         }
         pollers.close();
@@ -352,9 +329,8 @@ impl App {
             tracing::error!(%error, "the liveness task failed");
         }
         self.liveness.stop().await;
-        #[cfg(feature = "sse")]
-        for (_, hub) in &self.registry.sse {
-            hub.close();
+        for (_, history) in &self.registry.histories {
+            history.close();
         }
         if let Some(server) = http {
             match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {

@@ -13,26 +13,14 @@
 //! | [`routing`] | pure: which sink instances and recipients get an event |
 //! | [`render`] | minijinja templates per kind and locale |
 //! | [`dispatch`] | one worker per sink instance: order, limits, retries, dead letters |
-//! | [`registry`] | the one `match` from sink config to running sink |
+//! | [`plugins`] | the one list of sink and source plug-ins: config, checks, `check-config` and building go through it |
+//! | [`registry`] | configured sinks built into running ones, with their routes and tasks |
 //! | [`http`] | the live page, the JSON API, the publish endpoint, sinks' routes (SSE) |
 //! | [`config`] | figment: TOML + `HERALD_*` env, typed, validated, secrets redacted |
 //! | [`app`] | builds everything from a config; startup and shutdown order |
 //! | [`commands`] | what the CLI subcommands do |
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
-
-#[cfg(not(any(
-    feature = "console",
-    feature = "sse",
-    feature = "telegram",
-    feature = "slack",
-    feature = "discord",
-    feature = "twilio",
-    feature = "x"
-)))]
-compile_error!(
-    "herald needs at least one sink: enable a sink feature (console, sse, telegram, slack, discord, twilio, x)"
-);
 
 pub mod app;
 pub mod commands;
@@ -43,6 +31,7 @@ pub mod http;
 pub mod liveness;
 pub mod model;
 pub mod outbox;
+pub mod plugins;
 pub mod poller;
 pub mod registry;
 pub mod render;

@@ -15,15 +15,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::config::{Backlog, SourceConfig, SourceKind};
+use crate::config::Backlog;
 use crate::detect::{self, Tracked};
 use crate::dispatch::error_chain;
 use crate::outbox::Outbox;
-use crate::sources::api_football::ApiFootball;
-use crate::sources::fifa::Fifa;
-use crate::sources::football_data::FootballData;
-use crate::sources::livescore::LiveScore;
-use crate::sources::replay::ReplaySource;
 use crate::sources::{Cadence, NextPoll, Source, SourceError};
 use crate::store::Store;
 
@@ -74,48 +69,6 @@ impl PollerEntry {
             id: id.to_owned(),
             start: Box::new(move |ctx| Box::pin(run(source, cadence, ctx))),
         }
-    }
-
-    /// Builds the source `config` describes: the one `match` from source config to source.
-    ///
-    /// # Errors
-    /// A replay that cannot be read, or an HTTP client that cannot be built.
-    pub fn from_config(id: &str, config: &SourceConfig) -> Result<Self, SourceError> {
-        let client_error = |e: reqwest::Error| SourceError::Request {
-            endpoint: id.to_owned(),
-            source: e,
-        };
-        let cadence = config.cadence;
-        Ok(match &config.kind {
-            SourceKind::Replay(c) => Self::new(id, ReplaySource::open(c.clone())?, cadence),
-            SourceKind::Fifa(c) => Self::new(
-                id,
-                Fifa::new(c.clone(), c.transport().map_err(client_error)?),
-                cadence,
-            ),
-            SourceKind::Livescore(c) => Self::new(
-                id,
-                LiveScore::new(
-                    c.competition_id.clone(),
-                    c.transport().map_err(client_error)?,
-                ),
-                cadence,
-            ),
-            SourceKind::FootballData(c) => Self::new(
-                id,
-                FootballData::new(c.competitions.clone(), c.transport().map_err(client_error)?),
-                cadence,
-            ),
-            SourceKind::ApiFootball(c) => Self::new(
-                id,
-                ApiFootball::new(
-                    c.leagues.clone(),
-                    c.fixtures.clone(),
-                    c.transport().map_err(client_error)?,
-                ),
-                cadence,
-            ),
-        })
     }
 
     /// The future of this source's poller.

@@ -1,34 +1,38 @@
-//! The one place where sink configuration becomes running sinks: a `match` with one arm per
-//! sink type (each behind its cargo feature). Sinks added in code (tests, embedding herald as
-//! a library) go through the same [`Registry::add`].
+//! Where configured sinks become running sinks: each is built by its plug-in
+//! ([`crate::plugins`]); sinks added in code (tests, embedding herald as a library) go through
+//! the same [`Registry::add`].
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::Router;
-use sink_api::{Commands, Sink};
+use sink_api::plugin::Task;
+use sink_api::{Built, History, Sink};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, RouteConfig};
 use crate::dispatch::{self, WorkerContext};
+use crate::plugins::Host;
 use crate::routing::Route;
 
 type Start = Box<dyn FnOnce(WorkerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
-
-type Run = Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// A task a sink runs besides delivering (reading bot commands), stopped by the token.
 pub struct Listener {
     /// The sink instance id.
     pub id: String,
-    run: Run,
+    /// What the task is, for logs.
+    pub name: &'static str,
+    run: Task,
 }
 
 impl fmt::Debug for Listener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Listener")
             .field("id", &self.id)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }
@@ -76,119 +80,43 @@ impl Entry {
 }
 
 /// Every configured sink, plus what some of them add to the HTTP server.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Registry {
     /// The sinks.
     pub entries: Vec<Entry>,
-    /// Routes sinks serve (the SSE stream).
+    /// Routes sinks serve (streams, inbound webhooks).
     pub routers: Vec<Router>,
-    /// SSE hubs, to preload their history at startup and close them at shutdown.
-    #[cfg(feature = "sse")]
-    pub sse: Vec<(String, sink_sse::Hub)>,
-    /// Command readers and other sink tasks, by sink id.
+    /// Sinks that keep recent notifications for late clients, by sink id: refilled at
+    /// startup, closed at shutdown.
+    pub histories: Vec<(String, Arc<dyn History>)>,
+    /// Command readers and other sink tasks.
     pub listeners: Vec<Listener>,
 }
 
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("entries", &self.entries)
+            .field("routers", &self.routers.len())
+            .field("listeners", &self.listeners)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Registry {
-    /// Builds every sink of `config`. Sinks that take bot commands get the handler
-    /// `commands(id)` returns for their instance.
+    /// Builds every sink of `config` through its plug-in.
     ///
     /// # Errors
     /// A sink whose client cannot be built.
-    #[cfg_attr(
-        not(any(feature = "telegram", feature = "slack")),
-        allow(unused_variables)
-    )]
-    pub fn from_config(
-        config: &Config,
-        commands: &dyn Fn(&str) -> Commands,
-    ) -> Result<Self, RegistryError> {
+    pub fn from_config(config: &Config, host: &Host<'_>) -> Result<Self, RegistryError> {
         let mut registry = Self::default();
-        let locale = &config.render.default_locale;
         for (id, sink) in &config.sinks {
-            match &sink.kind {
-                #[cfg(feature = "console")]
-                crate::config::SinkKind::Console(c) => {
-                    registry.add(
-                        id,
-                        sink_console::ConsoleSink::new(c.clone()),
-                        &sink.route,
-                        locale,
-                    );
-                }
-                #[cfg(feature = "sse")]
-                crate::config::SinkKind::Sse(c) => {
-                    let sse = sink_sse::SseSink::new(c.clone());
-                    registry.routers.push(sse.router());
-                    registry.sse.push((id.clone(), sse.hub().clone()));
-                    registry.add(id, sse, &sink.route, locale);
-                }
-                #[cfg(feature = "telegram")]
-                crate::config::SinkKind::Telegram(c) => {
-                    let telegram =
-                        sink_telegram::TelegramSink::new(c.clone()).map_err(|e| RegistryError {
-                            id: id.clone(),
-                            message: e.to_string(),
-                        })?;
-                    if c.commands {
-                        let handler = commands(id);
-                        let reader = telegram.clone();
-                        registry.listeners.push(Listener {
-                            id: id.clone(),
-                            run: Box::new(move |stop| {
-                                Box::pin(async move { reader.listen(handler, stop).await })
-                            }),
-                        });
-                    }
-                    registry.add(id, telegram, &sink.route, locale);
-                }
-                #[cfg(feature = "slack")]
-                crate::config::SinkKind::Slack(c) => {
-                    let slack =
-                        sink_slack::SlackSink::new(c.clone()).map_err(|e| RegistryError {
-                            id: id.clone(),
-                            message: e.to_string(),
-                        })?;
-                    registry
-                        .routers
-                        .push(sink_slack::router(slack.clone(), id, commands(id)));
-                    registry.add(id, slack, &sink.route, locale);
-                }
-                #[cfg(feature = "discord")]
-                crate::config::SinkKind::Discord(c) => {
-                    let discord = sink_discord::DiscordSink::new(c.clone());
-                    registry
-                        .routers
-                        .push(sink_discord::router(&discord, id, commands(id)));
-                    if c.register_commands {
-                        let registrar = discord.clone();
-                        registry.listeners.push(Listener {
-                            id: id.clone(),
-                            run: Box::new(move |stop| {
-                                Box::pin(register_discord_commands(registrar, stop))
-                            }),
-                        });
-                    }
-                    registry.add(id, discord, &sink.route, locale);
-                }
-                #[cfg(feature = "twilio")]
-                crate::config::SinkKind::Twilio(c) => {
-                    let twilio =
-                        sink_twilio::TwilioSink::new((**c).clone()).map_err(|e| RegistryError {
-                            id: id.clone(),
-                            message: e.to_string(),
-                        })?;
-                    registry.add(id, twilio, &sink.route, locale);
-                }
-                #[cfg(feature = "x")]
-                crate::config::SinkKind::X(c) => {
-                    let x = sink_x::XSink::new(c.clone()).map_err(|e| RegistryError {
-                        id: id.clone(),
-                        message: e.to_string(),
-                    })?;
-                    registry.add(id, x, &sink.route, locale);
-                }
-            }
+            sink.spec
+                .build(id, &sink.route, host, &mut registry)
+                .map_err(|e| RegistryError {
+                    id: id.clone(),
+                    message: sink_api::error_chain(&*e),
+                })?;
         }
         Ok(registry)
     }
@@ -203,30 +131,30 @@ impl Registry {
         });
     }
 
+    /// Adds a sink a plug-in built, with its routes, tasks and history.
+    pub fn add_built<S: Sink>(
+        &mut self,
+        id: &str,
+        built: Built<S>,
+        route: &RouteConfig,
+        default_locale: &str,
+    ) {
+        self.routers.extend(built.router);
+        if let Some(history) = built.history {
+            self.histories.push((id.to_owned(), history));
+        }
+        for (name, task) in built.tasks {
+            self.listeners.push(Listener {
+                id: id.to_owned(),
+                name,
+                run: task,
+            });
+        }
+        self.add(id, built.sink, route, default_locale);
+    }
+
     /// The routes of every sink, for the store.
     pub fn routes(&self) -> Vec<Route> {
         self.entries.iter().map(|e| e.route.clone()).collect()
-    }
-}
-
-/// Registers Discord's slash commands, retrying with backoff until it works or herald stops.
-#[cfg(feature = "discord")]
-async fn register_discord_commands(sink: sink_discord::DiscordSink, stop: CancellationToken) {
-    let mut wait = std::time::Duration::from_secs(2);
-    loop {
-        match sink_discord::register_commands(&sink).await {
-            Ok(()) => {
-                tracing::info!("Discord slash commands registered");
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(error = %crate::dispatch::error_chain(&error), "cannot register Discord slash commands; retrying");
-            }
-        }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(std::time::Duration::from_secs(300));
     }
 }

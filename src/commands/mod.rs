@@ -8,7 +8,7 @@ mod subscribers;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 
-use crate::config::{Config, SourceKind};
+use crate::config::Config;
 use crate::store::Store;
 
 #[cfg(feature = "console")]
@@ -48,33 +48,32 @@ pub fn describe(config: &Config) -> String {
         format_args!("store:   {}", config.store.redacted_url()),
     );
     for (id, source) in &config.sources {
-        let detail = match &source.kind {
-            SourceKind::Replay(r) => format!("{} at {}x", r.path.display(), r.speed),
-            SourceKind::Fifa(f) => format!(
-                "{} competition {} season {}",
-                f.endpoint, f.competition, f.season
-            ),
-            SourceKind::Livescore(l) => l.endpoint.clone(),
-            SourceKind::FootballData(f) => {
-                format!("{} ({} req/min)", f.endpoint, f.requests_per_minute)
-            }
-            SourceKind::ApiFootball(a) => {
-                format!("{} ({} req/min)", a.endpoint, a.requests_per_minute)
-            }
-        };
         line(
             &mut out,
-            format_args!("source:  {id} ({}) {detail}", source.kind.name()),
+            format_args!(
+                "source:  {id} ({}) {}",
+                source.kind(),
+                source.spec.describe()
+            ),
         );
     }
     for (id, sink) in &config.sinks {
-        let kind = sink.kind.name();
+        let kind = sink.kind();
         let locale = sink
             .route
             .locale
             .as_deref()
             .unwrap_or(&config.render.default_locale);
-        line(&mut out, format_args!("sink:    {id} ({kind}, {locale})"));
+        let detail = sink.spec.describe();
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" {detail}")
+        };
+        line(
+            &mut out,
+            format_args!("sink:    {id} ({kind}, {locale}){detail}"),
+        );
     }
     out
 }

@@ -47,7 +47,7 @@ fn sink_id(config: &Config, named: Option<&str>) -> anyhow::Result<String> {
     let sms: Vec<&String> = config
         .sinks
         .iter()
-        .filter(|(_, s)| s.kind.name() == "twilio")
+        .filter(|(_, s)| s.kind() == "twilio")
         .map(|(id, _)| id)
         .collect();
     match sms.as_slice() {
@@ -60,7 +60,11 @@ fn sink_id(config: &Config, named: Option<&str>) -> anyhow::Result<String> {
 /// A recipient as the sink addresses it: SMS numbers in E.164.
 fn address(config: &Config, sink: &str, typed: &str) -> anyhow::Result<String> {
     #[cfg(feature = "twilio")]
-    if let Some(crate::config::SinkKind::Twilio(c)) = config.sinks.get(sink).map(|s| &s.kind) {
+    if let Some(c) = config
+        .sinks
+        .get(sink)
+        .and_then(|s| s.settings::<sink_twilio::Config>())
+    {
         let phone = sink_twilio::phone::normalize(typed, c.signup.default_country.as_deref())?;
         return Ok(phone.e164);
     }

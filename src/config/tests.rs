@@ -2,6 +2,8 @@
 //! per mistake.
 
 use super::*;
+use crate::sources::football_data;
+use std::time::Duration;
 
 fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let dir = tempfile::tempdir().unwrap();
@@ -24,7 +26,7 @@ fn no_config_gives_the_demo() {
     let c = Config::load(None, Vec::new()).unwrap();
     assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.store.url, "sqlite://herald.db");
-    assert!(matches!(c.sources["demo"].kind, SourceKind::Replay(ref r) if r.repeat));
+    assert!(c.sources["demo"].settings::<replay::Config>().is_some_and(|r| r.repeat));
     assert!(c.sinks.contains_key("console"));
     assert!(c.sinks.contains_key("sse"));
 }
@@ -65,7 +67,7 @@ fn a_full_config_parses() {
         Duration::from_secs(20)
     );
     assert!(
-        matches!(c.sources["fd"].kind, SourceKind::FootballData(ref f) if f.competitions == ["WC"])
+        c.sources["fd"].settings::<football_data::Config>().is_some_and(|f| f.competitions == ["WC"])
     );
     let console = &c.sinks["console"];
     assert_eq!(console.route.locale.as_deref(), Some("pt-BR"));
@@ -210,7 +212,7 @@ fn secrets_are_interpolated_from_the_environment_and_never_printed() {
         secrecy::ExposeSecret::expose_secret(token),
         "s3cret-s3cret-s3cret"
     );
-    let SourceKind::FootballData(fd) = &c.sources["fd"].kind else {
+    let Some(fd) = c.sources["fd"].settings::<football_data::Config>() else {
         panic!()
     };
     assert_eq!(

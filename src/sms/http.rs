@@ -12,14 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sink_twilio::twiml;
+use sink_twilio::webhook::{self, form_pairs, param};
 
 use super::{Origin, Request, Signup, SignupError};
 use crate::http::error;
-
-/// Where Twilio posts inbound messages (configure it on the number or Messaging Service).
-pub const WEBHOOK_PATH: &str = "/webhooks/twilio/sms";
-/// Where Twilio posts delivery reports, when the sink's `status_callback` points here.
-pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 
 /// The SMS routes of `signup`.
 pub fn router(signup: Arc<Signup>) -> Router {
@@ -27,8 +23,8 @@ pub fn router(signup: Arc<Signup>) -> Router {
         .route("/api/v1/sms", get(settings))
         .route("/api/v1/sms/subscribe", post(subscribe))
         .route("/api/v1/sms/confirm", post(confirm))
-        .route(WEBHOOK_PATH, post(inbound))
-        .route(STATUS_PATH, post(status))
+        .route(webhook::INBOUND_PATH, post(inbound))
+        .route(webhook::STATUS_PATH, post(status))
         .with_state(signup)
 }
 
@@ -140,11 +136,6 @@ impl Fields {
     }
 }
 
-/// The pairs of a form body, in order (repeated keys kept); nothing when it does not parse.
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
-}
-
 /// The status and the field a signup error is about.
 fn refusal(err: &SignupError) -> Response {
     let (status, field) = match err {
@@ -241,55 +232,8 @@ async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: By
     }
 }
 
-/// The URL Twilio signed: the configured public URL, or what the request says it was sent to.
-fn signed_url(signup: &Signup, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
-    let path_and_query = uri
-        .path_and_query()
-        .map_or(WEBHOOK_PATH, axum::http::uri::PathAndQuery::as_str);
-    if let Some(base) = &signup.twilio().config().public_url {
-        return format!("{}{path_and_query}", base.trim_end_matches('/'));
-    }
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let scheme = header("x-forwarded-proto").unwrap_or("http");
-    let host = header("x-forwarded-host")
-        .or_else(|| header("host"))
-        .unwrap_or("localhost");
-    format!("{scheme}://{host}{path_and_query}")
-}
-
-/// The form parameters of a request Twilio signed; `None` for one it did not.
-fn signed_params(
-    signup: &Signup,
-    uri: &axum::http::Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Option<Vec<(String, String)>> {
-    let params = form_pairs(body);
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let url = signed_url(signup, headers, uri);
-    if signup.twilio().verify(&url, &params, signature) {
-        Some(params)
-    } else {
-        tracing::warn!(
-            path = uri.path(),
-            "refused a Twilio webhook with a bad signature"
-        );
-        None
-    }
-}
-
 fn forged() -> Response {
     (StatusCode::FORBIDDEN, "invalid X-Twilio-Signature").into_response()
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 /// A delivery report: a text that failed after Twilio accepted it, for a reason that will not
@@ -300,7 +244,7 @@ async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(params) = signed_params(&signup, &uri, &headers, &body) else {
+    let Some(params) = webhook::verified(signup.twilio(), &uri, &headers, &body) else {
         return forged();
     };
     let outcome = param(&params, "MessageStatus");
@@ -323,7 +267,7 @@ async fn inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(params) = signed_params(&signup, &uri, &headers, &body) else {
+    let Some(params) = webhook::verified(signup.twilio(), &uri, &headers, &body) else {
         return forged();
     };
     match signup

@@ -4,6 +4,7 @@
 //! limits per IP, per number and per number prefix). The Twilio sink delivers; this module
 //! decides who receives.
 
+mod extension;
 mod http;
 mod replies;
 
@@ -15,7 +16,8 @@ use sink_twilio::phone::{self, Phone, PhoneError};
 use sink_twilio::{SignupConfig, TwilioSink};
 use subtle::ConstantTimeEq;
 
-pub use http::{STATUS_PATH, WEBHOOK_PATH, router};
+pub use extension::{Extension, Slot};
+pub use http::router;
 use replies::Text;
 
 use crate::dispatch::error_chain;
@@ -33,9 +35,6 @@ const STOP_WORDS: [&str; 8] = [
     "OPTOUT",
     "REVOKE",
 ];
-/// Delivery-report error codes that mean the number will never get our texts: blocked
-/// (30004), unknown or inactive (30005), a landline (30006), opted out (21610).
-const UNDELIVERABLE: [&str; 4] = ["30004", "30005", "30006", "21610"];
 
 /// Keywords that opt a number back in or confirm a signup.
 const START_WORDS: [&str; 5] = ["START", "UNSTOP", "YES", "SIM", "Y"];
@@ -495,7 +494,7 @@ impl Signup {
     /// # Errors
     /// Store failures (Twilio then retries the report).
     pub async fn delivery_failed(&self, to: &str, code: &str) -> Result<(), StoreError> {
-        if !UNDELIVERABLE.contains(&code) {
+        if !sink_twilio::webhook::undeliverable(code) {
             tracing::info!(phone = %phone::mask(to), code, "a text was not delivered");
             return Ok(());
         }

@@ -493,6 +493,40 @@ fn team(t: &ApiTeam) -> Team {
     }
 }
 
+/// API-Football, as the plug-in list names it: `type = "api_football"`.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl crate::plugins::SourcePlugin for Plugin {
+    const KIND: &'static str = "api_football";
+    type Config = Config;
+    type Source = ApiFootball<super::http::HttpTransport>;
+
+    fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
+        super::check_endpoint(&config.endpoint)?;
+        if config.requests_per_minute == 0 {
+            return Err(sink_api::Invalid::new(
+                "requests_per_minute",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    fn describe(config: &Config) -> String {
+        format!("{} ({} req/min)", config.endpoint, config.requests_per_minute)
+    }
+
+    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        Ok(ApiFootball::new(
+            config.leagues.clone(),
+            config.fixtures.clone(),
+            transport,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -432,6 +432,39 @@ fn parse_rfc3339_ms(text: &str) -> Option<i128> {
         .map(|t| t.unix_timestamp_nanos() / 1_000_000)
 }
 
+/// The FIFA API, as the plug-in list names it: `type = "fifa"`.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl crate::plugins::SourcePlugin for Plugin {
+    const KIND: &'static str = "fifa";
+    type Config = Config;
+    type Source = Fifa<super::http::HttpTransport>;
+
+    fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
+        super::check_endpoint(&config.endpoint)?;
+        if config.competition.trim().is_empty() || config.season.trim().is_empty() {
+            return Err(sink_api::Invalid::new(
+                "season",
+                "competition and season must not be empty",
+            ));
+        }
+        Ok(())
+    }
+
+    fn describe(config: &Config) -> String {
+        format!(
+            "{} competition {} season {}",
+            config.endpoint, config.competition, config.season
+        )
+    }
+
+    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        Ok(Fifa::new(config.clone(), transport))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

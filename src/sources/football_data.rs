@@ -427,6 +427,36 @@ fn phase(m: &ApiMatch, minute: Option<u16>, extra_time: bool) -> Phase {
     }
 }
 
+/// football-data.org, as the plug-in list names it: `type = "football_data"`.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl crate::plugins::SourcePlugin for Plugin {
+    const KIND: &'static str = "football_data";
+    type Config = Config;
+    type Source = FootballData<super::http::HttpTransport>;
+
+    fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
+        super::check_endpoint(&config.endpoint)?;
+        if config.requests_per_minute == 0 {
+            return Err(sink_api::Invalid::new(
+                "requests_per_minute",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    fn describe(config: &Config) -> String {
+        format!("{} ({} req/min)", config.endpoint, config.requests_per_minute)
+    }
+
+    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        Ok(FootballData::new(config.competitions.clone(), transport))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -307,6 +307,29 @@ fn sort_key(e: &ApiEvent) -> i64 {
     }
 }
 
+/// LiveScore, as the plug-in list names it: `type = "livescore"`.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl crate::plugins::SourcePlugin for Plugin {
+    const KIND: &'static str = "livescore";
+    type Config = Config;
+    type Source = LiveScore<HttpTransport>;
+
+    fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
+        super::check_endpoint(&config.endpoint)
+    }
+
+    fn describe(config: &Config) -> String {
+        config.endpoint.clone()
+    }
+
+    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        Ok(LiveScore::new(config.competition_id.clone(), transport))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,6 +131,14 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// The HTTP client of the source `id` could not be built.
+    pub fn client(id: &str, error: reqwest::Error) -> Self {
+        Self::Request {
+            endpoint: id.to_owned(),
+            source: error,
+        }
+    }
+
     /// How long the provider asked us to wait, for rate-limit errors.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -138,6 +146,19 @@ impl SourceError {
             _ => None,
         }
     }
+}
+
+/// Checks a source's `endpoint`: an http or https URL.
+///
+/// # Errors
+/// Anything else.
+pub fn check_endpoint(url: &str) -> Result<(), sink_api::Invalid> {
+    let problem = match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => return Ok(()),
+        Ok(u) => format!("scheme `{}` is not http or https", u.scheme()),
+        Err(e) => format!("not a URL: {e}"),
+    };
+    Err(sink_api::Invalid::new("endpoint", problem))
 }
 
 /// A response as providers see it, whether fetched or replayed.

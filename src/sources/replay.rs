@@ -416,6 +416,35 @@ impl<'a> FixtureFiles<'a> {
     }
 }
 
+/// The replay, as the plug-in list names it: `type = "replay"`.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl crate::plugins::SourcePlugin for Plugin {
+    const KIND: &'static str = "replay";
+    type Config = Config;
+    type Source = ReplaySource;
+
+    fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
+        if config.speed.is_finite() && config.speed > 0.0 {
+            Ok(())
+        } else {
+            Err(sink_api::Invalid::new(
+                "speed",
+                "must be a number greater than 0",
+            ))
+        }
+    }
+
+    fn describe(config: &Config) -> String {
+        format!("{} at {}x", config.path.display(), config.speed)
+    }
+
+    fn build(config: &Config, _id: &str) -> Result<ReplaySource, SourceError> {
+        ReplaySource::open(config.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

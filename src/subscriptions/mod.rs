@@ -30,7 +30,7 @@ pub struct Service {
     default_locale: String,
     /// Where `subscribe +15551234567` signs a number up, when SMS is configured.
     #[cfg(feature = "twilio")]
-    sms: Option<std::sync::Arc<crate::sms::Signup>>,
+    sms: crate::sms::Slot,
 }
 
 impl Service {
@@ -42,14 +42,14 @@ impl Service {
             locales,
             default_locale: default_locale.to_owned(),
             #[cfg(feature = "twilio")]
-            sms: None,
+            sms: crate::sms::Slot::default(),
         }
     }
 
     /// Hands phone numbers (`subscribe +15551234567`) to this SMS signup.
     #[cfg(feature = "twilio")]
     #[must_use]
-    pub fn with_sms(mut self, sms: Option<std::sync::Arc<crate::sms::Signup>>) -> Self {
+    pub fn with_sms(mut self, sms: crate::sms::Slot) -> Self {
         self.sms = sms;
         self
     }
@@ -64,7 +64,7 @@ impl Service {
         locale: &str,
     ) -> Answer {
         #[cfg(feature = "twilio")]
-        if let Some(sms) = &self.sms {
+        if let Some(sms) = self.sms.get() {
             let request = crate::sms::Request {
                 phone: typed.to_owned(),
                 kinds: kinds.to_vec(),
@@ -87,7 +87,7 @@ impl Service {
     fn sms_configured(&self) -> bool {
         #[cfg(feature = "twilio")]
         {
-            self.sms.is_some()
+            self.sms.get().is_some()
         }
         #[cfg(not(feature = "twilio"))]
         {

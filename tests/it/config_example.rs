@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use herald::config::{Config, DispatchConfig, SinkKind, SourceKind, StoreConfig};
+use herald::config::{Config, DispatchConfig, StoreConfig};
 
 fn example() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example"))
@@ -116,7 +116,7 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         )
     );
     assert_eq!(config.render.default_locale, "en");
-    let SourceKind::Replay(replay) = &config.sources["demo"].kind else {
+    let Some(replay) = config.sources["demo"].settings::<herald::sources::replay::Config>() else {
         panic!("demo is a replay")
     };
     assert_eq!(*replay, herald::sources::replay::Config::default());
@@ -124,30 +124,30 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         config.sources["fifa"].cadence,
         herald::sources::Cadence::default()
     );
-    let SourceKind::FootballData(fd) = &config.sources["football_data"].kind else {
+    let Some(fd) = config.sources["football_data"].settings::<herald::sources::football_data::Config>() else {
         panic!()
     };
     assert_eq!(
         fd.requests_per_minute,
         herald::sources::football_data::DEFAULT_REQUESTS_PER_MINUTE
     );
-    let SourceKind::ApiFootball(af) = &config.sources["api_football"].kind else {
+    let Some(af) = config.sources["api_football"].settings::<herald::sources::api_football::Config>() else {
         panic!()
     };
     assert_eq!(
         af.requests_per_minute,
         herald::sources::api_football::DEFAULT_REQUESTS_PER_MINUTE
     );
-    let SinkKind::Sse(sse) = &config.sinks["sse"].kind else {
+    let Some(sse) = config.sinks["sse"].settings::<sink_sse::Config>() else {
         panic!()
     };
     assert_eq!(*sse, sink_sse::Config::default());
-    let SinkKind::Console(console) = &config.sinks["console"].kind else {
+    let Some(console) = config.sinks["console"].settings::<sink_console::Config>() else {
         panic!()
     };
     assert_eq!(*console, sink_console::Config::default());
     assert_eq!(config.sources.len(), 5);
-    let SinkKind::Twilio(sms) = &config.sinks["sms"].kind else {
+    let Some(sms) = config.sinks["sms"].settings::<sink_twilio::Config>() else {
         panic!("sms is a twilio sink")
     };
     let defaults: sink_twilio::Config = serde_json::from_value(serde_json::json!({
@@ -203,7 +203,7 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
             d.per_prefix_per_hour
         )
     );
-    let SinkKind::X(x) = &config.sinks["x"].kind else {
+    let Some(x) = config.sinks["x"].settings::<sink_x::Config>() else {
         panic!("x is an x sink")
     };
     assert_eq!(

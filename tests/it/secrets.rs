@@ -62,7 +62,8 @@ async fn provider_credentials_do_not_appear_in_logs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Long enough for a first poll, healthcheck and getUpdates on a loaded machine.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let output = child.wait_with_output().unwrap();
@@ -175,7 +176,7 @@ fn secrets_made_of_digits_are_taken_as_text_and_never_echoed() {
     let loaded = herald::config::Config::load(Some(&config), env).unwrap();
     let admin = loaded.http.admin_token.unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(&admin), digits);
-    let herald::config::SinkKind::Slack(slack) = &loaded.sinks["slack"].kind else {
+    let Some(slack) = loaded.sinks["slack"].settings::<sink_slack::Config>() else {
         panic!("slack is a slack sink");
     };
     assert_eq!(

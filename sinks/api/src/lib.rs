@@ -6,6 +6,7 @@ mod commands;
 pub mod http;
 mod limits;
 mod notification;
+pub mod plugin;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub use commands::{Command, CommandHandler, Commands, Reply};
 pub use limits::{Limits, Rate};
 pub use notification::{Notification, Receipt, Recipient, Replaces};
+pub use plugin::{Built, Context, History, Invalid, Plugin};
 
 /// A boxed error that crosses the sink boundary as the cause of a [`SinkError`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -3,6 +3,7 @@
 
 mod config;
 mod render;
+mod plugin;
 
 use std::fmt;
 use std::io::Write;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
+pub use plugin::Plugin;
 pub use config::{Config, Format};
 
 type Output = Arc<dyn Fn(&str) + Send + Sync>;

@@ -7,6 +7,7 @@ mod interactions;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod plugin;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use serenity::http::Http;
 use serenity::model::id::{ChannelId, MessageId};
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
+pub use plugin::Plugin;
 pub use config::Config;
 pub use interactions::{register_commands, router};
 

@@ -8,6 +8,7 @@ mod events;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod plugin;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use secrecy::ExposeSecret;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 use slack_morphism::prelude::*;
 
+pub use plugin::Plugin;
 pub use client::BuildError;
 pub use config::Config;
 pub use events::router;

@@ -5,11 +5,13 @@ mod config;
 mod hub;
 mod render;
 mod stream;
+mod plugin;
 
 use axum::Router;
 use axum::routing::get;
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
+pub use plugin::Plugin;
 pub use config::Config;
 pub use hub::Hub;
 

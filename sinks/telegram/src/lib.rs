@@ -6,6 +6,7 @@ mod config;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
+mod plugin;
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use teloxide::types::{AllowedUpdate, ChatId, MessageId, ParseMode, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 use tokio_util::sync::CancellationToken;
 
+pub use plugin::Plugin;
 pub use client::BuildError;
 pub use config::Config;
 

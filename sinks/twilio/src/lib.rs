@@ -10,6 +10,8 @@ pub mod signature;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod twiml;
+mod plugin;
+pub mod webhook;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
+pub use plugin::Plugin;
 pub use client::{BuildError, TwilioError};
 pub use config::{Config, SignupConfig};
 

@@ -6,6 +6,7 @@ mod config;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod text;
+mod plugin;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use sink_api::http::classify_status;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
+pub use plugin::Plugin;
 pub use config::Config;
 
 /// The HTTP client could not be built.

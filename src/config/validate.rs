@@ -1,0 +1,179 @@
+//! The checks types cannot express, run on every config before anything starts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sink_api::Invalid;
+
+use super::{Config, ConfigError, invalid};
+use crate::model::EventKind;
+use crate::render;
+
+impl Config {
+    /// Checks values that types cannot; pure (no files, no network).
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "store.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if self.store.max_connections == 0 {
+            return Err(invalid("store.max_connections", "must be at least 1"));
+        }
+        if self.store.lease_ttl < Duration::from_secs(1) {
+            return Err(invalid("store.lease_ttl", "must be at least 1s"));
+        }
+        if self.store.heartbeat < Duration::from_millis(100) {
+            return Err(invalid("store.heartbeat", "must be at least 100ms"));
+        }
+        if self.store.instance_timeout < self.store.heartbeat * 3 {
+            return Err(invalid(
+                "store.instance_timeout",
+                "must be at least three times store.heartbeat (one slow heartbeat is not a crash)",
+            ));
+        }
+        if self
+            .http
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| secrecy::ExposeSecret::expose_secret(t).len() < 16)
+        {
+            return Err(invalid(
+                "http.admin_token",
+                "must be at least 16 characters",
+            ));
+        }
+        for (key, zero) in [
+            ("http.header_timeout", self.http.header_timeout.is_zero()),
+            ("http.write_timeout", self.http.write_timeout.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if self.http.max_pending_connections == 0 {
+            return Err(invalid(
+                "http.max_pending_connections",
+                "must be at least 1",
+            ));
+        }
+        let locales_open = self.render.templates_dir.is_some();
+        check_locale(
+            "render.default_locale",
+            &self.render.default_locale,
+            locales_open,
+        )?;
+        let d = &self.dispatch;
+        for (key, zero) in [
+            ("dispatch.max_attempts", d.max_attempts == 0),
+            ("dispatch.backoff_base", d.backoff_base.is_zero()),
+            ("dispatch.send_timeout", d.send_timeout.is_zero()),
+            ("dispatch.max_in_flight", d.max_in_flight == 0),
+            ("dispatch.claim_ttl", d.claim_ttl.is_zero()),
+        ] {
+            if zero {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if d.backoff_max < d.backoff_base {
+            return Err(invalid(
+                "dispatch.backoff_max",
+                "must not be shorter than dispatch.backoff_base",
+            ));
+        }
+        if d.claim_ttl <= d.send_timeout {
+            return Err(invalid(
+                "dispatch.claim_ttl",
+                "must be longer than dispatch.send_timeout",
+            ));
+        }
+        for (id, source) in &self.sources {
+            let key = |k: &str| format!("sources.{id}.{k}");
+            source
+                .cadence
+                .validate()
+                .map_err(|(k, m)| invalid(key(k), m))?;
+            source
+                .spec
+                .validate()
+                .map_err(|e| in_table(&format!("sources.{id}"), e))?;
+        }
+        if self.sinks.is_empty() {
+            return Err(invalid(
+                "sinks",
+                "no sink is configured: notifications would go nowhere",
+            ));
+        }
+        let mut served: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, sink) in &self.sinks {
+            let key = |k: &str| format!("sinks.{id}.{k}");
+            if let Some(locale) = &sink.route.locale {
+                check_locale(&key("locale"), locale, locales_open)?;
+            }
+            for kind in &sink.route.kinds {
+                if EventKind::parse(kind).is_none() && !EventKind::GROUPS.contains(&kind.as_str()) {
+                    return Err(invalid(
+                        key("kinds"),
+                        format!(
+                            "unknown kind `{kind}` (use a group: {}, or a kind such as goal, full_time)",
+                            EventKind::GROUPS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            sink.spec
+                .validate(self)
+                .map_err(|e| in_table(&format!("sinks.{id}"), e))?;
+            for path in sink.spec.paths() {
+                if let Some(other) = served.insert(path, id) {
+                    return Err(invalid(
+                        format!("sinks.{id}"),
+                        format!(
+                            "serves {path}, as sinks.{other} does: only one {} sink can serve it",
+                            sink.kind()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_locale(key: &str, locale: &str, open: bool) -> Result<(), ConfigError> {
+    if render::LOCALES.contains(&locale) {
+        return Ok(());
+    }
+    let well_formed = !locale.is_empty()
+        && locale
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if open && well_formed {
+        // Validated against the template directory at startup.
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!(
+            "unknown locale `{locale}` (available: {})",
+            render::LOCALES.join(", ")
+        ),
+    ))
+}
+
+/// A plug-in's problem, its key placed inside the table `prefix`.
+fn in_table(prefix: &str, problem: Invalid) -> ConfigError {
+    if problem.key.is_empty() {
+        invalid(prefix, problem.message)
+    } else {
+        invalid(format!("{prefix}.{}", problem.key), problem.message)
+    }
+}
