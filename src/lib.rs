@@ -41,6 +41,7 @@ pub mod sms;
 pub mod sources;
 pub mod store;
 pub mod subscriptions;
+pub mod targets;
 pub mod teams;
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -7,7 +7,7 @@ use sink_api::Recipient;
 use crate::config::Config;
 use crate::routing::{Scope, Subscription};
 use crate::store::{Store, SubscriberRow};
-use crate::subscriptions::{Resolved, kind_word, resolve};
+use crate::targets::{Resolved, kind_word, resolve};
 
 /// What `herald subscribers` should do.
 #[derive(Debug, Clone, PartialEq, Eq)]

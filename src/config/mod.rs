@@ -311,7 +311,9 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
     let kind = type_name(&prefix, id, &mut platform)?;
     let Some(sink_type) = plugins::sink_type(&kind) else {
         let message = if plugins::SINKS.iter().any(|e| e.feature == kind) {
-            format!("sink type `{kind}` is not compiled into this build (enable the `{kind}` feature)")
+            format!(
+                "sink type `{kind}` is not compiled into this build (enable the `{kind}` feature)"
+            )
         } else {
             let known: Vec<&str> = plugins::SINKS
                 .iter()

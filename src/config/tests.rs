@@ -26,7 +26,11 @@ fn no_config_gives_the_demo() {
     let c = Config::load(None, Vec::new()).unwrap();
     assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.store.url, "sqlite://herald.db");
-    assert!(c.sources["demo"].settings::<replay::Config>().is_some_and(|r| r.repeat));
+    assert!(
+        c.sources["demo"]
+            .settings::<replay::Config>()
+            .is_some_and(|r| r.repeat)
+    );
     assert!(c.sinks.contains_key("console"));
     assert!(c.sinks.contains_key("sse"));
 }
@@ -67,7 +71,9 @@ fn a_full_config_parses() {
         Duration::from_secs(20)
     );
     assert!(
-        c.sources["fd"].settings::<football_data::Config>().is_some_and(|f| f.competitions == ["WC"])
+        c.sources["fd"]
+            .settings::<football_data::Config>()
+            .is_some_and(|f| f.competitions == ["WC"])
     );
     let console = &c.sinks["console"];
     assert_eq!(console.route.locale.as_deref(), Some("pt-BR"));

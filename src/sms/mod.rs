@@ -259,19 +259,19 @@ impl Signup {
             .map(|t| t.trim())
             .filter(|t| !t.is_empty());
         for t in typed {
-            match crate::subscriptions::resolve(&self.store, t).await? {
-                crate::subscriptions::Resolved::Scope(scope) => {
+            match crate::targets::resolve(&self.store, t).await? {
+                crate::targets::Resolved::Scope(scope) => {
                     if !scopes.contains(&scope) {
                         scopes.push(scope);
                     }
                 }
-                crate::subscriptions::Resolved::Phone => {
+                crate::targets::Resolved::Phone => {
                     return Err(SignupError::UnknownTarget {
                         typed: t.to_owned(),
                         suggestions: Vec::new(),
                     });
                 }
-                crate::subscriptions::Resolved::Unknown(suggestions) => {
+                crate::targets::Resolved::Unknown(suggestions) => {
                     return Err(SignupError::UnknownTarget {
                         typed: t.to_owned(),
                         suggestions,
@@ -289,8 +289,7 @@ impl Signup {
             .map(|k| k.trim())
             .filter(|k| !k.is_empty())
             .map(|k| {
-                crate::subscriptions::kind_word(k)
-                    .ok_or_else(|| SignupError::UnknownKind(k.to_owned()))
+                crate::targets::kind_word(k).ok_or_else(|| SignupError::UnknownKind(k.to_owned()))
             })
             .collect()
     }

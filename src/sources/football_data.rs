@@ -448,7 +448,10 @@ impl crate::plugins::SourcePlugin for Plugin {
     }
 
     fn describe(config: &Config) -> String {
-        format!("{} ({} req/min)", config.endpoint, config.requests_per_minute)
+        format!(
+            "{} ({} req/min)",
+            config.endpoint, config.requests_per_minute
+        )
     }
 
     fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {

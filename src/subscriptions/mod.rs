@@ -11,7 +11,6 @@ use std::pin::Pin;
 
 use sink_api::{Command as Incoming, CommandHandler, Recipient, Reply};
 
-pub(crate) use parse::kind_word;
 pub use parse::{Command, ParseError, parse};
 use replies::Reply as Answer;
 
@@ -19,7 +18,7 @@ use crate::dispatch::error_chain;
 use crate::model::Phase;
 use crate::routing::{Scope, Subscription};
 use crate::store::{Store, StoreError};
-use crate::teams;
+use crate::targets::{Resolved, resolve};
 
 /// The subscriptions service of one sink instance.
 #[derive(Debug, Clone)]
@@ -298,55 +297,6 @@ impl Service {
             Command::Help => Ok(Answer::Help),
         }
     }
-}
-
-/// What a typed target names: a phone number (SMS signup), a match id, a competition, or
-/// a team; or suggestions when it names nothing herald knows.
-pub(crate) async fn resolve(store: &Store, typed: &str) -> Result<Resolved, StoreError> {
-    let trimmed = typed.trim();
-    let digits = trimmed.chars().filter(char::is_ascii_digit).count();
-    if trimmed.starts_with('+')
-        && digits >= 7
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        return Ok(Resolved::Phone);
-    }
-    let matches = store.matches(500).await?;
-    if let Some(m) = matches
-        .iter()
-        .find(|m| m.id == trimmed || m.id.rsplit(':').next() == Some(trimmed))
-    {
-        return Ok(Resolved::Scope(Scope::Match(m.id.clone())));
-    }
-    let (seen_teams, competitions) = store.known_names().await?;
-    let folded = teams::fold(trimmed);
-    if folded.len() >= 4
-        && let Some(c) = competitions
-            .iter()
-            .find(|c| teams::fold(c).contains(&folded))
-    {
-        return Ok(Resolved::Scope(Scope::Competition(c.clone())));
-    }
-    if let Some(team) = teams::resolve(trimmed, &seen_teams) {
-        return Ok(Resolved::Scope(Scope::Team(team)));
-    }
-    Ok(Resolved::Unknown(teams::suggestions(
-        trimmed,
-        &seen_teams,
-        &competitions,
-    )))
-}
-
-/// What a typed target names.
-pub(crate) enum Resolved {
-    /// Something to follow.
-    Scope(Scope),
-    /// A phone number.
-    Phone,
-    /// Nothing herald knows, with close names.
-    Unknown(Vec<String>),
 }
 
 fn describe(scope: &Scope) -> String {

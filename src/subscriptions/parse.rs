@@ -1,7 +1,7 @@
 //! Parses what chat users type into commands: `/subscribe@herald_bot France goals cards`,
 //! `@herald subscribe brasil`, `lang pt-BR`.
 
-use crate::model::EventKind;
+use crate::targets::kind_word;
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,33 +35,6 @@ pub enum ParseError {
     Empty,
     /// The first word is not a command.
     Unknown(String),
-}
-
-/// Words for groups of kinds, in the languages herald speaks.
-const GROUP_WORDS: &[(&str, &str)] = &[
-    ("goals", "goals"),
-    ("gols", "goals"),
-    ("golos", "goals"),
-    ("cards", "cards"),
-    ("cartoes", "cards"),
-    ("cartões", "cards"),
-    ("penalties", "penalties"),
-    ("penaltis", "penalties"),
-    ("pênaltis", "penalties"),
-    ("periods", "periods"),
-    ("results", "periods"),
-    ("announcements", "announcements"),
-    ("news", "announcements"),
-];
-
-/// A kind word as stored: a group name or a kind name.
-pub(crate) fn kind_word(word: &str) -> Option<String> {
-    let lower = word.to_lowercase();
-    if let Some((_, group)) = GROUP_WORDS.iter().find(|(w, _)| *w == lower) {
-        return Some((*group).to_owned());
-    }
-    let snake = lower.replace('-', "_");
-    EventKind::parse(&snake).map(|k| k.as_str().to_owned())
 }
 
 /// Parses one message. The command word may carry a leading `/` and a trailing `@botname`.

@@ -124,14 +124,18 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         config.sources["fifa"].cadence,
         herald::sources::Cadence::default()
     );
-    let Some(fd) = config.sources["football_data"].settings::<herald::sources::football_data::Config>() else {
+    let Some(fd) =
+        config.sources["football_data"].settings::<herald::sources::football_data::Config>()
+    else {
         panic!()
     };
     assert_eq!(
         fd.requests_per_minute,
         herald::sources::football_data::DEFAULT_REQUESTS_PER_MINUTE
     );
-    let Some(af) = config.sources["api_football"].settings::<herald::sources::api_football::Config>() else {
+    let Some(af) =
+        config.sources["api_football"].settings::<herald::sources::api_football::Config>()
+    else {
         panic!()
     };
     assert_eq!(

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod commands;
+#[cfg(feature = "http")]
 pub mod http;
 mod limits;
 mod notification;
@@ -11,6 +12,8 @@ pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod text;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 use std::future::Future;
 use std::time::Duration;

@@ -133,7 +133,8 @@ impl Context {
 }
 
 /// A task a sink runs besides delivering, until the token is cancelled at shutdown.
-pub type Task = Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+pub type Task =
+    Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// A sink ready to run, with what it needs served (inbound webhooks, streams) and run (command
 /// readers, registrations).

@@ -1,5 +1,16 @@
 //! Text helpers every sink needs.
 
+use crate::Notification;
+
+/// A notification as plain text: the title, then the body on its own line when there is one.
+pub fn title_and_body(msg: &Notification) -> String {
+    if msg.body.trim().is_empty() {
+        msg.title.clone()
+    } else {
+        format!("{}\n{}", msg.title, msg.body)
+    }
+}
+
 /// At most `max` characters, cut on a character boundary with `…` as the last one.
 pub fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

@@ -2,8 +2,8 @@
 #![doc = include_str!("../README.md")]
 
 mod config;
-mod render;
 mod plugin;
+mod render;
 
 use std::fmt;
 use std::io::Write;
@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
-pub use plugin::Plugin;
 pub use config::{Config, Format};
+pub use plugin::Plugin;
 
 type Output = Arc<dyn Fn(&str) + Send + Sync>;
 

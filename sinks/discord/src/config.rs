@@ -1,6 +1,6 @@
 //! Configuration of the Discord sink.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// `[sinks.<id>]` with `type = "discord"`.
@@ -40,16 +40,14 @@ impl Config {
     /// # Errors
     /// The key and what is wrong with it.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if secrecy::ExposeSecret::expose_secret(&self.bot_token)
-            .trim()
-            .is_empty()
-        {
+        if self.bot_token.expose_secret().trim().is_empty() {
             return Err(("bot_token", "must not be empty".into()));
         }
         if self.application_id == 0 {
             return Err(("application_id", "must be the application's id".into()));
         }
-        crate::interactions::public_key(&self.public_key).map_err(|m| ("public_key", m))?;
+        sink_api::verify::ed25519_key(self.public_key.expose_secret())
+            .map_err(|m| ("public_key", m))?;
         for channel in &self.channels {
             if channel.parse::<u64>().map_or(true, |id| id == 0) {
                 return Err(("channels", format!("`{channel}` is not a channel id")));

@@ -2,7 +2,7 @@
 //! verified with the application's Ed25519 public key; and their registration at startup.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -10,54 +10,38 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serenity::all::{CommandOptionType, CreateCommand, CreateCommandOption, GuildId};
 use serenity::model::application::Command as AppCommand;
-use sink_api::{Command, Commands, Recipient, SinkError};
+use sink_api::{Command, Commands, Recipient, SinkError, verify};
 
 use crate::DiscordSink;
 
 /// Discord expects an answer within 3 s.
 const DEADLINE: Duration = Duration::from_millis(2500);
-/// Requests older than this are refused (replay protection).
-const MAX_SKEW_SECONDS: i64 = 5 * 60;
 /// `flags` that make a reply visible only to the user who typed the command.
 const EPHEMERAL: u64 = 1 << 6;
 
 /// The public key from its hex form.
 pub(crate) fn public_key(hex_key: &SecretString) -> Result<VerifyingKey, String> {
-    let bytes = hex::decode(hex_key.expose_secret().trim()).map_err(|_| "not hex".to_owned())?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| "must be 32 bytes (64 hex digits)".to_owned())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
+    verify::ed25519_key(hex_key.expose_secret())
 }
 
 /// Checks `X-Signature-Ed25519` over `timestamp + body`, and the timestamp against `now`.
-pub(crate) fn verify(
+pub(crate) fn check(
     key: &VerifyingKey,
     headers: &HeaderMap,
     body: &[u8],
     now: i64,
 ) -> Result<(), &'static str> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signature = header("x-signature-ed25519").ok_or("missing X-Signature-Ed25519")?;
-    let timestamp = header("x-signature-timestamp").ok_or("missing X-Signature-Timestamp")?;
-    let at: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| "malformed timestamp")?;
-    if (now - at).abs() > MAX_SKEW_SECONDS {
-        return Err("timestamp too far from now");
-    }
-    let bytes = hex::decode(signature.trim()).map_err(|_| "malformed signature")?;
-    let bytes: [u8; 64] = bytes.try_into().map_err(|_| "malformed signature")?;
-    let mut message = timestamp.as_bytes().to_vec();
-    message.extend_from_slice(body);
-    key.verify(&message, &Signature::from_bytes(&bytes))
-        .map_err(|_| "signature does not match")
+    let signature =
+        verify::header(headers, "x-signature-ed25519").ok_or("missing X-Signature-Ed25519")?;
+    let timestamp =
+        verify::header(headers, "x-signature-timestamp").ok_or("missing X-Signature-Timestamp")?;
+    verify::fresh(timestamp, now)?;
+    verify::ed25519(key, &[timestamp.as_bytes(), body], signature)
 }
 
 struct Inbound {
@@ -119,18 +103,12 @@ fn is_snowflake(id: &str) -> bool {
     id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok()
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 async fn interaction(
     State(inbound): State<Arc<Inbound>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(reason) = verify(&inbound.key, &headers, &body, now()) {
+    if let Err(reason) = check(&inbound.key, &headers, &body, verify::now()) {
         tracing::warn!(
             reason,
             "refused an interaction that does not come from Discord"
@@ -265,7 +243,7 @@ mod tests {
         let public = key.verifying_key();
         let body = br#"{"type":1}"#;
         assert_eq!(
-            verify(
+            check(
                 &public,
                 &signed(&key, "1700000000", body),
                 body,
@@ -274,7 +252,7 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            verify(
+            check(
                 &public,
                 &signed(&key, "1700000000", body),
                 br#"{"type":2}"#,
@@ -284,7 +262,7 @@ mod tests {
         );
         let other = SigningKey::from_bytes(&[8; 32]);
         assert_eq!(
-            verify(
+            check(
                 &public,
                 &signed(&other, "1700000000", body),
                 body,
@@ -293,7 +271,7 @@ mod tests {
             Err("signature does not match")
         );
         assert_eq!(
-            verify(
+            check(
                 &public,
                 &signed(&key, "1700000000", body),
                 body,
@@ -302,7 +280,7 @@ mod tests {
             Err("timestamp too far from now")
         );
         assert_eq!(
-            verify(&public, &HeaderMap::new(), body, 0),
+            check(&public, &HeaderMap::new(), body, 0),
             Err("missing X-Signature-Ed25519")
         );
     }

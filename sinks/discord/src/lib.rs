@@ -4,10 +4,10 @@
 mod client;
 mod config;
 mod interactions;
+mod plugin;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
-mod plugin;
 
 use std::sync::Arc;
 
@@ -16,9 +16,9 @@ use serenity::http::Http;
 use serenity::model::id::{ChannelId, MessageId};
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
-pub use plugin::Plugin;
 pub use config::Config;
 pub use interactions::{register_commands, router};
+pub use plugin::Plugin;
 
 /// Delivers to Discord channels; see the crate docs.
 #[derive(Clone)]

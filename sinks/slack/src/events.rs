@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,17 +12,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sha2::Sha256;
-use sink_api::{Command, Commands, Recipient};
-use subtle::ConstantTimeEq;
+use sink_api::{Command, Commands, Recipient, verify};
 
 use crate::SlackSink;
 
-/// Slack rejects its own requests older than this; so do we (replay protection).
-const MAX_SKEW_SECONDS: i64 = 5 * 60;
 /// Slack expects an answer within 3 s; a slash command's reply must come before that.
 const COMMAND_DEADLINE: Duration = Duration::from_millis(2500);
 /// Event ids remembered to ignore Slack's retries of events already handled.
@@ -58,19 +53,13 @@ pub(crate) fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), &'static str> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let timestamp =
-        header("x-slack-request-timestamp").ok_or("missing X-Slack-Request-Timestamp")?;
-    let signature = header("x-slack-signature").ok_or("missing X-Slack-Signature")?;
-    let at: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| "malformed timestamp")?;
-    if (now - at).abs() > MAX_SKEW_SECONDS {
-        return Err("timestamp too far from now");
-    }
+    let timestamp = verify::header(headers, "x-slack-request-timestamp")
+        .ok_or("missing X-Slack-Request-Timestamp")?;
+    let signature =
+        verify::header(headers, "x-slack-signature").ok_or("missing X-Slack-Signature")?;
+    verify::fresh(timestamp, now)?;
     let expected = sign(secret, timestamp.trim(), body);
-    if bool::from(expected.as_bytes().ct_eq(signature.trim().as_bytes())) {
+    if verify::same(expected.as_bytes(), signature.trim().as_bytes()) {
         Ok(())
     } else {
         Err("signature does not match")
@@ -79,20 +68,8 @@ pub(crate) fn verify(
 
 /// `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<body>`.
 pub(crate) fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return String::new();
-    };
-    mac.update(b"v0:");
-    mac.update(timestamp.as_bytes());
-    mac.update(b":");
-    mac.update(body);
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    let mac = verify::hmac_sha256(secret, &[b"v0:", timestamp.as_bytes(), b":", body]);
+    format!("v0={}", hex::encode(mac))
 }
 
 fn unauthorized(reason: &str) -> Response {
@@ -140,7 +117,7 @@ async fn events(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: B
             .as_bytes(),
         &headers,
         &body,
-        now(),
+        verify::now(),
     ) {
         return unauthorized(reason);
     }
@@ -230,7 +207,7 @@ async fn slash_command(
             .as_bytes(),
         &headers,
         &body,
-        now(),
+        verify::now(),
     ) {
         return unauthorized(reason);
     }

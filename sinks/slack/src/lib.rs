@@ -5,10 +5,10 @@
 mod client;
 mod config;
 mod events;
+mod plugin;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
-mod plugin;
 
 use std::sync::Arc;
 
@@ -16,10 +16,10 @@ use secrecy::ExposeSecret;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 use slack_morphism::prelude::*;
 
-pub use plugin::Plugin;
 pub use client::BuildError;
 pub use config::Config;
 pub use events::router;
+pub use plugin::Plugin;
 
 /// Delivers to Slack channels; see the crate docs.
 #[derive(Clone)]

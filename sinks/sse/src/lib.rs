@@ -3,17 +3,17 @@
 
 mod config;
 mod hub;
+mod plugin;
 mod render;
 mod stream;
-mod plugin;
 
 use axum::Router;
 use axum::routing::get;
 use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
 
-pub use plugin::Plugin;
 pub use config::Config;
 pub use hub::Hub;
+pub use plugin::Plugin;
 
 /// Delivers notifications to every connected SSE client through a [`Hub`].
 #[derive(Debug, Clone)]

@@ -16,7 +16,9 @@ impl sink_api::Plugin for Plugin {
     type Sink = SseSink;
 
     fn validate(config: &Config) -> Result<(), Invalid> {
-        config.validate().map_err(|message| Invalid::new("", message))
+        config
+            .validate()
+            .map_err(|message| Invalid::new("", message))
     }
 
     fn paths(_config: &Config) -> Vec<&'static str> {

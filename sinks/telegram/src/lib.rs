@@ -3,10 +3,10 @@
 
 mod client;
 mod config;
+mod plugin;
 mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
-mod plugin;
 
 use std::time::Duration;
 
@@ -20,9 +20,9 @@ use teloxide::types::{AllowedUpdate, ChatId, MessageId, ParseMode, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 use tokio_util::sync::CancellationToken;
 
-pub use plugin::Plugin;
 pub use client::BuildError;
 pub use config::Config;
+pub use plugin::Plugin;
 
 /// Delivers to Telegram chats; see the crate docs.
 #[derive(Debug, Clone)]

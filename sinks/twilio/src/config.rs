@@ -1,6 +1,5 @@
 //! Configuration of the Twilio SMS sink and of its subscriber signup.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -124,11 +123,6 @@ fn yes() -> bool {
     true
 }
 
-/// A country code as the phone number library knows it.
-pub(crate) fn country(code: &str) -> Option<phonenumber::country::Id> {
-    phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase()).ok()
-}
-
 fn check_url(key: &'static str, url: &str) -> Result<(), (&'static str, String)> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
@@ -187,7 +181,7 @@ impl Config {
         }
         let s = &self.signup;
         for code in &s.countries {
-            if country(code).is_none() {
+            if crate::phone::country(code).is_none() {
                 return Err((
                     "signup.countries",
                     format!("`{code}` is not an ISO country code"),
@@ -195,7 +189,7 @@ impl Config {
             }
         }
         if let Some(code) = &s.default_country
-            && country(code).is_none()
+            && crate::phone::country(code).is_none()
         {
             return Err((
                 "signup.default_country",

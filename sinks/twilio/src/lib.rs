@@ -6,11 +6,11 @@ mod client;
 mod config;
 pub mod gsm;
 pub mod phone;
+mod plugin;
 pub mod signature;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod twiml;
-mod plugin;
 pub mod webhook;
 
 use std::num::NonZeroU32;
@@ -20,9 +20,9 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
-pub use plugin::Plugin;
 pub use client::{BuildError, TwilioError};
 pub use config::{Config, SignupConfig};
+pub use plugin::Plugin;
 
 /// Delivers SMS through one Twilio account; see the crate docs.
 #[derive(Debug, Clone)]
@@ -51,12 +51,7 @@ impl TwilioSink {
     /// The SMS text of a notification: its title and body, folded into GSM-7 where possible
     /// and cut to `max_segments`.
     pub fn text_of(&self, msg: &Notification) -> String {
-        let full = if msg.body.trim().is_empty() {
-            msg.title.clone()
-        } else {
-            format!("{}\n{}", msg.title, msg.body)
-        };
-        self.prepare(&full)
+        self.prepare(&sink_api::text::title_and_body(msg))
     }
 
     /// Any text made ready to send: transliterated (when configured) and cut to the cap.

@@ -71,7 +71,7 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
     {
         return Err(PhoneError::Unparseable(shorten(trimmed)));
     }
-    let country = default_country.and_then(crate::config::country);
+    let country = default_country.and_then(country);
     let number = phonenumber::parse(country, trimmed)
         .map_err(|_| PhoneError::Unparseable(shorten(trimmed)))?;
     if !number.is_valid() {
@@ -94,6 +94,11 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
 
 fn shorten(text: &str) -> String {
     text.chars().take(32).collect()
+}
+
+/// A country code as the phone number library knows it.
+pub(crate) fn country(code: &str) -> Option<phonenumber::country::Id> {
+    std::str::FromStr::from_str(&code.trim().to_ascii_uppercase()).ok()
 }
 
 #[cfg(test)]

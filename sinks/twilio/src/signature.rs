@@ -2,30 +2,27 @@
 //! value, sorted by name)), as Twilio signs the webhooks it sends.
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use subtle::ConstantTimeEq;
+use sink_api::verify;
 
 /// The signature Twilio sends for a POST of `params` to `url`.
 pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(url.as_bytes());
+    let mut parts: Vec<&[u8]> = vec![url.as_bytes()];
     for (name, value) in sorted {
-        mac.update(name.as_bytes());
-        mac.update(value.as_bytes());
+        parts.push(name.as_bytes());
+        parts.push(value.as_bytes());
     }
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    base64::engine::general_purpose::STANDARD
+        .encode(verify::hmac_sha1(auth_token.as_bytes(), &parts))
 }
 
 /// Whether `signature` is Twilio's for this request, compared in constant time.
 pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
-    let expected = sign(auth_token, url, params);
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(signature.trim().as_bytes()))
+    verify::same(
+        sign(auth_token, url, params).as_bytes(),
+        signature.trim().as_bytes(),
+    )
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 #![doc = include_str!("../README.md")]
 
 mod config;
+mod plugin;
 #[cfg(feature = "test-util")]
 pub mod testing;
 pub mod text;
-mod plugin;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,8 +17,8 @@ use serde::Deserialize;
 use sink_api::http::classify_status;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
-pub use plugin::Plugin;
 pub use config::Config;
+pub use plugin::Plugin;
 
 /// The HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -74,12 +74,7 @@ impl XSink {
 
     /// The text of the post for `msg`: title and body, fitted to 280 weighted characters.
     pub fn text_of(msg: &Notification) -> String {
-        let full = if msg.body.trim().is_empty() {
-            msg.title.clone()
-        } else {
-            format!("{}\n{}", msg.title, msg.body)
-        };
-        text::fit(&full, text::MAX_WEIGHT)
+        text::fit(&sink_api::text::title_and_body(msg), text::MAX_WEIGHT)
     }
 
     /// Sends a signed request to `path` with an optional JSON body; the answer's body on

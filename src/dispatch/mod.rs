@@ -12,18 +12,21 @@
 //! - **shutdown**: on drain the worker finishes what is due, then exits; what it could not
 //!   finish stays in the outbox for the next start.
 
+mod limiters;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 pub use sink_api::error_chain;
-use sink_api::{Limits, Notification, Rate, Receipt, Replaces, Sink, SinkError};
+use sink_api::{Notification, Receipt, Replaces, Sink, SinkError};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+use limiters::Limiters;
 
 use crate::config::DispatchConfig;
 use crate::render::Renderer;
@@ -546,129 +549,5 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_nanos(rand::rng().random_range(0..=nanos))
 }
 
-/// The sink's declared rates, enforced before each send.
-struct Limiters {
-    global: Vec<DefaultDirectRateLimiter>,
-    /// One keyed limiter per distinct per-recipient rate, created when first needed.
-    per_recipient: std::sync::Mutex<HashMap<Rate, Arc<DefaultKeyedRateLimiter<String>>>>,
-}
-
-fn quota(rate: Rate) -> Option<Quota> {
-    let period = rate.per.checked_div(rate.count.get())?;
-    Quota::with_period(period).map(|q| q.allow_burst(rate.count))
-}
-
-impl Limiters {
-    fn new(limits: &Limits) -> Self {
-        Self {
-            global: limits
-                .global
-                .iter()
-                .filter_map(|r| quota(*r))
-                .map(RateLimiter::direct)
-                .collect(),
-            per_recipient: std::sync::Mutex::default(),
-        }
-    }
-
-    fn keyed(&self, rate: Rate) -> Option<Arc<DefaultKeyedRateLimiter<String>>> {
-        let mut limiters = self
-            .per_recipient
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(limiter) = limiters.get(&rate) {
-            return Some(Arc::clone(limiter));
-        }
-        let limiter = Arc::new(RateLimiter::keyed(quota(rate)?));
-        limiters.insert(rate, Arc::clone(&limiter));
-        Some(limiter)
-    }
-
-    /// Waits for the recipient's rates, then for `cost` units of every global rate (one cell
-    /// at a time, so a cost above a rate's burst still passes, spread out).
-    async fn wait(&self, recipient_rates: &[Rate], recipient: &str, cost: u32) {
-        let key = recipient.to_owned();
-        for rate in recipient_rates {
-            if let Some(limiter) = self.keyed(*rate) {
-                limiter.until_key_ready(&key).await;
-            }
-        }
-        for limiter in &self.global {
-            for _ in 0..cost.max(1) {
-                limiter.until_ready().await;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let config = DispatchConfig {
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(60),
-            ..DispatchConfig::default()
-        };
-        for _ in 0..100 {
-            let first = backoff(&config, 1);
-            assert!(
-                first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
-                "{first:?}"
-            );
-            let third = backoff(&config, 3);
-            assert!(
-                third >= Duration::from_secs(4) && third <= Duration::from_secs(8),
-                "{third:?}"
-            );
-            let late = backoff(&config, 40);
-            assert!(
-                late >= Duration::from_secs(30) && late <= Duration::from_secs(60),
-                "{late:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn rates_become_quotas_with_their_burst() {
-        let q = quota(Rate::per_minute(20)).unwrap();
-        assert_eq!(q.replenish_interval(), Duration::from_secs(3));
-        assert_eq!(q.burst_size().get(), 20);
-    }
-
-    #[tokio::test]
-    async fn a_costly_message_takes_its_units_of_the_global_rate() {
-        let limiters = Limiters::new(&Limits {
-            global: vec![Rate::new(1, Duration::from_millis(100))],
-            ..Limits::default()
-        });
-        let start = tokio::time::Instant::now();
-        limiters.wait(&[], "a", 1).await;
-        assert!(start.elapsed() < Duration::from_millis(50));
-        // Three segments: three cells, two of which must wait a period each.
-        limiters.wait(&[], "b", 3).await;
-        let elapsed = start.elapsed();
-        assert!(
-            elapsed >= Duration::from_millis(280),
-            "three units after one took {elapsed:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_per_recipient_limit_spaces_one_recipients_sends_but_not_anothers() {
-        let limiters = Limiters::new(&Limits::default());
-        let rates = [Rate::new(1, Duration::from_millis(200))];
-        let start = tokio::time::Instant::now();
-        limiters.wait(&rates, "a", 1).await;
-        limiters.wait(&rates, "b", 1).await;
-        assert!(start.elapsed() < Duration::from_millis(100));
-        limiters.wait(&rates, "a", 1).await;
-        assert!(
-            start.elapsed() >= Duration::from_millis(150),
-            "{:?}",
-            start.elapsed()
-        );
-    }
-}
+mod tests;
