@@ -352,3 +352,46 @@ fn instance_liveness_timings_are_checked() {
     let err = error("[store]\nheartbeat = \"2s\"\ninstance_timeout = \"3s\"\n");
     assert!(err.starts_with("store.instance_timeout: "), "{err}");
 }
+
+#[test]
+fn two_sinks_cannot_serve_the_same_path() {
+    assert_eq!(
+        error("[sinks.a]\ntype = \"sse\"\n[sinks.b]\ntype = \"sse\""),
+        "sinks.b: serves /stream, as sinks.a does: only one sse sink can serve it"
+    );
+    let sms = |id: &str| {
+        format!(
+            "[sinks.{id}]\ntype = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\n\
+             auth_token = \"t\"\nfrom = \"+14155550100\"\n[sinks.{id}.signup]\nenabled = true\n"
+        )
+    };
+    let err = error(&format!("{}{}", sms("one"), sms("two")));
+    assert!(
+        err.starts_with("sinks.two: serves /webhooks/twilio/"),
+        "{err}"
+    );
+    // Without signup a Twilio sink serves nothing, so several are fine.
+    let plain = format!("{}{}", sms("a"), sms("b").replace("enabled = true", "enabled = false"));
+    let config = load(&plain, &[]).unwrap();
+    assert_eq!(config.sinks["a"].kind(), "twilio");
+    assert!(config.sinks["b"].settings::<sink_twilio::Config>().is_some());
+    assert!(config.sinks["b"].settings::<sink_sse::Config>().is_none());
+}
+
+#[test]
+fn source_types_come_from_the_plugin_list() {
+    assert_eq!(
+        error("[sources.s]\ntype = \"espn\""),
+        "sources.s.type: unknown source type `espn` (expected one of: replay, fifa, livescore, football_data, api_football)"
+    );
+    let config = load(
+        "[sources.fd]\ntype = \"football_data\"\ntoken = \"t\"\ninterval_live = \"5s\"",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.sources["fd"].kind(), "football_data");
+    assert_eq!(
+        config.sources["fd"].spec.describe(),
+        "https://api.football-data.org/v4 (10 req/min)"
+    );
+}

@@ -113,8 +113,13 @@ fn migrate_and_check_config_work_on_defaults() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&check.stdout);
-    assert!(text.contains("source:  demo (replay) bundled"), "{text}");
-    assert!(text.contains("sink:    sse (sse, en)"), "{text}");
+    assert!(text.contains("source:  demo (replay) bundled at 60x"), "{text}");
+    // Each plug-in describes its sink after the id, type and locale.
+    assert!(
+        text.contains("sink:    sse (sse, en) GET /stream, 1024 kept for resume, at most 20000 clients"),
+        "{text}"
+    );
+    assert!(text.contains("sink:    console (console, en) text lines"), "{text}");
 }
 
 #[test]
