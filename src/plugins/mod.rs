@@ -8,7 +8,7 @@ mod source;
 /// One entry of [`SINKS`]: the sink type's plug-in when its feature is compiled in.
 macro_rules! sink {
     ($feature:tt, $plugin:ty) => {
-        sink!($feature, $plugin, sink::NoExtension)
+        sink!($feature, $plugin, ())
     };
     ($feature:tt, $plugin:ty, $extension:ty) => {
         SinkEntry {

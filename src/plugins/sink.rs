@@ -97,10 +97,7 @@ pub trait Extension<P: Plugin>: 'static {
 }
 
 /// No extension: the plug-in is all there is.
-#[derive(Debug)]
-pub(super) struct NoExtension;
-
-impl<P: Plugin> Extension<P> for NoExtension {}
+impl<P: Plugin> Extension<P> for () {}
 
 /// What the core lends sinks while they are built.
 pub struct Host<'a> {
