@@ -454,6 +454,7 @@ impl TryFrom<QueuedRow> for Queued {
     }
 }
 
+/// An event as stored in `events.payload`.
 fn parse_event(payload: &str) -> Result<Event, StoreError> {
     serde_json::from_str(payload).map_err(|source| StoreError::Corrupt {
         what: "event payload",
