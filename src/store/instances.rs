@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::status::PENDING;
 use super::{Store, StoreError, ms, now_ms};
 
 /// What releasing a dead instance's work freed.
@@ -118,11 +119,11 @@ impl Store {
 async fn release_orphans(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
 ) -> Result<(u64, u64), StoreError> {
-    let claims = sqlx::query(
+    let claims = sqlx::query(sql!(
         "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
-         WHERE status = 0 AND claimed_by IS NOT NULL \
-         AND claimed_by NOT IN (SELECT id FROM instances)",
-    )
+         WHERE status = {PENDING} AND claimed_by IS NOT NULL \
+         AND claimed_by NOT IN (SELECT id FROM instances)"
+    ))
     .execute(&mut **tx)
     .await?
     .rows_affected();

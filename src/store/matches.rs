@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::Row;
-
-use super::subscriptions::subscription;
-use super::{Store, StoreError, now_ms, status};
+use super::active::ACTIVE;
+use super::status::PENDING;
+use super::subscriptions::SubscriptionRow;
+use super::{Store, StoreError, now_ms};
 use crate::detect::Tracked;
 use crate::model::{Event, Phase};
 use crate::routing::{self, Route};
@@ -23,8 +23,8 @@ pub struct Committed {
     pub deliveries: usize,
 }
 
-/// A match as the web page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A match as the web page lists it (read as selected: `updated_at AS updated_at_ms`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct MatchRow {
     /// Source-qualified id.
     pub id: String,
@@ -55,11 +55,12 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn source_cursor(&self, name: &str) -> Result<Option<Option<String>>, StoreError> {
-        let row = sqlx::query("SELECT cursor FROM sources WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.get::<Option<String>, _>(0)))
+        Ok(
+            sqlx::query_scalar::<_, Option<String>>("SELECT cursor FROM sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The stored state of every match of a source.
@@ -67,13 +68,14 @@ impl Store {
     /// # Errors
     /// Database errors, or state written by an incompatible version.
     pub async fn tracked(&self, source: &str) -> Result<Vec<Tracked>, StoreError> {
-        let rows = sqlx::query("SELECT state FROM matches WHERE source = $1")
+        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM matches WHERE source = $1")
             .bind(source)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                serde_json::from_str(&r.get::<String, _>(0)).map_err(|source| StoreError::Corrupt {
+        states
+            .iter()
+            .map(|state| {
+                serde_json::from_str(state).map_err(|source| StoreError::Corrupt {
                     what: "match state",
                     source,
                 })
@@ -158,28 +160,13 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn matches(&self, limit: i64) -> Result<Vec<MatchRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, competition, home, away, phase, clock, home_score, away_score, kickoff, updated_at \
-             FROM matches ORDER BY updated_at DESC LIMIT $1",
+        let mut out: Vec<MatchRow> = sqlx::query_as(
+            "SELECT id, competition, home, away, phase, clock, home_score, away_score, kickoff, \
+             updated_at AS updated_at_ms FROM matches ORDER BY updated_at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<MatchRow> = rows
-            .iter()
-            .map(|r| MatchRow {
-                id: r.get(0),
-                competition: r.get(1),
-                home: r.get(2),
-                away: r.get(3),
-                phase: r.get(4),
-                clock: r.get(5),
-                home_score: r.get(6),
-                away_score: r.get(7),
-                kickoff: r.get(8),
-                updated_at_ms: r.get(9),
-            })
-            .collect();
         let live = |p: &str| {
             Phase::LINE
                 .iter()
@@ -195,19 +182,14 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn known_names(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let teams = sqlx::query("SELECT home FROM matches UNION SELECT away FROM matches")
+        let teams = sqlx::query_scalar("SELECT home FROM matches UNION SELECT away FROM matches")
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        let competitions =
-            sqlx::query("SELECT DISTINCT competition FROM matches WHERE competition IS NOT NULL")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect();
+            .await?;
+        let competitions = sqlx::query_scalar(
+            "SELECT DISTINCT competition FROM matches WHERE competition IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok((teams, competitions))
     }
 }
@@ -226,19 +208,20 @@ async fn record_events(
     }
     let mut subscriptions = Vec::new();
     if deliver {
-        let rows = sqlx::query(
-            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions WHERE active = 1 ORDER BY id",
-        )
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(sql!(
+            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
+             WHERE active = {ACTIVE} ORDER BY id"
+        ))
         .fetch_all(&mut **tx)
         .await?;
-        subscriptions = rows.iter().filter_map(subscription).collect();
+        subscriptions = SubscriptionRow::valid(rows);
     }
     for event in events {
         let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
             what: "event payload",
             source,
         })?;
-        let seq: Option<i64> = sqlx::query(
+        let seq: Option<i64> = sqlx::query_scalar(
             "INSERT INTO events (event_id, match_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (event_id) DO NOTHING RETURNING seq",
         )
@@ -248,8 +231,7 @@ async fn record_events(
         .bind(payload)
         .bind(now)
         .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.get(0));
+        .await?;
         let Some(seq) = seq else {
             tracing::debug!(event_id = %event.id, "event already recorded; not queued again");
             continue;
@@ -259,15 +241,14 @@ async fn record_events(
             continue;
         }
         for target in routing::targets(event, routes, &subscriptions) {
-            sqlx::query(
+            sqlx::query(sql!(
                 "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, next_attempt_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $6) ON CONFLICT (event_seq, sink, recipient) DO NOTHING",
-            )
+                 VALUES ($1, $2, $3, $4, {PENDING}, 0, $5, $5, $5) ON CONFLICT (event_seq, sink, recipient) DO NOTHING"
+            ))
             .bind(seq)
             .bind(&target.sink)
             .bind(target.recipient.as_str())
             .bind(&target.locale)
-            .bind(status::PENDING)
             .bind(now)
             .execute(&mut **tx)
             .await?;

@@ -11,6 +11,24 @@
 //! One file per concern: this one holds the connection, transactions and shared types;
 //! `matches` (sources, match states, commits), `outbox` (deliveries), `leases`, `instances`
 //! (liveness), `subscriptions`, `signups` and `rate_limits` each add their part of [`Store`].
+//!
+//! Conventions: rows are read by column name into `#[derive(sqlx::FromRow)]` types (single
+//! values with `query_scalar`), never by position; stored codes (`status`, `active`) are named
+//! constants, spliced into statements with `sql!`.
+
+/// A statement with store constants spliced in by name: `sql!("… WHERE status = {PENDING}")`.
+/// The constant is part of the statement, as a literal would be (the planner sees it); values
+/// still go through `$n` binds.
+///
+/// The text is formatted once per call site into a `static`, so every call sends the same
+/// `&'static str`, prepared and cached like a literal. A `static` cannot capture locals: only
+/// constants and other items can be named, so no runtime value can reach SQL text this way.
+macro_rules! sql {
+    ($text:literal) => {{
+        static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!($text));
+        TEXT.as_str()
+    }};
+}
 
 mod instances;
 mod leases;
@@ -79,6 +97,14 @@ mod status {
     pub(super) const DEAD: i64 = 2;
     /// Not sent on purpose (over a recipient's daily cap); kept for the record.
     pub(super) const SKIPPED: i64 = 3;
+}
+
+/// Values of `subscriptions.active`: a flag, stored as BIGINT 0/1 (SQLite has no boolean).
+mod active {
+    /// Delivers.
+    pub(super) const ACTIVE: i64 = 1;
+    /// Paused: by STOP, or because the platform says the recipient is gone.
+    pub(super) const PAUSED: i64 = 0;
 }
 
 /// A handle on the database; cheap to clone.

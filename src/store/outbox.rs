@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use sink_api::Recipient;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, ms, now_ms, status};
+use super::status::{DEAD, DELIVERED, PENDING, SKIPPED};
+use super::{Store, StoreError, ms, now_ms};
 use crate::model::Event;
 
 /// A delivery waiting to be sent.
@@ -27,8 +26,8 @@ pub struct Queued {
     pub created_at_ms: i64,
 }
 
-/// A delivery that was given up on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A delivery that was given up on (read as selected: `o.updated_at AS updated_at_ms`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeadLetter {
     /// Outbox row id.
     pub id: i64,
@@ -56,19 +55,19 @@ impl Store {
     /// Database errors, or an event payload that does not parse.
     pub async fn due(&self, sink: &str, limit: usize) -> Result<Vec<Queued>, StoreError> {
         let now = now_ms();
-        let rows = sqlx::query(
+        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE sink = $1 AND status = 0 GROUP BY recipient) \
+             WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE sink = $1 AND status = {PENDING} GROUP BY recipient) \
              AND o.next_attempt_at <= $2 AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             ORDER BY o.id LIMIT $3",
-        )
+             ORDER BY o.id LIMIT $3"
+        ))
         .bind(sink)
         .bind(now)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(queued).collect()
+        rows.into_iter().map(Queued::try_from).collect()
     }
 
     /// When the earliest pending delivery of `sink` is due (ms), if any.
@@ -76,12 +75,12 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn next_due_at(&self, sink: &str) -> Result<Option<i64>, StoreError> {
-        let row =
-            sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE sink = $1 AND status = 0")
-                .bind(sink)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(row.get::<Option<i64>, _>(0))
+        Ok(sqlx::query_scalar(sql!(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE sink = $1 AND status = {PENDING}"
+        ))
+        .bind(sink)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// How many deliveries of `sink` are pending.
@@ -89,11 +88,12 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn pending(&self, sink: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = 0")
-            .bind(sink)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.get::<i64, _>(0))
+        Ok(sqlx::query_scalar(sql!(
+            "SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = {PENDING}"
+        ))
+        .bind(sink)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Reserves delivery `id` for `holder` for `ttl`; `false` if someone else has it.
@@ -102,10 +102,10 @@ impl Store {
     /// Database errors.
     pub async fn claim(&self, id: i64, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
         let now = now_ms();
-        let result = sqlx::query(
+        let result = sqlx::query(sql!(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 \
-             WHERE id = $4 AND status = 0 AND (claimed_until IS NULL OR claimed_until < $3)",
-        )
+             WHERE id = $4 AND status = {PENDING} AND (claimed_until IS NULL OR claimed_until < $3)"
+        ))
         .bind(holder)
         .bind(now + ms(ttl))
         .bind(now)
@@ -131,11 +131,11 @@ impl Store {
     ) -> Result<Vec<Queued>, StoreError> {
         let now = now_ms();
         let recipient = head.recipient.as_str();
-        sqlx::query(
+        sqlx::query(sql!(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-             (SELECT id FROM outbox WHERE sink = $4 AND recipient = $5 AND status = 0 AND id > $6 \
-             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT $7)",
-        )
+             (SELECT id FROM outbox WHERE sink = $4 AND recipient = $5 AND status = {PENDING} AND id > $6 \
+             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT $7)"
+        ))
         .bind(holder)
         .bind(now + ms(ttl))
         .bind(now)
@@ -145,19 +145,19 @@ impl Store {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await?;
-        let rows = sqlx::query(
+        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.sink = $1 AND o.recipient = $2 AND o.status = 0 AND o.id > $3 AND o.claimed_by = $4 \
-             ORDER BY o.id",
-        )
+             WHERE o.sink = $1 AND o.recipient = $2 AND o.status = {PENDING} AND o.id > $3 AND o.claimed_by = $4 \
+             ORDER BY o.id"
+        ))
         .bind(sink)
         .bind(recipient)
         .bind(head.id)
         .bind(holder)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(queued).collect()
+        rows.into_iter().map(Queued::try_from).collect()
     }
 
     /// Marks deliveries done that have no platform message id.
@@ -169,13 +169,11 @@ impl Store {
             return Ok(());
         }
         let sql = format!(
-            "UPDATE outbox SET status = $1, receipt = NULL, claimed_by = NULL, claimed_until = NULL, \
-             last_error = NULL, updated_at = $2 WHERE id IN ({})",
-            placeholders(3, ids.len())
+            "UPDATE outbox SET status = {DELIVERED}, receipt = NULL, claimed_by = NULL, claimed_until = NULL, \
+             last_error = NULL, updated_at = $1 WHERE id IN ({})",
+            placeholders(2, ids.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(status::DELIVERED)
-            .bind(now_ms());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms());
         for id in ids {
             query = query.bind(*id);
         }
@@ -192,7 +190,7 @@ impl Store {
             return Ok(());
         }
         let sql = format!(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE status = 0 AND id IN ({})",
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE status = {PENDING} AND id IN ({})",
             placeholders(1, ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -208,11 +206,10 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn delivered(&self, id: i64, receipt: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = $1, receipt = $2, claimed_by = NULL, claimed_until = NULL, \
-             last_error = NULL, updated_at = $3 WHERE id = $4",
-        )
-        .bind(status::DELIVERED)
+        sqlx::query(sql!(
+            "UPDATE outbox SET status = {DELIVERED}, receipt = $1, claimed_by = NULL, claimed_until = NULL, \
+             last_error = NULL, updated_at = $2 WHERE id = $3"
+        ))
         .bind(receipt)
         .bind(now_ms())
         .bind(id)
@@ -252,7 +249,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn dead(&self, id: i64, attempts: u32, error: &str) -> Result<(), StoreError> {
-        self.settle(id, status::DEAD, Some(attempts), error).await
+        self.settle(id, DEAD, Some(attempts), error).await
     }
 
     /// Marks a delivery as deliberately not sent, with the reason.
@@ -260,10 +257,11 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn skip(&self, id: i64, reason: &str) -> Result<(), StoreError> {
-        self.settle(id, status::SKIPPED, None, reason).await
+        self.settle(id, SKIPPED, None, reason).await
     }
 
-    /// Ends delivery `id` unsent with `status` and why, recording `attempts` when given.
+    /// Ends delivery `id` unsent with `status` (`DEAD` or `SKIPPED`) and why, recording
+    /// `attempts` when given.
     async fn settle(
         &self,
         id: i64,
@@ -295,16 +293,15 @@ impl Store {
         recipient: &str,
         since_ms: i64,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = $2 AND recipient = $3 AND updated_at >= $4",
-        )
+        Ok(sqlx::query_scalar(sql!(
+            "SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = {DELIVERED} AND recipient = $2 \
+             AND updated_at >= $3"
+        ))
         .bind(sink)
-        .bind(status::DELIVERED)
         .bind(recipient)
         .bind(since_ms)
         .fetch_one(&self.pool)
-        .await?;
-        Ok(row.get(0))
+        .await?)
     }
 
     /// Releases the claims `holder` still has (deliveries cut short at shutdown), so they are
@@ -313,9 +310,9 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn release_claims(&self, holder: &str) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND status = 0",
-        )
+        let result = sqlx::query(sql!(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND status = {PENDING}"
+        ))
         .bind(holder)
         .execute(&self.pool)
         .await?;
@@ -332,16 +329,16 @@ impl Store {
         recipient: &str,
         event_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
+        let receipt: Option<Option<String>> = sqlx::query_scalar(sql!(
             "SELECT o.receipt FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE e.event_id = $1 AND o.sink = $2 AND o.recipient = $3 AND o.status = 1",
-        )
+             WHERE e.event_id = $1 AND o.sink = $2 AND o.recipient = $3 AND o.status = {DELIVERED}"
+        ))
         .bind(event_id)
         .bind(sink)
         .bind(recipient)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)))
+        Ok(receipt.flatten())
     }
 
     /// A recorded event by its id.
@@ -349,17 +346,12 @@ impl Store {
     /// # Errors
     /// Database errors, or a payload that does not parse.
     pub async fn event(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
-        let row = sqlx::query("SELECT payload FROM events WHERE event_id = $1")
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            serde_json::from_str(&r.get::<String, _>(0)).map_err(|source| StoreError::Corrupt {
-                what: "event payload",
-                source,
-            })
-        })
-        .transpose()
+        let payload: Option<String> =
+            sqlx::query_scalar("SELECT payload FROM events WHERE event_id = $1")
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        payload.as_deref().map(parse_event).transpose()
     }
 
     /// The last `limit` deliveries made by `sink`, oldest first (to seed the SSE history).
@@ -371,16 +363,19 @@ impl Store {
         sink: &str,
         limit: usize,
     ) -> Result<Vec<Queued>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.sink = $1 AND o.status = 1 ORDER BY o.updated_at DESC, o.id DESC LIMIT $2",
-        )
+             WHERE o.sink = $1 AND o.status = {DELIVERED} ORDER BY o.updated_at DESC, o.id DESC LIMIT $2"
+        ))
         .bind(sink)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        let mut out = rows.iter().map(queued).collect::<Result<Vec<_>, _>>()?;
+        let mut out = rows
+            .into_iter()
+            .map(Queued::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         out.reverse();
         Ok(out)
     }
@@ -390,27 +385,14 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.sink, o.recipient, e.event_id, e.kind, o.attempts, o.last_error, o.updated_at \
-             FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.status = 2 ORDER BY o.updated_at DESC, o.id DESC LIMIT $1",
-        )
+        Ok(sqlx::query_as(sql!(
+            "SELECT o.id, o.sink, o.recipient, e.event_id, e.kind, o.attempts, o.last_error, \
+             o.updated_at AS updated_at_ms FROM outbox o JOIN events e ON e.seq = o.event_seq \
+             WHERE o.status = {DEAD} ORDER BY o.updated_at DESC, o.id DESC LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| DeadLetter {
-                id: r.get(0),
-                sink: r.get(1),
-                recipient: r.get(2),
-                event_id: r.get(3),
-                kind: r.get(4),
-                attempts: r.get(5),
-                last_error: r.get(6),
-                updated_at_ms: r.get(7),
-            })
-            .collect())
+        .await?)
     }
 
     /// Queues dead letters again (one, or all with `None`); returns how many.
@@ -420,14 +402,16 @@ impl Store {
     pub async fn requeue_dead(&self, id: Option<i64>) -> Result<u64, StoreError> {
         let now = now_ms();
         let query = match id {
-            Some(id) => sqlx::query(
-                "UPDATE outbox SET status = 0, attempts = 0, next_attempt_at = $1, updated_at = $1 WHERE status = 2 AND id = $2",
-            )
+            Some(id) => sqlx::query(sql!(
+                "UPDATE outbox SET status = {PENDING}, attempts = 0, next_attempt_at = $1, updated_at = $1 \
+                 WHERE status = {DEAD} AND id = $2"
+            ))
             .bind(now)
             .bind(id),
-            None => sqlx::query(
-                "UPDATE outbox SET status = 0, attempts = 0, next_attempt_at = $1, updated_at = $1 WHERE status = 2",
-            )
+            None => sqlx::query(sql!(
+                "UPDATE outbox SET status = {PENDING}, attempts = 0, next_attempt_at = $1, updated_at = $1 \
+                 WHERE status = {DEAD}"
+            ))
             .bind(now),
         };
         Ok(query.execute(&self.pool).await?.rows_affected())
@@ -442,17 +426,38 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-fn queued(r: &AnyRow) -> Result<Queued, StoreError> {
-    let payload: String = r.get(4);
-    Ok(Queued {
-        id: r.get(0),
-        recipient: Recipient::new(r.get::<String, _>(1)),
-        locale: r.get(2),
-        attempts: u32::try_from(r.get::<i64, _>(3)).unwrap_or(u32::MAX),
-        event: serde_json::from_str(&payload).map_err(|source| StoreError::Corrupt {
-            what: "event payload",
-            source,
-        })?,
-        created_at_ms: r.get(5),
+/// A delivery with its event, as selected:
+/// `o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at`.
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    id: i64,
+    recipient: String,
+    locale: String,
+    attempts: i64,
+    /// The event as JSON.
+    payload: String,
+    created_at: i64,
+}
+
+impl TryFrom<QueuedRow> for Queued {
+    type Error = StoreError;
+
+    fn try_from(r: QueuedRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            recipient: Recipient::new(r.recipient),
+            locale: r.locale,
+            attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+            event: parse_event(&r.payload)?,
+            created_at_ms: r.created_at,
+        })
+    }
+}
+
+/// An event as stored in `events.payload`.
+fn parse_event(payload: &str) -> Result<Event, StoreError> {
+    serde_json::from_str(payload).map_err(|source| StoreError::Corrupt {
+        what: "event payload",
+        source,
     })
 }

@@ -1,7 +1,6 @@
 //! SMS signups waiting for their confirmation code.
 
 use sink_api::Recipient;
-use sqlx::Row;
 
 use super::subscriptions::upsert_subscription;
 use super::{Store, StoreError, now_ms};
@@ -83,37 +82,15 @@ impl Store {
         sink: &str,
         phone: &str,
     ) -> Result<Option<PendingSignup>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT code, request, attempts, expires_at FROM sms_signups WHERE sink = $1 AND phone = $2",
+        let row: Option<SignupRow> = sqlx::query_as(
+            "SELECT sink, phone, code, request, attempts, expires_at FROM sms_signups \
+             WHERE sink = $1 AND phone = $2",
         )
         .bind(sink)
         .bind(phone)
         .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let request: SignupRequest =
-            serde_json::from_str(&row.get::<String, _>(1)).map_err(|source| {
-                StoreError::Corrupt {
-                    what: "signup",
-                    source,
-                }
-            })?;
-        Ok(Some(PendingSignup {
-            sink: sink.to_owned(),
-            phone: phone.to_owned(),
-            code: row.get(0),
-            scopes: request
-                .scopes
-                .into_iter()
-                .filter_map(|(k, v)| Scope::from_parts(&k, v))
-                .collect(),
-            kinds: request.kinds,
-            locale: request.locale,
-            attempts: u32::try_from(row.get::<i64, _>(2)).unwrap_or(u32::MAX),
-            expires_at_ms: row.get(3),
-        }))
+        .await?;
+        row.map(PendingSignup::try_from).transpose()
     }
 
     /// Forgets signups whose code expired before `now_ms`: numbers that never confirmed are
@@ -197,5 +174,44 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// An `sms_signups` row as selected:
+/// `sink, phone, code, request, attempts, expires_at`.
+#[derive(sqlx::FromRow)]
+struct SignupRow {
+    sink: String,
+    phone: String,
+    code: String,
+    /// A [`SignupRequest`] as JSON.
+    request: String,
+    attempts: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<SignupRow> for PendingSignup {
+    type Error = StoreError;
+
+    fn try_from(r: SignupRow) -> Result<Self, StoreError> {
+        let request: SignupRequest =
+            serde_json::from_str(&r.request).map_err(|source| StoreError::Corrupt {
+                what: "signup",
+                source,
+            })?;
+        Ok(Self {
+            sink: r.sink,
+            phone: r.phone,
+            code: r.code,
+            scopes: request
+                .scopes
+                .into_iter()
+                .filter_map(|(k, v)| Scope::from_parts(&k, v))
+                .collect(),
+            kinds: request.kinds,
+            locale: request.locale,
+            attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+            expires_at_ms: r.expires_at,
+        })
     }
 }

@@ -1,9 +1,8 @@
 //! Subscriptions and chat preferences: who follows what on which sink, paused or active.
 
 use sink_api::Recipient;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use super::active::{ACTIVE, PAUSED};
 use super::{Store, StoreError, now_ms};
 use crate::routing::{Scope, Subscription};
 
@@ -38,7 +37,7 @@ impl Store {
         let result = sqlx::query(
             "UPDATE subscriptions SET active = $1, updated_at = $2 WHERE sink = $3 AND recipient = $4 AND active <> $1",
         )
-        .bind(i64::from(active))
+        .bind(if active { ACTIVE } else { PAUSED })
         .bind(now_ms())
         .bind(sink)
         .bind(recipient)
@@ -98,15 +97,15 @@ impl Store {
         sink: &str,
         recipient: &str,
     ) -> Result<Vec<Subscription>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as(sql!(
             "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
-             WHERE sink = $1 AND recipient = $2 AND active = 1 ORDER BY id",
-        )
+             WHERE sink = $1 AND recipient = $2 AND active = {ACTIVE} ORDER BY id"
+        ))
         .bind(sink)
         .bind(recipient)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().filter_map(subscription).collect())
+        Ok(SubscriptionRow::valid(rows))
     }
 
     /// The locale `recipient`'s subscriptions on `sink` use, paused ones included, if any.
@@ -118,15 +117,14 @@ impl Store {
         sink: &str,
         recipient: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT locale FROM subscriptions WHERE sink = $1 AND recipient = $2 \
              AND locale IS NOT NULL ORDER BY id LIMIT 1",
         )
         .bind(sink)
         .bind(recipient)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
+        .await?)
     }
 
     /// The locale a chat chose with `lang`, if it did.
@@ -138,12 +136,13 @@ impl Store {
         sink: &str,
         recipient: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT locale FROM chats WHERE sink = $1 AND recipient = $2")
-            .bind(sink)
-            .bind(recipient)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)))
+        let locale: Option<Option<String>> =
+            sqlx::query_scalar("SELECT locale FROM chats WHERE sink = $1 AND recipient = $2")
+                .bind(sink)
+                .bind(recipient)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(locale.flatten())
     }
 
     /// Records a chat's locale and applies it to everything the chat follows.
@@ -184,13 +183,14 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn subscriptions(&self, sink: &str) -> Result<Vec<Subscription>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions WHERE sink = $1 AND active = 1 ORDER BY id",
-        )
+        let rows = sqlx::query_as(sql!(
+            "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
+             WHERE sink = $1 AND active = {ACTIVE} ORDER BY id"
+        ))
         .bind(sink)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().filter_map(subscription).collect())
+        Ok(SubscriptionRow::valid(rows))
     }
 
     /// Reactivates every subscription routing `sink` to `recipient` (START after STOP).
@@ -210,7 +210,7 @@ impl Store {
         &self,
         sink: Option<&str>,
     ) -> Result<Vec<SubscriberRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<StoredSubscriber> = sqlx::query_as(
             "SELECT sink, recipient, scope, value, kinds, locale, active, created_at FROM subscriptions \
              WHERE $1 = '' OR sink = $1 ORDER BY sink, recipient, id",
         )
@@ -218,14 +218,8 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
-            .iter()
-            .filter_map(|r| {
-                Some(SubscriberRow {
-                    subscription: subscription(r)?,
-                    active: r.get::<i64, _>(6) == 1,
-                    created_at_ms: r.get(7),
-                })
-            })
+            .into_iter()
+            .filter_map(|r| SubscriberRow::try_from(r).ok())
             .collect())
     }
 }
@@ -237,12 +231,12 @@ pub(super) async fn upsert_subscription(
     now: i64,
 ) -> Result<(), StoreError> {
     let (scope, value) = sub.scope.parts();
-    sqlx::query(
+    sqlx::query(sql!(
         "INSERT INTO subscriptions (sink, recipient, scope, value, kinds, locale, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+         VALUES ($1, $2, $3, $4, $5, $6, {ACTIVE}, $7, $7) \
          ON CONFLICT (sink, recipient, scope, value) DO UPDATE SET kinds = excluded.kinds, \
-         locale = excluded.locale, active = 1, updated_at = excluded.updated_at",
-    )
+         locale = excluded.locale, active = {ACTIVE}, updated_at = excluded.updated_at"
+    ))
     .bind(&sub.sink)
     .bind(sub.recipient.as_str())
     .bind(scope)
@@ -255,18 +249,68 @@ pub(super) async fn upsert_subscription(
     Ok(())
 }
 
-pub(super) fn subscription(r: &AnyRow) -> Option<Subscription> {
-    let scope = Scope::from_parts(&r.get::<String, _>(2), r.get(3))?;
-    let kinds: String = r.get(4);
-    Some(Subscription {
-        sink: r.get(0),
-        recipient: Recipient::new(r.get::<String, _>(1)),
-        scope,
-        kinds: kinds
-            .split(',')
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        locale: r.get(5),
-    })
+/// A `subscriptions` row as selected: `sink, recipient, scope, value, kinds, locale`.
+#[derive(sqlx::FromRow)]
+pub(super) struct SubscriptionRow {
+    sink: String,
+    recipient: String,
+    scope: String,
+    value: String,
+    /// Comma-separated, empty for all.
+    kinds: String,
+    locale: Option<String>,
+}
+
+impl SubscriptionRow {
+    /// The subscriptions of `rows`, skipping scopes this version does not know.
+    pub(super) fn valid(rows: Vec<Self>) -> Vec<Subscription> {
+        rows.into_iter()
+            .filter_map(|r| Subscription::try_from(r).ok())
+            .collect()
+    }
+}
+
+/// A stored scope kind this version does not know (written by a newer one?).
+#[derive(Debug)]
+pub(super) struct UnknownScope;
+
+impl TryFrom<SubscriptionRow> for Subscription {
+    type Error = UnknownScope;
+
+    fn try_from(r: SubscriptionRow) -> Result<Self, UnknownScope> {
+        Ok(Self {
+            scope: Scope::from_parts(&r.scope, r.value).ok_or(UnknownScope)?,
+            sink: r.sink,
+            recipient: Recipient::new(r.recipient),
+            kinds: r
+                .kinds
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            locale: r.locale,
+        })
+    }
+}
+
+/// A subscription as operators list it: the subscription's columns, then
+/// `active, created_at`.
+#[derive(sqlx::FromRow)]
+struct StoredSubscriber {
+    #[sqlx(flatten)]
+    subscription: SubscriptionRow,
+    active: i64,
+    created_at: i64,
+}
+
+impl TryFrom<StoredSubscriber> for SubscriberRow {
+    type Error = UnknownScope;
+
+    fn try_from(r: StoredSubscriber) -> Result<Self, UnknownScope> {
+        Ok(Self {
+            subscription: r.subscription.try_into()?,
+            active: r.active == ACTIVE,
+            created_at_ms: r.created_at,
+        })
+    }
 }

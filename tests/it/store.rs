@@ -1,5 +1,6 @@
 //! The store on SQLite and on PostgreSQL: migrations, once-only events, routing into the
-//! outbox, per-recipient queues, claims, retries, dead letters and leases.
+//! outbox, per-recipient queues, claims, runs, retries, dead letters and leases; every read
+//! (subscribers, locales, signups) decodes on both.
 
 use std::time::Duration;
 
@@ -323,6 +324,134 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
         );
         store.release_lease("poller:x", "b").await.unwrap();
         assert!(store.acquire_lease("poller:x", "a", ttl).await.unwrap());
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn runs_of_a_queue_are_claimed_settled_and_released() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let events: Vec<Event> = (0..3)
+            .map(|i| event(&format!("g{i}"), EventKind::Goal))
+            .collect();
+        store
+            .commit_poll("src", None, &[tracked()], &events, true, &routes())
+            .await
+            .unwrap();
+        let ttl = Duration::from_secs(60);
+        let head = store.due("chat", 10).await.unwrap().remove(0);
+        assert!(store.claim(head.id, "me", ttl).await.unwrap());
+        let run = store
+            .claim_following("chat", &head, "me", ttl, 10)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = run.iter().map(|q| q.event.id.as_str()).collect();
+        assert_eq!(ids, ["g1", "g2"], "{}", db.backend);
+        assert_eq!(run[0].recipient, Recipient::new("channel-1"));
+        assert_eq!(run[0].attempts, 0);
+        assert!(run[0].created_at_ms > 0);
+
+        store.release(&[run[1].id]).await.unwrap();
+        store.delivered(head.id, None).await.unwrap();
+        store.delivered_many(&[run[0].id]).await.unwrap();
+        assert_eq!(
+            store.delivered_since("chat", "channel-1", 0).await.unwrap(),
+            2,
+            "{}",
+            db.backend
+        );
+        let next = store.due("chat", 10).await.unwrap();
+        assert_eq!(next[0].id, run[1].id, "released, due again");
+        store.skip(next[0].id, "over the cap").await.unwrap();
+        assert_eq!(store.pending("chat").await.unwrap(), 0);
+        assert_eq!(store.next_due_at("chat").await.unwrap(), None);
+
+        assert_eq!(
+            store.event("g1").await.unwrap().map(|e| e.kind),
+            Some(EventKind::Goal)
+        );
+        assert_eq!(store.event("nope").await.unwrap(), None);
+        let (mut teams, competitions) = store.known_names().await.unwrap();
+        teams.sort();
+        assert_eq!(teams, ["Croatia", "France"], "{}", db.backend);
+        assert_eq!(competitions, ["Cup"]);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn subscribers_locales_and_signups_read_back_as_written() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let sub = Subscription {
+            sink: "chat".into(),
+            recipient: Recipient::new("user-1"),
+            scope: Scope::Team("France".into()),
+            kinds: vec!["goals".into(), "cards".into()],
+            locale: Some("fr".into()),
+        };
+        store.subscribe(&sub).await.unwrap();
+        assert_eq!(
+            store.subscriptions_of("chat", "user-1").await.unwrap(),
+            std::slice::from_ref(&sub),
+            "{}",
+            db.backend
+        );
+        assert_eq!(
+            store.subscriber_locale("chat", "user-1").await.unwrap(),
+            Some("fr".into())
+        );
+        assert_eq!(store.chat_locale("chat", "user-1").await.unwrap(), None);
+        store.set_chat_locale("chat", "user-1", "de").await.unwrap();
+        assert_eq!(
+            store.chat_locale("chat", "user-1").await.unwrap(),
+            Some("de".into())
+        );
+        assert_eq!(store.pause_recipient("chat", "user-1").await.unwrap(), 1);
+        let rows = store.subscriber_rows(Some("chat")).await.unwrap();
+        assert_eq!(rows.len(), 1, "{}", db.backend);
+        assert!(!rows[0].active, "paused");
+        assert_eq!(rows[0].subscription.kinds, ["goals", "cards"]);
+        assert_eq!(rows[0].subscription.locale.as_deref(), Some("de"));
+        assert!(rows[0].created_at_ms > 0);
+        assert_eq!(store.resume_recipient("chat", "user-1").await.unwrap(), 1);
+        assert!(store.subscriber_rows(None).await.unwrap()[0].active);
+
+        let signup = herald::store::PendingSignup {
+            sink: "sms".into(),
+            phone: "+33600000001".into(),
+            code: "123456".into(),
+            scopes: vec![Scope::Team("France".into())],
+            kinds: vec![],
+            locale: "fr".into(),
+            attempts: 0,
+            expires_at_ms: herald::store::now_ms() + 60_000,
+        };
+        store.put_signup(&signup).await.unwrap();
+        assert!(
+            store
+                .take_signup_attempt("sms", &signup.phone, 3)
+                .await
+                .unwrap()
+        );
+        let stored = store.signup("sms", &signup.phone).await.unwrap();
+        assert_eq!(
+            stored,
+            Some(herald::store::PendingSignup {
+                attempts: 1,
+                ..signup.clone()
+            }),
+            "{}",
+            db.backend
+        );
+        store.confirm_signup(&signup).await.unwrap();
+        assert_eq!(store.signup("sms", &signup.phone).await.unwrap(), None);
+        let subs = store.subscriptions_of("sms", &signup.phone).await.unwrap();
+        assert_eq!(subs.len(), 1);
+        assert_eq!(subs[0].locale.as_deref(), Some("fr"));
         store.close().await;
         db.cleanup().await;
     }
