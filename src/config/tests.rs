@@ -144,7 +144,7 @@ fn bad_values_are_named() {
 fn sink_and_source_types_are_checked() {
     assert_eq!(
         error("[sinks.pager]\ntype = \"pager\""),
-        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack, discord, twilio, x)"
+        "sinks.pager.type: unknown sink type `pager` (expected one of: console, sse, telegram, slack, discord, twilio, x, webhook)"
     );
     assert_eq!(
         error("[sinks.sms]\ntype = \"twilio\""),

@@ -40,6 +40,7 @@ pub static SINKS: &[SinkEntry] = &[
     sink!("discord", sink_discord::Plugin),
     sink!("twilio", sink_twilio::Plugin, crate::sms::Extension),
     sink!("x", sink_x::Plugin),
+    sink!("webhook", sink_webhook::Plugin),
 ];
 
 /// Every source type, in the order error messages list them.

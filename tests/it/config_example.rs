@@ -52,6 +52,7 @@ fn env() -> BTreeMap<String, String> {
         ("X_API_SECRET", "s"),
         ("X_ACCESS_TOKEN", "t"),
         ("X_ACCESS_TOKEN_SECRET", "s"),
+        ("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
         (
             "DISCORD_PUBLIC_KEY",
             "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a",
@@ -214,6 +215,21 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         (x.endpoint.as_str(), x.posts_per_15_minutes, x.posts_per_day),
         ("https://api.x.com", 100, 0)
     );
+    let Some(hook) = config.sinks["hook"].settings::<sink_webhook::Config>() else {
+        panic!("hook is a webhook sink")
+    };
+    let defaults: sink_webhook::Config = serde_json::from_value(
+        serde_json::json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+    )
+    .unwrap();
+    assert_eq!(
+        (&hook.urls, hook.timeout, hook.per_url_per_second),
+        (
+            &defaults.urls,
+            defaults.timeout,
+            defaults.per_url_per_second
+        )
+    );
 }
 
 #[test]
@@ -304,6 +320,10 @@ fn every_key_is_documented() {
         "access_token_secret",
         "posts_per_15_minutes",
         "posts_per_day",
+        // webhook
+        "urls",
+        "timeout",
+        "per_url_per_second",
     ];
     for key in keys {
         assert!(

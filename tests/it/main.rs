@@ -26,4 +26,5 @@ mod sse_client;
 mod store;
 mod subscriptions;
 mod telegram;
+mod webhook;
 mod x;
