@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::model::{Clock, Event, EventKind, Phase, Score, Side};
 
 /// The locales shipped in the binary.
-pub const LOCALES: [&str; 2] = ["en", "pt-BR"];
+pub const LOCALES: [&str; 4] = ["en", "es", "fr", "pt-BR"];
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/render/templates");
 

@@ -112,8 +112,22 @@ fn every_kind_renders_a_title_in_every_locale() {
 }
 
 #[test]
+fn a_goal_renders_in_spanish_and_french() {
+    let r = renderer();
+    let es = r.render(&goal(), "es").unwrap();
+    assert_eq!(es.title, "⚽ ¡GOL! France 4-1 Croatia");
+    assert_eq!(es.body, "Kylian Mbappé (France) 65'");
+    let fr = r.render(&goal(), "fr").unwrap();
+    assert_eq!(fr.title, "⚽ BUT ! France 4-1 Croatia");
+    let card = r.render(&sample(EventKind::YellowCard), "fr").unwrap();
+    assert_eq!(card.title, "🟨 Carton jaune : GRIEZMANN (France) 38'");
+    let card = r.render(&sample(EventKind::YellowCard), "es").unwrap();
+    assert_eq!(card.title, "🟨 Tarjeta amarilla: GRIEZMANN (France) 38'");
+}
+
+#[test]
 fn an_unknown_locale_falls_back_to_the_default() {
-    let out = renderer().render(&goal(), "fr").unwrap();
+    let out = renderer().render(&goal(), "de").unwrap();
     assert_eq!(out.title, "⚽ GOAL! France 4-1 Croatia");
 }
 
@@ -126,11 +140,11 @@ fn an_override_directory_replaces_templates_and_adds_locales() {
         "GOAL {{ team }}\n{{ clock }}",
     )
     .unwrap();
-    std::fs::create_dir(dir.path().join("fr")).unwrap();
+    std::fs::create_dir(dir.path().join("de")).unwrap();
     for kind in EventKind::ALL {
         std::fs::write(
-            dir.path().join(format!("fr/{}.j2", kind.as_str())),
-            "BUT {{ team }}",
+            dir.path().join(format!("de/{}.j2", kind.as_str())),
+            "TOR {{ team }}",
         )
         .unwrap();
     }
@@ -142,8 +156,8 @@ fn an_override_directory_replaces_templates_and_adds_locales() {
             body: "65'".into()
         }
     );
-    assert_eq!(r.render(&goal(), "fr").unwrap().title, "BUT France");
-    assert!(r.has_locale("fr"));
+    assert_eq!(r.render(&goal(), "de").unwrap().title, "TOR France");
+    assert!(r.has_locale("de"));
 }
 
 #[test]
