@@ -100,11 +100,13 @@ impl AppBuilder {
     pub async fn build(self) -> anyhow::Result<App> {
         install_crypto_provider();
         let config = self.config;
-        let renderer = Renderer::new(
-            config.render.templates_dir.as_deref(),
-            &config.render.default_locale,
-        )
-        .context("cannot load templates")?;
+        let renderer = Arc::new(
+            Renderer::new(
+                config.render.templates_dir.as_deref(),
+                &config.render.default_locale,
+            )
+            .context("cannot load templates")?,
+        );
         for (id, sink) in &config.sinks {
             if let Some(locale) = &sink.route.locale {
                 anyhow::ensure!(
@@ -129,16 +131,10 @@ impl AppBuilder {
         )
         .await
         .context("cannot register this instance in the store")?;
-        let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
         #[cfg(feature = "twilio")]
-        let sms = sms_signup(&config, &store, &locales)?;
+        let sms = sms_signup(&config, &store, &renderer)?;
         let commands = |sink: &str| -> sink_api::Commands {
-            let service = Service::new(
-                store.clone(),
-                sink,
-                locales.clone(),
-                &config.render.default_locale,
-            );
+            let service = Service::new(store.clone(), sink, Arc::clone(&renderer));
             #[cfg(feature = "twilio")]
             let service = service.with_sms(sms.clone());
             Arc::new(service)
@@ -178,7 +174,7 @@ impl AppBuilder {
         let app = App {
             config,
             store,
-            renderer: Arc::new(renderer),
+            renderer,
             registry,
             sources,
             listener,
@@ -196,7 +192,7 @@ impl AppBuilder {
 fn sms_signup(
     config: &Config,
     store: &Store,
-    locales: &[String],
+    renderer: &Arc<Renderer>,
 ) -> anyhow::Result<Option<Arc<crate::sms::Signup>>> {
     for (id, sink) in &config.sinks {
         if let crate::config::SinkKind::Twilio(c) = &sink.kind
@@ -212,8 +208,7 @@ fn sms_signup(
                 store.clone(),
                 id,
                 twilio,
-                locales.to_vec(),
-                &config.render.default_locale,
+                Arc::clone(renderer),
                 client_ip,
             ))));
         }

@@ -37,21 +37,34 @@ pub enum ParseError {
     Unknown(String),
 }
 
-/// Words for groups of kinds, in the languages herald speaks.
+/// Words for groups of kinds, in the languages of the built-in locales (English, Portuguese,
+/// Spanish, French): the words their help and replies use, with and without accents.
 const GROUP_WORDS: &[(&str, &str)] = &[
     ("goals", "goals"),
     ("gols", "goals"),
     ("golos", "goals"),
+    ("goles", "goals"),
+    ("buts", "goals"),
     ("cards", "cards"),
     ("cartoes", "cards"),
     ("cartões", "cards"),
+    ("tarjetas", "cards"),
+    ("cartons", "cards"),
     ("penalties", "penalties"),
     ("penaltis", "penalties"),
     ("pênaltis", "penalties"),
+    ("penales", "penalties"),
+    ("penaltys", "penalties"),
     ("periods", "periods"),
     ("results", "periods"),
+    ("periodos", "periods"),
+    ("períodos", "periods"),
+    ("periodes", "periods"),
+    ("périodes", "periods"),
     ("announcements", "announcements"),
     ("news", "announcements"),
+    ("avisos", "announcements"),
+    ("annonces", "announcements"),
 ];
 
 /// A kind word as stored: a group name or a kind name.
@@ -81,7 +94,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         (!text.is_empty()).then_some(text)
     };
     match word.as_str() {
-        "subscribe" | "sub" | "follow" | "seguir" => {
+        "subscribe" | "sub" | "follow" | "seguir" | "suivre" => {
             // Kind words come last: `subscribe south korea goals cards`.
             let split = rest
                 .iter()
@@ -96,10 +109,10 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         "unsubscribe" | "unsub" | "unfollow" | "stop" => Ok(Command::Unsubscribe {
             target: joined(&rest),
         }),
-        "list" | "lista" | "following" => Ok(Command::List),
-        "live" | "aovivo" | "scores" => Ok(Command::Live),
-        "lang" | "language" | "idioma" => Ok(Command::Lang(joined(&rest))),
-        "help" | "start" | "ajuda" => Ok(Command::Help),
+        "list" | "lista" | "liste" | "following" => Ok(Command::List),
+        "live" | "aovivo" | "envivo" | "direct" | "scores" => Ok(Command::Live),
+        "lang" | "language" | "idioma" | "langue" => Ok(Command::Lang(joined(&rest))),
+        "help" | "start" | "ajuda" | "ayuda" | "aide" => Ok(Command::Help),
         _ if word.is_empty() => Err(ParseError::Empty),
         _ => Err(ParseError::Unknown(first.to_owned())),
     }
@@ -132,6 +145,14 @@ mod tests {
         assert_eq!(
             parse("seguir Brasil gols cartões"),
             Ok(sub(Some("Brasil"), &["goals", "cards"]))
+        );
+        assert_eq!(
+            parse("seguir España goles tarjetas penaltis"),
+            Ok(sub(Some("España"), &["goals", "cards", "penalties"]))
+        );
+        assert_eq!(
+            parse("suivre France buts cartons"),
+            Ok(sub(Some("France"), &["goals", "cards"]))
         );
     }
 
