@@ -101,11 +101,13 @@ impl AppBuilder {
     pub async fn build(self) -> anyhow::Result<App> {
         install_crypto_provider();
         let config = self.config;
-        let renderer = Renderer::new(
-            config.render.templates_dir.as_deref(),
-            &config.render.default_locale,
-        )
-        .context("cannot load templates")?;
+        let renderer = Arc::new(
+            Renderer::new(
+                config.render.templates_dir.as_deref(),
+                &config.render.default_locale,
+            )
+            .context("cannot load templates")?,
+        );
         for (id, sink) in &config.sinks {
             if let Some(locale) = &sink.route.locale {
                 anyhow::ensure!(
@@ -130,16 +132,10 @@ impl AppBuilder {
         )
         .await
         .context("cannot register this instance in the store")?;
-        let locales: Vec<String> = renderer.locales().map(str::to_owned).collect();
         #[cfg(feature = "twilio")]
         let sms = crate::sms::Slot::default();
         let commands = |sink: &str| -> sink_api::Commands {
-            let service = Service::new(
-                store.clone(),
-                sink,
-                locales.clone(),
-                &config.render.default_locale,
-            );
+            let service = Service::new(store.clone(), sink, Arc::clone(&renderer));
             #[cfg(feature = "twilio")]
             let service = service.with_sms(sms.clone());
             Arc::new(service)
@@ -147,7 +143,7 @@ impl AppBuilder {
         let host = Host {
             config: &config,
             store: &store,
-            locales: &locales,
+            renderer: &renderer,
             commands: &commands,
             #[cfg(feature = "twilio")]
             sms: &sms,
@@ -186,7 +182,7 @@ impl AppBuilder {
         let app = App {
             config,
             store,
-            renderer: Arc::new(renderer),
+            renderer,
             registry,
             sources,
             listener,

@@ -6,21 +6,34 @@ use crate::routing::Scope;
 use crate::store::{Store, StoreError};
 use crate::teams;
 
-/// Words for groups of kinds, in the languages herald speaks.
+/// Words for groups of kinds, in the languages of the built-in locales (English, Portuguese,
+/// Spanish, French): the words their help and replies use, with and without accents.
 const GROUP_WORDS: &[(&str, &str)] = &[
     ("goals", "goals"),
     ("gols", "goals"),
     ("golos", "goals"),
+    ("goles", "goals"),
+    ("buts", "goals"),
     ("cards", "cards"),
     ("cartoes", "cards"),
     ("cartões", "cards"),
+    ("tarjetas", "cards"),
+    ("cartons", "cards"),
     ("penalties", "penalties"),
     ("penaltis", "penalties"),
     ("pênaltis", "penalties"),
+    ("penales", "penalties"),
+    ("penaltys", "penalties"),
     ("periods", "periods"),
     ("results", "periods"),
+    ("periodos", "periods"),
+    ("períodos", "periods"),
+    ("periodes", "periods"),
+    ("périodes", "periods"),
     ("announcements", "announcements"),
     ("news", "announcements"),
+    ("avisos", "announcements"),
+    ("annonces", "announcements"),
 ];
 
 /// A kind word as stored: a group name or a kind name.

@@ -117,10 +117,10 @@ fn bad_values_are_named() {
     assert!(err.contains("xml"), "{err}");
     let err = error("[store]\nurl = \"mysql://x\"");
     assert!(err.starts_with("store.url:"), "{err}");
-    let err = error("[sinks.console]\nlocale = \"fr\"");
+    let err = error("[sinks.console]\nlocale = \"de\"");
     assert_eq!(
         err,
-        "sinks.console.locale: unknown locale `fr` (available: en, pt-BR)"
+        "sinks.console.locale: unknown locale `de` (available: en, es, fr, pt-BR)"
     );
     let err = error("[sinks.console]\nkinds = [\"goalz\"]");
     assert!(

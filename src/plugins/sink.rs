@@ -11,6 +11,7 @@ use sink_api::{BoxError, Commands, Context, Invalid, Plugin, Sink};
 
 use crate::config::{Config, ConfigError, RouteConfig, typed};
 use crate::registry::Registry;
+use crate::render::Renderer;
 use crate::store::Store;
 
 /// One line of the plug-in list: a sink type's feature, and its plug-in when compiled in.
@@ -105,8 +106,8 @@ pub struct Host<'a> {
     pub config: &'a Config,
     /// The store.
     pub store: &'a Store,
-    /// Every locale with templates.
-    pub locales: &'a [String],
+    /// The templates of every locale (replies and texts sinks' inbound sides send).
+    pub renderer: &'a Arc<Renderer>,
     /// The bot command handler of a sink instance.
     pub commands: &'a dyn Fn(&str) -> Commands,
     /// Where the SMS signup is published for the bot commands that start one.
@@ -116,9 +117,7 @@ pub struct Host<'a> {
 
 impl fmt::Debug for Host<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Host")
-            .field("locales", &self.locales)
-            .finish_non_exhaustive()
+        f.debug_struct("Host").finish_non_exhaustive()
     }
 }
 

@@ -1,19 +1,41 @@
-//! Turns an event into localized text with minijinja templates: one file per locale and kind
-//! (`templates/<locale>/<kind>.j2`), shipped in the binary and overridable from a directory.
-//! The first line of the output is the title, the rest the body. Output is plain text; each
-//! sink escapes it for its platform.
+//! Turns events and replies into localized text with minijinja templates, shipped in the binary
+//! and overridable or extended from a directory (`render.templates_dir`). Per locale:
+//!
+//! - `<locale>/<kind>.j2`: a notification; the first line of the output is the title, the rest
+//!   the body;
+//! - `<locale>/replies/<name>.j2`: what the bot answers a chat command ([`Reply`]);
+//! - `<locale>/sms/<name>.j2`: what herald texts an SMS subscriber ([`SmsText`]), in GSM-7
+//!   characters only so that a text stays one cheap segment;
+//! - `<locale>/replies/words.j2` and `<locale>/sms/words.j2`: the macros those import
+//!   (`{% import "words" as w %}`: how a followed target and a list of kinds read), and in
+//!   `replies/words.j2` the `names` that choose the locale with `lang` (`português`).
+//!
+//! A locale must have every notification template. A reply or SMS template it lacks (a locale
+//! added through `templates_dir` may bring only some, or none) is taken from `en`, file by
+//! file, imports included. Which locale a request means is decided by one rule,
+//! [`Renderer::resolve_locale`]. Output is plain text; each sink escapes it for its platform.
 
-use std::collections::BTreeSet;
+mod locale;
+mod texts;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
-use minijinja::Environment;
+use minijinja::value::Serde;
+use minijinja::{Environment, Value};
 use serde::Serialize;
+
+pub use texts::{Followed, LiveMatch, Reply, SmsText, Target, Text};
 
 use crate::model::{Clock, Event, EventKind, Phase, Score, Side};
 
-/// The locales shipped in the binary.
-pub const LOCALES: [&str; 2] = ["en", "pt-BR"];
+/// The locales shipped in the binary, each complete.
+pub const LOCALES: [&str; 4] = ["en", "es", "fr", "pt-BR"];
+
+/// Where a reply or SMS template a locale lacks is taken from.
+pub const FALLBACK_LOCALE: &str = "en";
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/render/templates");
 
@@ -41,7 +63,7 @@ pub enum RenderError {
     /// A template does not parse or fails to render.
     #[error("template {name}: {message}")]
     Template {
-        /// `<locale>/<kind>`.
+        /// `<locale>/<kind>`, `<locale>/replies/<name>`, …
         name: String,
         /// minijinja's message.
         message: String,
@@ -54,49 +76,79 @@ pub enum RenderError {
         /// The kind.
         kind: EventKind,
     },
+    /// Neither the locale nor `en` has a reply or SMS template.
+    #[error("no template `{path}` in locale `{locale}` nor in `en`")]
+    MissingText {
+        /// The locale.
+        locale: String,
+        /// `replies/<name>` or `sms/<name>`.
+        path: String,
+    },
+    /// `render.default_locale` names no locale that has templates.
+    #[error("no templates for the default locale `{0}`")]
+    UnknownDefault(String),
 }
 
-/// Renders events; built once at startup, shared by every sink worker.
+/// Renders events and replies; built once at startup, shared by every sink worker, chat
+/// service and the SMS signup.
 #[derive(Debug)]
 pub struct Renderer {
     env: Environment<'static>,
+    /// Every loaded template name (`pt-BR/goal`, `en/replies/help`).
+    templates: Arc<BTreeSet<String>>,
     locales: BTreeSet<String>,
+    /// Lowercased words that choose a locale (`português` → `pt-BR`).
+    names: BTreeMap<String, String>,
     default_locale: String,
 }
 
 impl Renderer {
     /// Loads the built-in templates, then `dir` over them, and renders every template once with
-    /// a sample event so that a broken override fails at startup rather than at the first goal.
+    /// sample values so that a broken override fails at startup rather than at the first goal.
     ///
     /// # Errors
-    /// An unreadable or invalid template, or a locale missing a kind.
+    /// An unreadable or invalid template, a locale missing a kind, or a default locale without
+    /// templates.
     pub fn new(dir: Option<&Path>, default_locale: &str) -> Result<Self, RenderError> {
+        let mut sources = BTreeMap::new();
+        built_in(&BUILT_IN, &mut sources);
+        if let Some(dir) = dir {
+            read_overrides(dir, dir, &mut sources)?;
+        }
         // Blank lines left by block tags are dropped when the output is split into title and
-        // body, so templates keep the default whitespace rules.
+        // body (and replies are trimmed), so templates keep the default whitespace rules.
         let mut env = Environment::new();
         let mut locales = BTreeSet::new();
-        for locale_dir in BUILT_IN.dirs() {
-            let locale = locale_dir.path().to_string_lossy().into_owned();
-            for file in locale_dir.files() {
-                let Some(kind) = file.path().file_stem().and_then(|s| s.to_str()) else {
-                    continue;
-                };
-                let source = file.contents_utf8().unwrap_or_default().to_owned();
-                add(&mut env, &locale, kind, source)?;
+        for (name, source) in sources {
+            if let Some((locale, _)) = name.split_once('/') {
+                locales.insert(locale.to_owned());
             }
-            locales.insert(locale);
+            env.add_template_owned(name.clone(), source)
+                .map_err(|e| RenderError::Template {
+                    name,
+                    message: e.to_string(),
+                })?;
         }
-        if let Some(dir) = dir {
-            for (locale, kind, source) in read_overrides(dir)? {
-                add(&mut env, &locale, &kind, source)?;
-                locales.insert(locale);
-            }
-        }
-        let renderer = Self {
+        let templates: Arc<BTreeSet<String>> =
+            Arc::new(env.templates().map(|(n, _)| n.to_owned()).collect());
+        let known = Arc::clone(&templates);
+        env.set_path_join_callback(move |name, parent| join(&known, name, parent).into());
+        env.add_global(
+            "locales",
+            Value::from(locales.iter().cloned().collect::<Vec<_>>()),
+        );
+        let mut renderer = Self {
             env,
+            templates,
             locales,
-            default_locale: default_locale.to_owned(),
+            names: BTreeMap::new(),
+            default_locale: String::new(),
         };
+        renderer.names = renderer.locale_names()?;
+        renderer.default_locale = renderer
+            .resolve_locale(default_locale)
+            .ok_or_else(|| RenderError::UnknownDefault(default_locale.to_owned()))?
+            .to_owned();
         renderer.check()?;
         Ok(renderer)
     }
@@ -106,22 +158,36 @@ impl Renderer {
         self.locales.iter().map(String::as_str)
     }
 
-    /// Whether `locale` can be rendered.
+    /// Whether `locale` has templates, exactly as spelled.
     pub fn has_locale(&self, locale: &str) -> bool {
         self.locales.contains(locale)
     }
 
-    /// Renders `event` in `locale`, falling back to the default locale when `locale` is
-    /// unknown.
+    /// The locale of whoever did not choose one.
+    pub fn default_locale(&self) -> &str {
+        &self.default_locale
+    }
+
+    /// The loaded locale `wanted` means, if any, by the one rule every part of herald uses:
+    /// the same tag in any case, `_` for `-` (`pt_br` → `pt-BR`); else a name the locale
+    /// gives itself in `replies/words.j2` (`Português`, `english`); else the first loaded
+    /// locale of the same language, compared on the subtag before `-` (`pt` or `pt-PT` →
+    /// `pt-BR`, `es-MX` → `es`; a bare `pt` wins over `pt-BR` when both are loaded).
+    pub fn resolve_locale(&self, wanted: &str) -> Option<&str> {
+        locale::resolve(wanted, &self.locales, &self.names)
+    }
+
+    /// [`Self::resolve_locale`], else the default locale.
+    pub fn locale_or_default(&self, wanted: &str) -> &str {
+        self.resolve_locale(wanted).unwrap_or(&self.default_locale)
+    }
+
+    /// Renders `event` in `locale` (resolved with [`Self::locale_or_default`]).
     ///
     /// # Errors
     /// When the template fails at render time.
     pub fn render(&self, event: &Event, locale: &str) -> Result<Rendered, RenderError> {
-        let locale = if self.has_locale(locale) {
-            locale
-        } else {
-            &self.default_locale
-        };
+        let locale = self.locale_or_default(locale);
         let name = format!("{locale}/{}", event.kind.as_str());
         let template = self
             .env
@@ -131,9 +197,7 @@ impl Renderer {
                 kind: event.kind,
             })?;
         let text = template
-            .render(minijinja::Value::from(minijinja::value::Serde(
-                Context::new(event),
-            )))
+            .render(Value::from(Serde(Context::new(event))))
             .map_err(|e| RenderError::Template {
                 name: name.clone(),
                 message: e.to_string(),
@@ -141,11 +205,43 @@ impl Renderer {
         Ok(split(&text))
     }
 
+    /// The words each locale's `replies/words.j2` gives as its names (its own file only: a
+    /// locale without one is chosen by its tag).
+    fn locale_names(&self) -> Result<BTreeMap<String, String>, RenderError> {
+        let mut names = BTreeMap::new();
+        for locale in &self.locales {
+            let name = format!("{locale}/replies/words");
+            let Ok(template) = self.env.get_template(&name) else {
+                continue;
+            };
+            let captured = template
+                .render_captured(())
+                .map_err(|e| RenderError::Template {
+                    name: name.clone(),
+                    message: e.to_string(),
+                })?;
+            let Some(list) = captured.state().lookup("names") else {
+                continue;
+            };
+            let Ok(items) = list.try_iter() else {
+                continue;
+            };
+            for item in items {
+                if let Some(word) = item.as_str() {
+                    names
+                        .entry(word.trim().to_lowercase())
+                        .or_insert_with(|| locale.clone());
+                }
+            }
+        }
+        Ok(names)
+    }
+
     fn check(&self) -> Result<(), RenderError> {
         for locale in &self.locales {
             for kind in EventKind::ALL {
                 let name = format!("{locale}/{}", kind.as_str());
-                if self.env.get_template(&name).is_err() {
+                if !self.templates.contains(&name) {
                     return Err(RenderError::Missing {
                         locale: locale.clone(),
                         kind,
@@ -153,55 +249,96 @@ impl Renderer {
                 }
                 self.render(&sample(kind), locale)?;
             }
+            for reply in Reply::samples() {
+                self.text(&reply, locale)?;
+            }
+            for text in SmsText::samples() {
+                self.text(&text, locale)?;
+            }
         }
         Ok(())
     }
 }
 
-fn add(
-    env: &mut Environment<'static>,
-    locale: &str,
-    kind: &str,
-    source: String,
-) -> Result<(), RenderError> {
-    let name = format!("{locale}/{kind}");
-    env.add_template_owned(name.clone(), source)
-        .map_err(|e| RenderError::Template {
-            name,
-            message: e.to_string(),
-        })
+/// The template for `path` (`replies/help`) in `locale`: the locale's own, else `en`'s.
+fn pick(templates: &BTreeSet<String>, locale: &str, path: &str) -> Option<String> {
+    [locale, FALLBACK_LOCALE]
+        .into_iter()
+        .map(|l| format!("{l}/{path}"))
+        .find(|name| templates.contains(name))
 }
 
-/// `<dir>/<locale>/<kind>.j2` files.
-fn read_overrides(dir: &Path) -> Result<Vec<(String, String, String)>, RenderError> {
+/// The template an `{% import %}` or `{% include %}` of `name` in `parent` means: a full name
+/// as is; else `name` beside `parent`, in `parent`'s locale or else `en` (so `"words"` in
+/// `de/replies/help` is `de/replies/words`, or `en/replies/words` when `de` has none).
+fn join(templates: &BTreeSet<String>, name: &str, parent: &str) -> String {
+    if templates.contains(name) {
+        return name.to_owned();
+    }
+    let dir = parent.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let joined = if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    };
+    match joined.split_once('/') {
+        Some((locale, path)) => pick(templates, locale, path).unwrap_or(joined),
+        None => joined,
+    }
+}
+
+/// `<locale>/…/<name>` for a `.j2` file at `path` (relative to the templates' root); `None`
+/// for other files and files outside a locale directory.
+fn template_name(path: &Path) -> Option<String> {
+    if path.extension().and_then(|e| e.to_str()) != Some("j2") {
+        return None;
+    }
+    let parts = path
+        .with_extension("")
+        .components()
+        .map(|c| match c {
+            std::path::Component::Normal(part) => part.to_str().map(str::to_owned),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (parts.len() >= 2).then(|| parts.join("/"))
+}
+
+/// Every built-in template, by name.
+fn built_in(dir: &'static Dir<'static>, out: &mut BTreeMap<String, String>) {
+    for file in dir.files() {
+        if let Some(name) = template_name(file.path()) {
+            out.insert(name, file.contents_utf8().unwrap_or_default().to_owned());
+        }
+    }
+    for sub in dir.dirs() {
+        built_in(sub, out);
+    }
+}
+
+/// `<root>/<locale>/…/<name>.j2` files, over what `out` holds.
+fn read_overrides(
+    root: &Path,
+    dir: &Path,
+    out: &mut BTreeMap<String, String>,
+) -> Result<(), RenderError> {
     let read_err = |path: &Path, source| RenderError::Read {
         path: path.display().to_string(),
         source,
     };
-    let mut out = Vec::new();
-    for locale in std::fs::read_dir(dir).map_err(|e| read_err(dir, e))? {
-        let locale = locale.map_err(|e| read_err(dir, e))?.path();
-        if !locale.is_dir() {
+    for entry in std::fs::read_dir(dir).map_err(|e| read_err(dir, e))? {
+        let path = entry.map_err(|e| read_err(dir, e))?.path();
+        if path.is_dir() {
+            read_overrides(root, &path, out)?;
             continue;
         }
-        let name = locale
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        for file in std::fs::read_dir(&locale).map_err(|e| read_err(&locale, e))? {
-            let file = file.map_err(|e| read_err(&locale, e))?.path();
-            if file.extension().and_then(|e| e.to_str()) != Some("j2") {
-                continue;
-            }
-            let Some(kind) = file.file_stem().and_then(|s| s.to_str()) else {
-                continue;
-            };
-            let source = std::fs::read_to_string(&file).map_err(|e| read_err(&file, e))?;
-            out.push((name.clone(), kind.to_owned(), source));
-        }
+        let Some(name) = path.strip_prefix(root).ok().and_then(template_name) else {
+            continue;
+        };
+        let source = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
+        out.insert(name, source);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn split(text: &str) -> Rendered {
@@ -287,3 +424,5 @@ pub fn sample(kind: EventKind) -> Event {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_texts;

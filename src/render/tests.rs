@@ -1,4 +1,5 @@
-//! Rendering tests: exact text per kind and locale, fallbacks, and template overrides.
+//! Rendering tests: exact text per kind and locale, completeness of the built-in locales,
+//! fallbacks, and template overrides.
 
 use super::*;
 
@@ -112,9 +113,115 @@ fn every_kind_renders_a_title_in_every_locale() {
 }
 
 #[test]
+fn a_goal_renders_in_spanish_and_french() {
+    let r = renderer();
+    let es = r.render(&goal(), "es").unwrap();
+    assert_eq!(es.title, "⚽ ¡GOL! France 4-1 Croatia");
+    assert_eq!(es.body, "Kylian Mbappé (France) 65'");
+    let fr = r.render(&goal(), "fr").unwrap();
+    assert_eq!(fr.title, "⚽ BUT ! France 4-1 Croatia");
+    let card = r.render(&sample(EventKind::YellowCard), "fr").unwrap();
+    assert_eq!(card.title, "🟨 Carton jaune : GRIEZMANN (France) 38'");
+    let card = r.render(&sample(EventKind::YellowCard), "es").unwrap();
+    assert_eq!(card.title, "🟨 Tarjeta amarilla: GRIEZMANN (France) 38'");
+}
+
+#[test]
 fn an_unknown_locale_falls_back_to_the_default() {
-    let out = renderer().render(&goal(), "fr").unwrap();
+    let out = renderer().render(&goal(), "de").unwrap();
     assert_eq!(out.title, "⚽ GOAL! France 4-1 Croatia");
+    let pt = Renderer::new(None, "pt-BR").unwrap();
+    assert_eq!(
+        pt.render(&goal(), "de").unwrap().title,
+        "⚽ GOL! France 4-1 Croatia"
+    );
+}
+
+#[test]
+fn a_language_or_region_finds_its_locale() {
+    let r = renderer();
+    assert_eq!(
+        r.render(&goal(), "pt").unwrap().title,
+        "⚽ GOL! France 4-1 Croatia"
+    );
+    assert_eq!(
+        r.render(&goal(), "es-MX").unwrap().title,
+        "⚽ ¡GOL! France 4-1 Croatia"
+    );
+    assert_eq!(r.resolve_locale("pt_pt"), Some("pt-BR"));
+    assert_eq!(r.resolve_locale("FR-ca"), Some("fr"));
+    assert_eq!(r.resolve_locale("Português"), Some("pt-BR"));
+    assert_eq!(r.resolve_locale("english"), Some("en"));
+    assert_eq!(r.resolve_locale("Español"), Some("es"));
+    assert_eq!(r.resolve_locale("francais"), Some("fr"));
+    assert_eq!(r.resolve_locale("klingon"), None);
+    assert_eq!(r.locale_or_default("klingon"), "en");
+}
+
+#[test]
+fn the_default_locale_is_resolved_or_refused() {
+    assert_eq!(Renderer::new(None, "pt").unwrap().default_locale(), "pt-BR");
+    assert!(matches!(
+        Renderer::new(None, "tlh"),
+        Err(RenderError::UnknownDefault(_))
+    ));
+}
+
+/// Every template a complete locale has: one per kind, one per reply and SMS text, and the
+/// words both import.
+fn expected_templates() -> BTreeSet<String> {
+    let mut paths: BTreeSet<String> = EventKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    for reply in Reply::samples() {
+        paths.insert(texts::path_of::<Reply>(&Value::from(Serde(&reply))));
+    }
+    for text in SmsText::samples() {
+        paths.insert(texts::path_of::<SmsText>(&Value::from(Serde(&text))));
+    }
+    paths.insert("replies/words".into());
+    paths.insert("sms/words".into());
+    paths
+}
+
+#[test]
+fn every_built_in_locale_has_every_template_and_no_other() {
+    let mut sources = BTreeMap::new();
+    built_in(&BUILT_IN, &mut sources);
+    let expected = expected_templates();
+    assert_eq!(expected.len(), 22 + 20 + 7 + 2, "{expected:?}");
+    let found: BTreeSet<&str> = sources
+        .keys()
+        .filter_map(|name| name.split_once('/').map(|(locale, _)| locale))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from(LOCALES),
+        "built-in locale directories"
+    );
+    for locale in LOCALES {
+        let own: BTreeSet<String> = sources
+            .keys()
+            .filter_map(|name| name.strip_prefix(&format!("{locale}/")))
+            .map(str::to_owned)
+            .collect();
+        let missing: Vec<_> = expected.difference(&own).collect();
+        let extra: Vec<_> = own.difference(&expected).collect();
+        assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+        assert!(extra.is_empty(), "{locale} has unexpected {extra:?}");
+    }
+}
+
+#[test]
+fn every_built_in_locale_names_itself_for_lang() {
+    let r = renderer();
+    for locale in LOCALES {
+        assert!(
+            r.names.values().any(|l| l == locale),
+            "{locale}/replies/words.j2 sets no names"
+        );
+    }
 }
 
 #[test]
@@ -126,11 +233,11 @@ fn an_override_directory_replaces_templates_and_adds_locales() {
         "GOAL {{ team }}\n{{ clock }}",
     )
     .unwrap();
-    std::fs::create_dir(dir.path().join("fr")).unwrap();
+    std::fs::create_dir(dir.path().join("de")).unwrap();
     for kind in EventKind::ALL {
         std::fs::write(
-            dir.path().join(format!("fr/{}.j2", kind.as_str())),
-            "BUT {{ team }}",
+            dir.path().join(format!("de/{}.j2", kind.as_str())),
+            "TOR {{ team }}",
         )
         .unwrap();
     }
@@ -142,8 +249,13 @@ fn an_override_directory_replaces_templates_and_adds_locales() {
             body: "65'".into()
         }
     );
-    assert_eq!(r.render(&goal(), "fr").unwrap().title, "BUT France");
-    assert!(r.has_locale("fr"));
+    assert_eq!(r.render(&goal(), "de").unwrap().title, "TOR France");
+    assert_eq!(r.render(&goal(), "de-AT").unwrap().title, "TOR France");
+    assert!(r.has_locale("de"));
+    assert_eq!(
+        r.locales().collect::<Vec<_>>(),
+        ["de", "en", "es", "fr", "pt-BR"]
+    );
 }
 
 #[test]

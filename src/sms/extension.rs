@@ -49,8 +49,7 @@ impl plugins::Extension<sink_twilio::Plugin> for Extension {
             host.store.clone(),
             id,
             sink.clone(),
-            host.locales.to_vec(),
-            &host.config.render.default_locale,
+            Arc::clone(host.renderer),
             client_ip,
         ));
         tracing::info!(sink = %id, "SMS signup at POST /api/v1/sms/subscribe, inbound at {}", webhook::INBOUND_PATH);

@@ -166,7 +166,7 @@ async fn settings(State(signup): State<Arc<Signup>>) -> Response {
     axum::Json(json!({
         "enabled": true,
         "countries": config.countries,
-        "locales": signup.locales,
+        "locales": signup.renderer.locales().collect::<Vec<_>>(),
         "code_ttl_seconds": config.code_ttl.as_secs(),
     }))
     .into_response()

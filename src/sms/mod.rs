@@ -8,6 +8,7 @@ mod extension;
 mod http;
 mod replies;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -18,9 +19,9 @@ use subtle::ConstantTimeEq;
 
 pub use extension::{Extension, Slot};
 pub use http::router;
-use replies::Text;
 
 use crate::dispatch::error_chain;
+use crate::render::{Renderer, SmsText};
 use crate::routing::Scope;
 use crate::store::{PendingSignup, Store, StoreError, now_ms};
 
@@ -36,10 +37,11 @@ const STOP_WORDS: [&str; 8] = [
     "REVOKE",
 ];
 
-/// Keywords that opt a number back in or confirm a signup.
-const START_WORDS: [&str; 5] = ["START", "UNSTOP", "YES", "SIM", "Y"];
+/// Keywords that opt a number back in or confirm a signup (the `sms/code.j2` templates name
+/// theirs: YES, SIM, SI, OUI).
+const START_WORDS: [&str; 8] = ["START", "UNSTOP", "YES", "SIM", "SI", "SÍ", "OUI", "Y"];
 /// Keywords that ask for help.
-const HELP_WORDS: [&str; 3] = ["HELP", "INFO", "AJUDA"];
+const HELP_WORDS: [&str; 5] = ["HELP", "INFO", "AJUDA", "AYUDA", "AIDE"];
 
 /// What a signup asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,8 +160,8 @@ pub struct Signup {
     sink_id: String,
     twilio: TwilioSink,
     config: SignupConfig,
-    locales: Vec<String>,
-    default_locale: String,
+    /// The texts' templates, the locales and the default one.
+    renderer: Arc<Renderer>,
     client_ip: crate::http::client_ip::ClientIp,
 }
 
@@ -167,14 +169,13 @@ pub struct Signup {
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl Signup {
-    /// The signup of the sink `sink_id`, delivering through `twilio`, finding clients'
-    /// addresses with `client_ip`.
+    /// The signup of the sink `sink_id`, delivering through `twilio`, texting from
+    /// `renderer`'s SMS templates, finding clients' addresses with `client_ip`.
     pub fn new(
         store: Store,
         sink_id: &str,
         twilio: TwilioSink,
-        locales: Vec<String>,
-        default_locale: &str,
+        renderer: Arc<Renderer>,
         client_ip: crate::http::client_ip::ClientIp,
     ) -> Self {
         let config = twilio.config().signup.clone();
@@ -184,8 +185,7 @@ impl Signup {
             sink_id: sink_id.to_owned(),
             twilio,
             config,
-            locales,
-            default_locale: default_locale.to_owned(),
+            renderer,
         }
     }
 
@@ -229,23 +229,14 @@ impl Signup {
 
     fn locale(&self, wanted: Option<&str>) -> Result<String, SignupError> {
         let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
-            return Ok(self.default_locale.clone());
+            return Ok(self.renderer.default_locale().to_owned());
         };
-        self.locales
-            .iter()
-            .find(|l| l.eq_ignore_ascii_case(wanted))
-            .or_else(|| {
-                let base = wanted.split(['-', '_']).next().unwrap_or(wanted);
-                self.locales.iter().find(|l| {
-                    l.split('-')
-                        .next()
-                        .is_some_and(|b| b.eq_ignore_ascii_case(base))
-                })
-            })
-            .cloned()
+        self.renderer
+            .resolve_locale(wanted)
+            .map(str::to_owned)
             .ok_or_else(|| SignupError::UnknownLocale {
                 typed: wanted.to_owned(),
-                available: self.locales.clone(),
+                available: self.renderer.locales().map(str::to_owned).collect(),
             })
     }
 
@@ -376,7 +367,7 @@ impl Signup {
             }
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
-        let names = names(&scopes);
+        let following = self.following(&scopes, &kinds, &locale);
         let pending = PendingSignup {
             sink: self.sink_id.clone(),
             phone: phone.e164.clone(),
@@ -389,14 +380,7 @@ impl Signup {
                 + i64::try_from(self.config.code_ttl.as_millis()).unwrap_or(i64::MAX),
         };
         self.store.put_signup(&pending).await?;
-        let following = replies::following(&names, &kinds, &locale);
-        let text = replies::text(
-            &Text::Code {
-                code: &code,
-                following: &following,
-            },
-            &locale,
-        );
+        let text = self.say(&SmsText::Code { code, following }, &locale);
         if let Err(error) = self.twilio.text(&phone.e164, &text).await {
             tracing::warn!(phone = %phone.masked(), error = %error_chain(&error), "cannot text a signup code");
             self.store.drop_signup(&self.sink_id, &phone.e164).await?;
@@ -432,7 +416,7 @@ impl Signup {
         self.store.confirm_signup(&pending).await?;
         tracing::info!(phone = %phone::mask(&pending.phone), "SMS subscriber confirmed");
         Ok(Confirmed {
-            following: replies::following(&names(&pending.scopes), &pending.kinds, &pending.locale),
+            following: self.following(&pending.scopes, &pending.kinds, &pending.locale),
             phone: pending.phone,
         })
     }
@@ -444,9 +428,9 @@ impl Signup {
     pub async fn confirm(&self, typed_phone: &str, code: &str) -> Result<Confirmed, SignupError> {
         let phone = self.phone(typed_phone)?;
         let (confirmed, locale) = self.confirm_code(&phone.e164, code).await?;
-        let welcome = replies::text(
-            &Text::Welcome {
-                following: &confirmed.following,
+        let welcome = self.say(
+            &SmsText::Welcome {
+                following: confirmed.following.clone(),
             },
             &locale,
         );
@@ -524,9 +508,12 @@ impl Signup {
                 .store
                 .subscriber_locale(&self.sink_id, number)
                 .await?
-                .unwrap_or_else(|| self.default_locale.clone()),
+                .unwrap_or_else(|| self.renderer.default_locale().to_owned()),
         };
-        let reply = |t: Text<'_>| Ok(Some(replies::text(&t, &locale)));
+        let reply = |t: SmsText| {
+            let text = self.say(&t, &locale);
+            Ok((!text.is_empty()).then_some(text))
+        };
         if STOP_WORDS.contains(&word.as_str()) {
             let paused = self.store.pause_recipient(&self.sink_id, number).await?;
             self.store.drop_signup(&self.sink_id, number).await?;
@@ -535,7 +522,7 @@ impl Signup {
             return Ok(None);
         }
         if HELP_WORDS.contains(&word.as_str()) {
-            return reply(Text::Help);
+            return reply(SmsText::Help);
         }
         let is_code = (4..=8).contains(&word.len()) && word.chars().all(|c| c.is_ascii_digit());
         if START_WORDS.contains(&word.as_str()) || is_code {
@@ -549,33 +536,21 @@ impl Signup {
                     }
                 };
                 return match outcome {
-                    Ok(confirmed) => reply(Text::Welcome {
-                        following: &confirmed.following,
+                    Ok(confirmed) => reply(SmsText::Welcome {
+                        following: confirmed.following,
                     }),
-                    Err(SignupError::WrongCode) => reply(Text::WrongCode),
+                    Err(SignupError::WrongCode) => reply(SmsText::WrongCode),
                     Err(SignupError::Store(e)) => Err(e),
-                    Err(_) => reply(Text::NothingPending),
+                    Err(_) => reply(SmsText::NothingPending),
                 };
             }
             let resumed = self.store.resume_recipient(&self.sink_id, number).await?;
             if resumed > 0 {
                 tracing::info!(phone = %phone.masked(), resumed, "SMS subscriber opted back in");
-                return reply(Text::Resumed);
+                return reply(SmsText::Resumed);
             }
-            return reply(Text::NothingPending);
+            return reply(SmsText::NothingPending);
         }
-        reply(Text::Help)
+        reply(SmsText::Help)
     }
-}
-
-/// The display names of scopes, for texts.
-fn names(scopes: &[Scope]) -> Vec<String> {
-    scopes
-        .iter()
-        .filter_map(|s| match s {
-            Scope::All => None,
-            Scope::Team(n) | Scope::Competition(n) => Some(n.clone()),
-            Scope::Match(m) => Some(format!("match {m}")),
-        })
-        .collect()
 }

@@ -1,105 +1,115 @@
-//! What herald texts and answers SMS subscribers, in English and Brazilian Portuguese. Short on
-//! purpose: every text is paid per segment.
+//! What herald texts and answers SMS subscribers, from the `sms/` templates of the subscriber's
+//! locale. Short and GSM-7 on purpose: every text is paid per segment.
 
-/// A text to a subscriber.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Text<'a> {
-    /// The confirmation code, with what the number will follow.
-    Code { code: &'a str, following: &'a str },
-    /// Confirmed.
-    Welcome { following: &'a str },
-    /// Notifications resumed after STOP.
-    Resumed,
-    /// The keywords.
-    Help,
-    /// A code that does not match.
-    WrongCode,
-    /// Nothing to confirm or resume.
-    NothingPending,
-}
+use super::Signup;
+use crate::dispatch::error_chain;
+use crate::render::{SmsText, Target};
+use crate::routing::Scope;
 
-/// The text in `locale` (Portuguese for `pt*`, English otherwise).
-pub(crate) fn text(t: &Text<'_>, locale: &str) -> String {
-    let pt = locale.to_lowercase().starts_with("pt");
-    match t {
-        Text::Code { code, following } if pt => format!(
-            "herald: seu codigo e {code}. Responda com ele (ou SIM) para receber {following}. Responda STOP para cancelar."
-        ),
-        Text::Code { code, following } => format!(
-            "herald: your code is {code}. Reply with it (or YES) to get {following}. Reply STOP to cancel."
-        ),
-        Text::Welcome { following } if pt => format!(
-            "Bem-vindo ao herald! Voce vai receber {following}. Responda STOP para cancelar, HELP para ajuda."
-        ),
-        Text::Welcome { following } => format!(
-            "Welcome to herald! You will get {following}. Reply STOP to cancel, HELP for help."
-        ),
-        Text::Resumed if pt => "herald: notificacoes retomadas. Responda STOP para cancelar.".to_owned(),
-        Text::Resumed => "herald: notifications resumed. Reply STOP to cancel.".to_owned(),
-        Text::Help if pt => "herald: alertas de futebol. Responda STOP para cancelar, START para retomar. Msg e dados podem ser cobrados.".to_owned(),
-        Text::Help => "herald: football alerts. Reply STOP to cancel, START to resume. Msg&data rates may apply.".to_owned(),
-        Text::WrongCode if pt => "herald: codigo incorreto. Confira o ultimo codigo enviado.".to_owned(),
-        Text::WrongCode => "herald: that code is not right. Check the latest code we sent.".to_owned(),
-        Text::NothingPending if pt => "herald: nada para confirmar. Cadastre-se na pagina do herald.".to_owned(),
-        Text::NothingPending => "herald: nothing to confirm. Sign up on the herald page first.".to_owned(),
+impl Signup {
+    /// The text of `text` in `locale`; empty (and logged) if its template fails.
+    pub(super) fn say(&self, text: &SmsText, locale: &str) -> String {
+        self.renderer.text(text, locale).unwrap_or_else(|e| {
+            tracing::error!(error = %error_chain(&e), "cannot render an SMS text");
+            String::new()
+        })
     }
-}
 
-/// What a subscription covers, in words: `France, Brazil (goals)` or `every match`.
-pub(crate) fn following(names: &[String], kinds: &[String], locale: &str) -> String {
-    let pt = locale.to_lowercase().starts_with("pt");
-    let what = if names.is_empty() {
-        if pt {
-            "todas as partidas"
-        } else {
-            "every match"
-        }
-        .to_owned()
-    } else if pt {
-        format!("alertas de {}", names.join(", "))
-    } else {
-        format!("{} alerts", names.join(", "))
-    };
-    if kinds.is_empty() {
-        what
-    } else {
-        format!("{what} ({})", kinds.join(", "))
+    /// What a subscription covers, in words: `France, Brazil alerts (goals)` or `every match`.
+    pub(super) fn following(&self, scopes: &[Scope], kinds: &[String], locale: &str) -> String {
+        let targets = scopes
+            .iter()
+            .filter(|s| **s != Scope::All)
+            .map(Target::from)
+            .collect();
+        self.say(
+            &SmsText::Following {
+                targets,
+                kinds: kinds.to_vec(),
+            },
+            locale,
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::render::{LOCALES, Renderer, SmsText, Target, Text};
+    use crate::routing::Scope;
 
     #[test]
-    fn texts_fit_one_gsm7_segment() {
-        let following = following(
-            &["Bosnia and Herzegovina".into(), "Brazil".into()],
-            &["goals".into(), "cards".into()],
-            "en",
-        );
-        for locale in ["en", "pt-BR"] {
-            for t in [
-                Text::Code {
-                    code: "123456",
-                    following: &following,
+    fn texts_fit_one_gsm7_segment_in_every_locale() {
+        let renderer = Renderer::new(None, "en").unwrap();
+        for locale in LOCALES {
+            let following = renderer
+                .text(
+                    &SmsText::Following {
+                        targets: vec![
+                            Target::from(&Scope::Team("Bosnia and Herzegovina".into())),
+                            Target::from(&Scope::Team("Brazil".into())),
+                        ],
+                        kinds: vec!["goals".into(), "cards".into()],
+                    },
+                    locale,
+                )
+                .unwrap();
+            let texts = [
+                SmsText::Code {
+                    code: "123456".into(),
+                    following: following.clone(),
                 },
-                Text::Welcome {
-                    following: &following,
+                SmsText::Welcome {
+                    following: following.clone(),
                 },
-                Text::Resumed,
-                Text::Help,
-                Text::WrongCode,
-                Text::NothingPending,
-            ] {
-                let s = sink_twilio::gsm::segments(&text(&t, locale));
+            ];
+            for t in texts.into_iter().chain(SmsText::samples()) {
+                let text = renderer.text(&t, locale).unwrap();
+                let s = sink_twilio::gsm::segments(&text);
                 assert_eq!(
                     s.encoding,
                     sink_twilio::gsm::Encoding::Gsm7,
-                    "{t:?} {locale}"
+                    "{t:?} in {locale}: {text}"
                 );
-                assert!(s.count <= 1, "{t:?} in {locale} takes {} segments", s.count);
+                assert!(
+                    s.count <= 1,
+                    "{t:?} in {locale} takes {} segments: {text}",
+                    s.count
+                );
             }
         }
+    }
+
+    #[test]
+    fn following_names_teams_matches_and_kinds() {
+        let renderer = Renderer::new(None, "en").unwrap();
+        let following = |targets: Vec<Target>, kinds: &[&str], locale| {
+            renderer
+                .text(
+                    &SmsText::Following {
+                        targets,
+                        kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+                    },
+                    locale,
+                )
+                .unwrap()
+        };
+        let teams = vec![
+            Target::from(&Scope::Team("France".into())),
+            Target::from(&Scope::Match("fifa:1".into())),
+        ];
+        assert_eq!(
+            following(teams.clone(), &["goals"], "en"),
+            "France, match fifa:1 alerts (goals)"
+        );
+        assert_eq!(following(Vec::new(), &[], "en"), "every match");
+        assert_eq!(
+            following(teams, &["goals", "cards"], "pt-BR"),
+            "alertas de France, partida fifa:1 (gols, cartoes)"
+        );
+        assert_eq!(
+            following(Vec::new(), &["cards"], "es"),
+            "todos los partidos (tarjetas)"
+        );
+        assert_eq!(following(Vec::new(), &[], "fr"), "tous les matchs");
     }
 }

@@ -4,18 +4,18 @@
 //! nothing.
 
 mod parse;
-mod replies;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use sink_api::{Command as Incoming, CommandHandler, Recipient, Reply};
 
 pub use parse::{Command, ParseError, parse};
-use replies::Reply as Answer;
 
 use crate::dispatch::error_chain;
 use crate::model::Phase;
+use crate::render::{Followed, LiveMatch, Renderer, Reply as Answer, Target};
 use crate::routing::{Scope, Subscription};
 use crate::store::{Store, StoreError};
 use crate::targets::{Resolved, resolve};
@@ -25,21 +25,21 @@ use crate::targets::{Resolved, resolve};
 pub struct Service {
     store: Store,
     sink: String,
-    locales: Vec<String>,
-    default_locale: String,
+    /// The replies' templates, the locales and the default one.
+    renderer: Arc<Renderer>,
     /// Where `subscribe +15551234567` signs a number up, when SMS is configured.
     #[cfg(feature = "twilio")]
     sms: crate::sms::Slot,
 }
 
 impl Service {
-    /// The service for sink instance `sink`; `locales` are those with templates.
-    pub fn new(store: Store, sink: &str, locales: Vec<String>, default_locale: &str) -> Self {
+    /// The service for sink instance `sink`, answering from `renderer`'s reply templates in
+    /// any of its locales.
+    pub fn new(store: Store, sink: &str, renderer: Arc<Renderer>) -> Self {
         Self {
             store,
             sink: sink.to_owned(),
-            locales,
-            default_locale: default_locale.to_owned(),
+            renderer,
             #[cfg(feature = "twilio")]
             sms: crate::sms::Slot::default(),
         }
@@ -95,28 +95,19 @@ impl Service {
     }
 
     /// A locale herald has, from what a user typed or a platform reported (`pt-br`, `pt`,
-    /// `Portuguese`), if any.
+    /// `Português`), if any.
     fn locale_for(&self, wanted: &str) -> Option<String> {
-        let wanted = wanted.trim().to_lowercase();
-        let base = wanted
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let base = match base.as_str() {
-            "portuguese" | "português" | "portugues" => "pt".to_owned(),
-            "english" | "inglês" => "en".to_owned(),
-            other => other.to_owned(),
-        };
-        self.locales
-            .iter()
-            .find(|l| l.to_lowercase() == wanted)
-            .or_else(|| {
-                self.locales
-                    .iter()
-                    .find(|l| l.to_lowercase().split('-').next() == Some(base.as_str()))
-            })
-            .cloned()
+        self.renderer.resolve_locale(wanted).map(str::to_owned)
+    }
+
+    /// The text of `answer` in `locale`.
+    fn say(&self, answer: &Answer, locale: &str) -> String {
+        self.renderer.text(answer, locale).unwrap_or_else(|e| {
+            tracing::error!(error = %error_chain(&e), sink = %self.sink, "cannot render a reply");
+            self.renderer
+                .text(&Answer::Unavailable, locale)
+                .unwrap_or_default()
+        })
     }
 
     /// Handles a command; every outcome, failures included, is a reply.
@@ -133,7 +124,7 @@ impl Service {
         let locale = chosen
             .clone()
             .or(hinted)
-            .unwrap_or_else(|| self.default_locale.clone());
+            .unwrap_or_else(|| self.renderer.default_locale().to_owned());
         let answer = match parse(&command.text) {
             Ok(parsed) => match self
                 .execute(chat, parsed, chosen.is_some().then_some(&locale), &locale)
@@ -152,7 +143,7 @@ impl Service {
             Answer::LanguageSet { locale } => locale.clone(),
             _ => locale,
         };
-        replies::text(&answer, &locale)
+        self.say(&answer, &locale)
     }
 
     async fn execute(
@@ -189,7 +180,7 @@ impl Service {
                 Ok(match scope {
                     Scope::All => Answer::SubscribedAll { kinds },
                     scope => Answer::Subscribed {
-                        what: describe(&scope),
+                        target: Target::from(&scope),
                         kinds,
                     },
                 })
@@ -220,11 +211,11 @@ impl Service {
                     .store
                     .unsubscribe(&self.sink, chat.as_str(), Some(&scope))
                     .await?;
-                let what = describe(&scope);
+                let target = Target::from(&scope);
                 Ok(if removed == 0 {
-                    Answer::NotSubscribed { what }
+                    Answer::NotSubscribed { target }
                 } else {
-                    Answer::Unsubscribed { what }
+                    Answer::Unsubscribed { target }
                 })
             }
             Command::List => {
@@ -235,26 +226,17 @@ impl Service {
                 if subs.is_empty() {
                     return Ok(Answer::NothingFollowed);
                 }
-                let pt = locale.to_lowercase().starts_with("pt");
                 let items = subs
                     .iter()
-                    .map(|s| {
-                        let what = match &s.scope {
-                            Scope::All if pt => "todas as partidas".to_owned(),
-                            Scope::All => "every match".to_owned(),
-                            scope => describe(scope),
-                        };
-                        if s.kinds.is_empty() {
-                            what
-                        } else {
-                            format!("{what} ({})", s.kinds.join(", "))
-                        }
+                    .map(|s| Followed {
+                        target: Target::from(&s.scope),
+                        kinds: s.kinds.clone(),
                     })
                     .collect();
                 Ok(Answer::Following { items })
             }
             Command::Live => {
-                let lines: Vec<String> = self
+                let matches: Vec<LiveMatch> = self
                     .store
                     .matches(50)
                     .await?
@@ -264,23 +246,23 @@ impl Service {
                             .iter()
                             .any(|p| p.code() == m.phase && (p.is_playing() || p.is_break()))
                     })
-                    .map(|m| {
-                        let clock = m.clock.map(|c| format!(" {c}")).unwrap_or_default();
-                        format!(
-                            "{} {}-{} {} ({}{clock})",
-                            m.home, m.home_score, m.away_score, m.away, m.phase
-                        )
+                    .map(|m| LiveMatch {
+                        home: m.home,
+                        away: m.away,
+                        home_score: m.home_score,
+                        away_score: m.away_score,
+                        phase: m.phase,
+                        clock: m.clock,
                     })
                     .collect();
-                Ok(if lines.is_empty() {
+                Ok(if matches.is_empty() {
                     Answer::NothingLive
                 } else {
-                    Answer::Live { lines }
+                    Answer::Live { matches }
                 })
             }
             Command::Lang(None) => Ok(Answer::Language {
                 current: locale.to_owned(),
-                available: self.locales.clone(),
             }),
             Command::Lang(Some(typed)) => match self.locale_for(&typed) {
                 Some(found) => {
@@ -289,22 +271,10 @@ impl Service {
                         .await?;
                     Ok(Answer::LanguageSet { locale: found })
                 }
-                None => Ok(Answer::UnknownLanguage {
-                    typed,
-                    available: self.locales.clone(),
-                }),
+                None => Ok(Answer::UnknownLanguage { typed }),
             },
             Command::Help => Ok(Answer::Help),
         }
-    }
-}
-
-fn describe(scope: &Scope) -> String {
-    match scope {
-        Scope::All => "*".to_owned(),
-        Scope::Team(t) => t.clone(),
-        Scope::Competition(c) => c.clone(),
-        Scope::Match(m) => format!("match {m}"),
     }
 }
 

@@ -54,7 +54,7 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         (!text.is_empty()).then_some(text)
     };
     match word.as_str() {
-        "subscribe" | "sub" | "follow" | "seguir" => {
+        "subscribe" | "sub" | "follow" | "seguir" | "suivre" => {
             // Kind words come last: `subscribe south korea goals cards`.
             let split = rest
                 .iter()
@@ -69,10 +69,10 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         "unsubscribe" | "unsub" | "unfollow" | "stop" => Ok(Command::Unsubscribe {
             target: joined(&rest),
         }),
-        "list" | "lista" | "following" => Ok(Command::List),
-        "live" | "aovivo" | "scores" => Ok(Command::Live),
-        "lang" | "language" | "idioma" => Ok(Command::Lang(joined(&rest))),
-        "help" | "start" | "ajuda" => Ok(Command::Help),
+        "list" | "lista" | "liste" | "following" => Ok(Command::List),
+        "live" | "aovivo" | "envivo" | "direct" | "scores" => Ok(Command::Live),
+        "lang" | "language" | "idioma" | "langue" => Ok(Command::Lang(joined(&rest))),
+        "help" | "start" | "ajuda" | "ayuda" | "aide" => Ok(Command::Help),
         _ if word.is_empty() => Err(ParseError::Empty),
         _ => Err(ParseError::Unknown(first.to_owned())),
     }
@@ -105,6 +105,14 @@ mod tests {
         assert_eq!(
             parse("seguir Brasil gols cartões"),
             Ok(sub(Some("Brasil"), &["goals", "cards"]))
+        );
+        assert_eq!(
+            parse("seguir España goles tarjetas penaltis"),
+            Ok(sub(Some("España"), &["goals", "cards", "penalties"]))
+        );
+        assert_eq!(
+            parse("suivre France buts cartons"),
+            Ok(sub(Some("France"), &["goals", "cards"]))
         );
     }
 

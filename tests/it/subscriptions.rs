@@ -1,7 +1,10 @@
 //! The subscriptions service behind every chat platform's commands, on SQLite and PostgreSQL.
 
+use std::sync::Arc;
+
 use herald::detect::detect;
-use herald::model::{MatchState, Phase, Score, Team};
+use herald::model::{EventKind, MatchState, Phase, Score, Team};
+use herald::render::Renderer;
 use herald::routing::Scope;
 use herald::store::Store;
 use herald::subscriptions::Service;
@@ -73,13 +76,12 @@ impl Chat {
 }
 
 fn chat(store: &Store, language: Option<&'static str>) -> Chat {
+    chat_with(store, language, Renderer::new(None, "en").unwrap())
+}
+
+fn chat_with(store: &Store, language: Option<&'static str>, renderer: Renderer) -> Chat {
     Chat {
-        service: Service::new(
-            store.clone(),
-            "telegram",
-            vec!["en".into(), "pt-BR".into()],
-            "en",
-        ),
+        service: Service::new(store.clone(), "telegram", Arc::new(renderer)),
         id: "chat-42",
         language,
     }
@@ -200,8 +202,8 @@ async fn the_chat_language_applies_to_replies_and_notifications() {
         let chat = chat(&store, None);
         chat.say("subscribe France").await;
         assert_eq!(
-            chat.say("lang fr").await,
-            "I don't speak \"fr\". Available: en, pt-BR."
+            chat.say("lang de").await,
+            "I don't speak \"de\". Available: en, es, fr, pt-BR."
         );
         assert_eq!(chat.say("/lang pt-br").await, "Idioma definido: pt-BR.");
         assert_eq!(
@@ -226,7 +228,7 @@ async fn the_chat_language_applies_to_replies_and_notifications() {
         );
         assert_eq!(
             chat.say("lang").await,
-            "Idioma: pt-BR. Disponíveis: en, pt-BR."
+            "Idioma: pt-BR. Disponíveis: en, es, fr, pt-BR."
         );
         db.cleanup().await;
     }
@@ -264,5 +266,75 @@ async fn live_lists_the_matches_being_played() {
         chat.say("help")
             .await
             .starts_with("herald sends live football notifications here.")
+    );
+}
+
+#[tokio::test]
+async fn spanish_and_french_chats_get_spanish_and_french_replies() {
+    let db = TestDb::sqlite();
+    let store = seeded(&db).await;
+    let chat = chat(&store, Some("es-MX"));
+    assert_eq!(
+        chat.say("seguir Francia goles").await,
+        "✅ Ahora sigues a France (goles). Las notificaciones llegarán aquí."
+    );
+    assert_eq!(
+        store.subscriptions_of("telegram", "chat-42").await.unwrap()[0]
+            .locale
+            .as_deref(),
+        Some("es")
+    );
+    assert_eq!(chat.say("lista").await, "Sigues:\n• France (goles)");
+    assert_eq!(chat.say("/lang français").await, "Langue choisie : fr.");
+    assert_eq!(
+        chat.say("unsubscribe France").await,
+        "Vous ne suivez plus France."
+    );
+    assert!(
+        chat.say("aide")
+            .await
+            .starts_with("herald envoie ici des notifications de football en direct.")
+    );
+}
+
+#[tokio::test]
+async fn a_locale_added_through_templates_dir_is_spoken_and_borrows_from_english() {
+    let db = TestDb::sqlite();
+    let store = seeded(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let de = dir.path().join("de");
+    std::fs::create_dir_all(de.join("replies")).unwrap();
+    for kind in EventKind::ALL {
+        std::fs::write(de.join(format!("{}.j2", kind.as_str())), "{{ team }}").unwrap();
+    }
+    std::fs::write(
+        de.join("replies/words.j2"),
+        "{%- set names = [\"deutsch\"] -%}",
+    )
+    .unwrap();
+    std::fs::write(
+        de.join("replies/language_set.j2"),
+        "Sprache eingestellt: {{ locale }}.",
+    )
+    .unwrap();
+    std::fs::write(
+        de.join("replies/subscribed.j2"),
+        "✅ Du folgst jetzt {{ target.name }}. Die Benachrichtigungen kommen hierher.",
+    )
+    .unwrap();
+    let chat = chat_with(&store, None, Renderer::new(Some(dir.path()), "en").unwrap());
+    assert_eq!(chat.say("lang deutsch").await, "Sprache eingestellt: de.");
+    assert_eq!(
+        chat.say("subscribe France").await,
+        "✅ Du folgst jetzt France. Die Benachrichtigungen kommen hierher."
+    );
+    // Replies `de` has no template for are English.
+    assert_eq!(
+        chat.say("unsubscribe France").await,
+        "You no longer follow France."
+    );
+    assert_eq!(
+        chat.say("lang").await,
+        "Language: de. Available: de, en, es, fr, pt-BR."
     );
 }
