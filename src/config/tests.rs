@@ -147,7 +147,9 @@ fn sink_and_source_types_are_checked() {
         .iter()
         .filter_map(|e| e.plugin.map(|p| p.kinds()[0]))
         .collect();
-    assert!(known.starts_with(&["console", "sse", "telegram", "slack", "discord", "twilio", "x"]));
+    assert!(known.starts_with(&[
+        "console", "sse", "telegram", "slack", "discord", "twilio", "x"
+    ]));
     assert_eq!(
         error("[sinks.pager]\ntype = \"pager\""),
         format!(

@@ -437,21 +437,11 @@ impl crate::plugins::SourcePlugin for Plugin {
     type Source = FootballData<super::http::HttpTransport>;
 
     fn validate(config: &Config) -> Result<(), sink_api::Invalid> {
-        super::check_endpoint(&config.endpoint)?;
-        if config.requests_per_minute == 0 {
-            return Err(sink_api::Invalid::new(
-                "requests_per_minute",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        super::check_quota(&config.endpoint, config.requests_per_minute)
     }
 
     fn describe(config: &Config) -> String {
-        format!(
-            "{} ({} req/min)",
-            config.endpoint, config.requests_per_minute
-        )
+        super::describe_quota(&config.endpoint, config.requests_per_minute)
     }
 
     fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {

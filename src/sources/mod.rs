@@ -161,6 +161,26 @@ pub fn check_endpoint(url: &str) -> Result<(), sink_api::Invalid> {
     Err(sink_api::Invalid::new("endpoint", problem))
 }
 
+/// Checks a metered source: its `endpoint`, and a `requests_per_minute` of at least 1.
+///
+/// # Errors
+/// The first of the two that is wrong.
+pub fn check_quota(endpoint: &str, requests_per_minute: u32) -> Result<(), sink_api::Invalid> {
+    check_endpoint(endpoint)?;
+    if requests_per_minute == 0 {
+        return Err(sink_api::Invalid::new(
+            "requests_per_minute",
+            "must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+/// A metered source in `check-config`: `https://… (10 req/min)`.
+pub fn describe_quota(endpoint: &str, requests_per_minute: u32) -> String {
+    format!("{endpoint} ({requests_per_minute} req/min)")
+}
+
 /// A response as providers see it, whether fetched or replayed.
 #[derive(Debug, Clone)]
 pub struct Response {
