@@ -371,10 +371,18 @@ fn two_sinks_cannot_serve_the_same_path() {
         "{err}"
     );
     // Without signup a Twilio sink serves nothing, so several are fine.
-    let plain = format!("{}{}", sms("a"), sms("b").replace("enabled = true", "enabled = false"));
+    let plain = format!(
+        "{}{}",
+        sms("a"),
+        sms("b").replace("enabled = true", "enabled = false")
+    );
     let config = load(&plain, &[]).unwrap();
     assert_eq!(config.sinks["a"].kind(), "twilio");
-    assert!(config.sinks["b"].settings::<sink_twilio::Config>().is_some());
+    assert!(
+        config.sinks["b"]
+            .settings::<sink_twilio::Config>()
+            .is_some()
+    );
     assert!(config.sinks["b"].settings::<sink_sse::Config>().is_none());
 }
 

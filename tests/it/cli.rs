@@ -113,13 +113,21 @@ fn migrate_and_check_config_work_on_defaults() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&check.stdout);
-    assert!(text.contains("source:  demo (replay) bundled at 60x"), "{text}");
-    // Each plug-in describes its sink after the id, type and locale.
     assert!(
-        text.contains("sink:    sse (sse, en) GET /stream, 1024 kept for resume, at most 20000 clients"),
+        text.contains("source:  demo (replay) bundled at 60x"),
         "{text}"
     );
-    assert!(text.contains("sink:    console (console, en) text lines"), "{text}");
+    // Each plug-in describes its sink after the id, type and locale.
+    assert!(
+        text.contains(
+            "sink:    sse (sse, en) GET /stream, 1024 kept for resume, at most 20000 clients"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("sink:    console (console, en) text lines"),
+        "{text}"
+    );
 }
 
 #[test]
