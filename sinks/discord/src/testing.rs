@@ -3,9 +3,7 @@
 //! (429 with `retry_after` and rate-limit headers, 5xx, an unknown channel), and signing of
 //! interactions the way Discord signs them.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -15,6 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
+use sink_api::testing::Fake;
 
 /// A scripted answer to the next message create or edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,33 +44,21 @@ pub struct Message {
 }
 
 #[derive(Default)]
-struct Inner {
+struct Data {
     token: String,
     messages: Vec<Message>,
     commands: Vec<Value>,
-    script: VecDeque<Answer>,
     next_id: u64,
-    attempts: usize,
 }
+
+type Api = Fake<Data, Answer>;
 
 /// A running fake REST API.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeDiscord {
-    inner: Arc<Mutex<Inner>>,
+    fake: Api,
     /// Where it listens.
     pub addr: SocketAddr,
-}
-
-impl std::fmt::Debug for FakeDiscord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeDiscord")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl FakeDiscord {
@@ -80,46 +67,48 @@ impl FakeDiscord {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(token: &str) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let data = Data {
             token: token.to_owned(),
             next_id: 1_100_000_000_000_000_000,
-            ..Inner::default()
-        }));
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        Self { inner, addr }
+            ..Data::default()
+        };
+        let fake = Fake::start(data, Router::new().fallback(handle)).await;
+        Self {
+            addr: fake.addr(),
+            fake,
+        }
     }
 
     /// The URL to configure as the sink's `endpoint`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.fake.endpoint()
     }
 
     /// Queues answers for the next creates and edits; afterwards they succeed.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// Messages created or edited so far.
     pub fn messages(&self) -> Vec<Message> {
-        lock(&self.inner).messages.clone()
+        self.fake.read(|data| data.messages.clone())
     }
 
     /// The slash commands registered last.
     pub fn commands(&self) -> Vec<Value> {
-        lock(&self.inner).commands.clone()
+        self.fake.read(|data| data.commands.clone())
     }
 
     /// How many creates and edits were attempted, failed ones included.
     pub fn attempts(&self) -> usize {
-        lock(&self.inner).attempts
+        self.fake.attempts()
     }
 
     /// Waits until `n` messages were created or edited, or `timeout` passes.
     pub async fn wait_messages(&self, n: usize, timeout: Duration) -> Vec<Message> {
-        sink_api::testing::wait_len(n, timeout, || self.messages()).await
+        self.fake
+            .wait(n, timeout, |data| data.messages.clone())
+            .await
     }
 }
 
@@ -180,19 +169,15 @@ fn error(status: u16, code: u32, message: &str) -> Response {
 }
 
 async fn handle(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(fake): State<Api>,
     method: Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Option<Json<Value>>,
 ) -> Response {
     let body = body.map(|Json(v)| v).unwrap_or_default();
-    let mut inner = lock(&inner);
-    let authorized = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bot {}", inner.token));
-    if !authorized {
+    let bot = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if !fake.read(|data| bot == Some(&format!("Bot {}", data.token))) {
         return error(401, 0, "401: Unauthorized");
     }
     let parts: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
@@ -202,7 +187,7 @@ async fn handle(
         }
         ("PUT", ["api", "v10", "applications", _, "commands"] | ["api", "v10", "applications", _, "guilds", _, "commands"]) => {
             let commands = body.as_array().cloned().unwrap_or_default();
-            inner.commands.clone_from(&commands);
+            fake.with(|data| data.commands.clone_from(&commands));
             let registered: Vec<Value> = commands
                 .iter()
                 .enumerate()
@@ -214,8 +199,7 @@ async fn handle(
             Json(Value::Array(registered)).into_response()
         }
         ("POST", ["api", "v10", "channels", channel, "messages"]) | ("PATCH", ["api", "v10", "channels", channel, "messages", _]) => {
-            inner.attempts += 1;
-            match inner.script.pop_front().unwrap_or(Answer::Ok) {
+            match fake.next_answer().unwrap_or(Answer::Ok) {
                 Answer::Ok => {}
                 Answer::RateLimited(seconds) => {
                     return (
@@ -236,20 +220,23 @@ async fn handle(
                 }
                 Answer::UnknownChannel => return error(404, 10003, "Unknown Channel"),
             }
-            let (action, id) = if method == Method::PATCH {
-                ("edit", parts[5].to_owned())
-            } else {
-                let id = inner.next_id.to_string();
-                inner.next_id += 1;
-                ("create", id)
-            };
             let embed = body["embeds"].get(0).cloned().unwrap_or(Value::Null);
-            inner.messages.push(Message {
-                action: action.to_owned(),
-                channel: (*channel).to_owned(),
-                id: id.clone(),
-                embed: embed.clone(),
-                at: Instant::now(),
+            let id = fake.with(|data| {
+                let (action, id) = if method == Method::PATCH {
+                    ("edit", parts[5].to_owned())
+                } else {
+                    let id = data.next_id.to_string();
+                    data.next_id += 1;
+                    ("create", id)
+                };
+                data.messages.push(Message {
+                    action: action.to_owned(),
+                    channel: (*channel).to_owned(),
+                    id: id.clone(),
+                    embed: embed.clone(),
+                    at: Instant::now(),
+                });
+                id
             });
             Json(message_json(&id, channel, &embed)).into_response()
         }

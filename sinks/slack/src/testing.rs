@@ -2,9 +2,7 @@
 //! `/api/auth.test` with their real JSON), scripted failures, and signing of inbound requests
 //! the way Slack signs them.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -13,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use sink_api::testing::Fake;
 
 /// The `X-Slack-Signature` Slack would send for `body` at `timestamp`.
 pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
@@ -50,32 +49,20 @@ pub struct Posted {
 }
 
 #[derive(Default)]
-struct Inner {
+struct Data {
     token: String,
     posted: Vec<Posted>,
-    script: VecDeque<Answer>,
     next_ts: u64,
-    attempts: usize,
 }
+
+type Api = Fake<Data, Answer>;
 
 /// A running fake Web API.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeSlack {
-    inner: Arc<Mutex<Inner>>,
+    fake: Api,
     /// Where it listens.
     pub addr: SocketAddr,
-}
-
-impl std::fmt::Debug for FakeSlack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeSlack")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl FakeSlack {
@@ -84,57 +71,54 @@ impl FakeSlack {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(token: &str) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let data = Data {
             token: token.to_owned(),
             next_ts: 1,
-            ..Inner::default()
-        }));
-        let app = Router::new()
-            .route("/api/{method}", axum::routing::post(handle).get(handle))
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        Self { inner, addr }
+            ..Data::default()
+        };
+        let routes = Router::new().route("/api/{method}", axum::routing::post(handle).get(handle));
+        let fake = Fake::start(data, routes).await;
+        Self {
+            addr: fake.addr(),
+            fake,
+        }
     }
 
     /// The Web API URL to configure as the sink's `endpoint`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}/api", self.addr)
+        format!("{}/api", self.fake.endpoint())
     }
 
     /// Queues answers for the next posts and updates; afterwards they succeed.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// Everything posted or updated so far.
     pub fn posted(&self) -> Vec<Posted> {
-        lock(&self.inner).posted.clone()
+        self.fake.read(|data| data.posted.clone())
     }
 
     /// How many posts and updates were attempted, failed ones included.
     pub fn attempts(&self) -> usize {
-        lock(&self.inner).attempts
+        self.fake.attempts()
     }
 
     /// Waits until `n` messages were posted or updated, or `timeout` passes.
     pub async fn wait_posted(&self, n: usize, timeout: Duration) -> Vec<Posted> {
-        sink_api::testing::wait_len(n, timeout, || self.posted()).await
+        self.fake.wait(n, timeout, |data| data.posted.clone()).await
     }
 }
 
 async fn handle(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(fake): State<Api>,
     Path(method): Path<String>,
     headers: HeaderMap,
     body: Option<Json<Value>>,
 ) -> Response {
     let body = body.map(|Json(v)| v).unwrap_or_default();
-    let mut inner = lock(&inner);
-    let authorized = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {}", inner.token));
-    if !authorized {
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if !fake.read(|data| bearer == Some(&format!("Bearer {}", data.token))) {
         return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
     }
     if method == "auth.test" {
@@ -144,8 +128,7 @@ async fn handle(
     if method != "chat.postMessage" && method != "chat.update" {
         return Json(json!({"ok": false, "error": "unknown_method"})).into_response();
     }
-    inner.attempts += 1;
-    match inner.script.pop_front().unwrap_or(Answer::Ok) {
+    match fake.next_answer().unwrap_or(Answer::Ok) {
         Answer::Ok => {}
         Answer::RateLimited(seconds) => {
             return (
@@ -165,21 +148,24 @@ async fn handle(
         }
     }
     let channel = body["channel"].as_str().unwrap_or_default().to_owned();
-    let ts = if method == "chat.update" {
-        body["ts"].as_str().unwrap_or_default().to_owned()
-    } else {
-        let ts = format!("1700000000.{:06}", inner.next_ts);
-        inner.next_ts += 1;
-        ts
-    };
     let text = body["text"].as_str().unwrap_or_default().to_owned();
-    inner.posted.push(Posted {
-        method: method.clone(),
-        channel: channel.clone(),
-        text: text.clone(),
-        blocks: body["blocks"].clone(),
-        ts: ts.clone(),
-        at: Instant::now(),
+    let ts = fake.with(|data| {
+        let ts = if method == "chat.update" {
+            body["ts"].as_str().unwrap_or_default().to_owned()
+        } else {
+            let ts = format!("1700000000.{:06}", data.next_ts);
+            data.next_ts += 1;
+            ts
+        };
+        data.posted.push(Posted {
+            method: method.clone(),
+            channel: channel.clone(),
+            text: text.clone(),
+            blocks: body["blocks"].clone(),
+            ts: ts.clone(),
+            at: Instant::now(),
+        });
+        ts
     });
     let message = json!({"type": "message", "ts": ts, "text": text, "bot_id": "B1"});
     if method == "chat.update" {

@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -13,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use sink_api::testing::Fake;
 
 /// A scripted answer to the next `sendMessage` / `editMessageText`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,34 +45,22 @@ pub struct Sent {
 }
 
 #[derive(Default)]
-struct Inner {
+struct Data {
     token: String,
     sent: Vec<Sent>,
-    script: VecDeque<Answer>,
     updates: VecDeque<Value>,
     next_update: i64,
     next_message: i64,
-    attempts: usize,
 }
+
+type Api = Fake<Data, Answer>;
 
 /// A running fake Bot API server.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeTelegram {
-    inner: Arc<Mutex<Inner>>,
+    fake: Api,
     /// Where it listens.
     pub addr: SocketAddr,
-}
-
-impl std::fmt::Debug for FakeTelegram {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeTelegram")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl FakeTelegram {
@@ -81,64 +69,71 @@ impl FakeTelegram {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(token: &str) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let data = Data {
             token: token.to_owned(),
             next_update: 1,
             next_message: 100,
-            ..Inner::default()
-        }));
-        let app = Router::new()
-            .route("/{bot}/{method}", axum::routing::post(handle))
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        Self { inner, addr }
+            ..Data::default()
+        };
+        let routes = Router::new().route("/{bot}/{method}", axum::routing::post(handle));
+        let fake = Fake::start(data, routes).await;
+        Self {
+            addr: fake.addr(),
+            fake,
+        }
     }
 
     /// The API URL to configure as the sink's `endpoint`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.fake.endpoint()
     }
 
     /// Queues answers for the next sends and edits; afterwards they succeed.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// A user writes `text` in chat `chat_id` (negative ids are groups).
     pub fn user_says(&self, chat_id: i64, text: &str, language: Option<&str>) {
-        let mut inner = lock(&self.inner);
-        let update_id = inner.next_update;
-        inner.next_update += 1;
-        let message_id = inner.next_message;
-        inner.next_message += 1;
-        let chat = if chat_id < 0 {
-            json!({"id": chat_id, "type": "group", "title": "Fans"})
-        } else {
-            json!({"id": chat_id, "type": "private", "first_name": "Fan"})
-        };
+        let chat = chat_json(chat_id);
         let mut from = json!({"id": 7, "is_bot": false, "first_name": "Fan", "username": "fan"});
         if let Some(language) = language {
             from["language_code"] = json!(language);
         }
-        inner.updates.push_back(json!({
-            "update_id": update_id,
-            "message": {"message_id": message_id, "date": 1_700_000_000, "chat": chat, "from": from, "text": text}
-        }));
+        self.fake.with(|data| {
+            let update_id = data.next_update;
+            data.next_update += 1;
+            let message_id = data.next_message;
+            data.next_message += 1;
+            data.updates.push_back(json!({
+                "update_id": update_id,
+                "message": {"message_id": message_id, "date": 1_700_000_000, "chat": chat, "from": from, "text": text}
+            }));
+        });
     }
 
     /// Everything sent or edited so far.
     pub fn sent(&self) -> Vec<Sent> {
-        lock(&self.inner).sent.clone()
+        self.fake.read(|data| data.sent.clone())
     }
 
     /// How many sends and edits were attempted, failed ones included.
     pub fn attempts(&self) -> usize {
-        lock(&self.inner).attempts
+        self.fake.attempts()
     }
 
     /// Waits until `n` messages were sent or edited, or `timeout` passes.
     pub async fn wait_sent(&self, n: usize, timeout: Duration) -> Vec<Sent> {
-        sink_api::testing::wait_len(n, timeout, || self.sent()).await
+        self.fake.wait(n, timeout, |data| data.sent.clone()).await
+    }
+}
+
+/// A group for negative ids, a private chat otherwise.
+fn chat_json(id: i64) -> Value {
+    if id < 0 {
+        json!({"id": id, "type": "group", "title": "Fans"})
+    } else {
+        json!({"id": id, "type": "private", "first_name": "Fan"})
     }
 }
 
@@ -160,12 +155,12 @@ fn api_error(status: u16, description: &str, parameters: Option<Value>) -> Respo
 }
 
 async fn handle(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(fake): State<Api>,
     Path((bot, method)): Path<(String, String)>,
     body: Option<Json<Value>>,
 ) -> Response {
     let body = body.map(|Json(v)| v).unwrap_or_default();
-    if bot.strip_prefix("bot") != Some(lock(&inner).token.as_str()) {
+    if fake.read(|data| bot.strip_prefix("bot") != Some(data.token.as_str())) {
         return api_error(401, "Unauthorized", None);
     }
     // Method names are case-insensitive in the Bot API (teloxide sends `SendMessage`).
@@ -176,35 +171,32 @@ async fn handle(
             "supports_inline_queries": false, "can_connect_to_business": false,
             "has_main_web_app": false
         })),
-        "getupdates" => get_updates(&inner, &body).await,
-        "sendmessage" => send(&inner, "sendMessage", &body),
-        "editmessagetext" => send(&inner, "editMessageText", &body),
+        "getupdates" => get_updates(&fake, &body).await,
+        "sendmessage" => send(&fake, "sendMessage", &body),
+        "editmessagetext" => send(&fake, "editMessageText", &body),
         _ => api_error(404, "Not Found: method not found", None),
     }
 }
 
-async fn get_updates(inner: &Mutex<Inner>, body: &Value) -> Response {
+async fn get_updates(fake: &Api, body: &Value) -> Response {
     let offset = body["offset"].as_i64().unwrap_or(0);
     let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0).min(2));
-    let deadline = Instant::now() + wait;
-    loop {
-        {
-            let mut inner = lock(inner);
-            inner
-                .updates
-                .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
-            if !inner.updates.is_empty() || Instant::now() >= deadline {
-                return ok(Value::Array(inner.updates.iter().cloned().collect()));
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let pending = |u: &Value| u["update_id"].as_i64().unwrap_or(0) >= offset;
+    fake.with(|data| data.updates.retain(pending));
+    let updates = fake
+        .wait(1, wait, |data| {
+            data.updates
+                .iter()
+                .filter(|u| pending(u))
+                .cloned()
+                .collect()
+        })
+        .await;
+    ok(Value::Array(updates))
 }
 
-fn send(inner: &Mutex<Inner>, method: &str, body: &Value) -> Response {
-    let mut inner = lock(inner);
-    inner.attempts += 1;
-    match inner.script.pop_front().unwrap_or(Answer::Ok) {
+fn send(fake: &Api, method: &str, body: &Value) -> Response {
+    match fake.next_answer().unwrap_or(Answer::Ok) {
         Answer::Ok => {}
         Answer::RetryAfter(seconds) => {
             return api_error(
@@ -226,28 +218,26 @@ fn send(inner: &Mutex<Inner>, method: &str, body: &Value) -> Response {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let message_id = match method {
-        "editMessageText" => body["message_id"].as_i64().unwrap_or(0),
-        _ => {
-            let id = inner.next_message;
-            inner.next_message += 1;
-            id
-        }
-    };
     let text = body["text"].as_str().unwrap_or_default().to_owned();
-    inner.sent.push(Sent {
-        method: method.to_owned(),
-        chat_id: chat_id.clone(),
-        text: text.clone(),
-        parse_mode: body["parse_mode"].as_str().map(str::to_owned),
-        message_id,
-        at: Instant::now(),
+    let message_id = fake.with(|data| {
+        let message_id = match method {
+            "editMessageText" => body["message_id"].as_i64().unwrap_or(0),
+            _ => {
+                let id = data.next_message;
+                data.next_message += 1;
+                id
+            }
+        };
+        data.sent.push(Sent {
+            method: method.to_owned(),
+            chat_id: chat_id.clone(),
+            text: text.clone(),
+            parse_mode: body["parse_mode"].as_str().map(str::to_owned),
+            message_id,
+            at: Instant::now(),
+        });
+        message_id
     });
-    let chat_number: i64 = chat_id.parse().unwrap_or(0);
-    let chat = if chat_number < 0 {
-        json!({"id": chat_number, "type": "group", "title": "Fans"})
-    } else {
-        json!({"id": chat_number, "type": "private", "first_name": "Fan"})
-    };
+    let chat = chat_json(chat_id.parse().unwrap_or(0));
     ok(json!({"message_id": message_id, "date": 1_700_000_000, "chat": chat, "text": text}))
 }

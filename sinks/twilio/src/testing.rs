@@ -2,9 +2,8 @@
 //! answers and error bodies (`{"code": 21211, …}`), the account and Lookup resources, and
 //! scripted failures (429/20429, 5xx, unsubscribed numbers).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -13,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
+use sink_api::testing::Fake;
 
 /// A scripted answer to the next message request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,39 +62,26 @@ pub struct Sent {
 }
 
 #[derive(Default)]
-struct Inner {
+struct Data {
     account_sid: String,
     auth_token: String,
     requests: Vec<Request>,
     sent: Vec<Sent>,
-    script: VecDeque<Answer>,
     unsubscribed: BTreeSet<String>,
     not_real: BTreeSet<String>,
     lookups: Vec<String>,
     next: u64,
 }
 
+type Api = Fake<Data, Answer>;
+
 /// A running fake Twilio.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeTwilio {
-    inner: Arc<Mutex<Inner>>,
+    fake: Api,
     /// Where it listens.
     pub addr: SocketAddr,
 }
-
-impl std::fmt::Debug for FakeTwilio {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeTwilio")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-type Shared = Arc<Mutex<Inner>>;
 
 impl FakeTwilio {
     /// Starts a fake of the account `account_sid` with `auth_token`.
@@ -102,12 +89,12 @@ impl FakeTwilio {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(account_sid: &str, auth_token: &str) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let data = Data {
             account_sid: account_sid.to_owned(),
             auth_token: auth_token.to_owned(),
-            ..Inner::default()
-        }));
-        let app = Router::new()
+            ..Data::default()
+        };
+        let routes = Router::new()
             .route(
                 "/2010-04-01/Accounts/{sid}/Messages.json",
                 axum::routing::post(create_message),
@@ -116,45 +103,49 @@ impl FakeTwilio {
                 "/2010-04-01/Accounts/{account}",
                 axum::routing::get(fetch_account),
             )
-            .route("/v2/PhoneNumbers/{number}", axum::routing::get(lookup))
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        Self { inner, addr }
+            .route("/v2/PhoneNumbers/{number}", axum::routing::get(lookup));
+        let fake = Fake::start(data, routes).await;
+        Self {
+            addr: fake.addr(),
+            fake,
+        }
     }
 
     /// The URL to configure as the sink's `endpoint` (and `signup.lookup_endpoint`).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.fake.endpoint()
     }
 
     /// Queues answers for the next message requests; afterwards they succeed.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// `number` texted STOP to the sender: Twilio refuses messages to it with error 21610.
     pub fn unsubscribe(&self, number: &str) {
-        lock(&self.inner).unsubscribed.insert(number.to_owned());
+        self.fake
+            .with(|data| data.unsubscribed.insert(number.to_owned()));
     }
 
     /// Lookup answers that `number` is not a real number.
     pub fn not_real(&self, number: &str) {
-        lock(&self.inner).not_real.insert(number.to_owned());
+        self.fake
+            .with(|data| data.not_real.insert(number.to_owned()));
     }
 
     /// Every request on the Messages resource, failed ones included.
     pub fn requests(&self) -> Vec<Request> {
-        lock(&self.inner).requests.clone()
+        self.fake.read(|data| data.requests.clone())
     }
 
     /// Numbers Lookup was asked about.
     pub fn lookups(&self) -> Vec<String> {
-        lock(&self.inner).lookups.clone()
+        self.fake.read(|data| data.lookups.clone())
     }
 
     /// The messages accepted so far.
     pub fn sent(&self) -> Vec<Sent> {
-        lock(&self.inner).sent.clone()
+        self.fake.read(|data| data.sent.clone())
     }
 
     /// The messages accepted for `number`.
@@ -164,7 +155,7 @@ impl FakeTwilio {
 
     /// Waits until `n` messages were accepted, or `timeout` passes.
     pub async fn wait_sent(&self, n: usize, timeout: Duration) -> Vec<Sent> {
-        sink_api::testing::wait_len(n, timeout, || self.sent()).await
+        self.fake.wait(n, timeout, |data| data.sent.clone()).await
     }
 }
 
@@ -182,9 +173,9 @@ fn error(status: u16, code: u32, message: &str) -> Response {
         .into_response()
 }
 
-fn authorized(inner: &Inner, headers: &HeaderMap) -> bool {
+fn authorized(data: &Data, headers: &HeaderMap) -> bool {
     let expected = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", inner.account_sid, inner.auth_token));
+        .encode(format!("{}:{}", data.account_sid, data.auth_token));
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -198,7 +189,7 @@ fn is_e164(number: &str) -> bool {
 }
 
 async fn create_message(
-    State(inner): State<Shared>,
+    State(fake): State<Api>,
     Path(sid): Path<String>,
     headers: HeaderMap,
     body: String,
@@ -210,17 +201,20 @@ async fn create_message(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let mut inner = lock(&inner);
-    inner.requests.push(Request {
+    let request = Request {
         path: format!("/2010-04-01/Accounts/{sid}/Messages.json"),
         authorization: header("authorization"),
         content_type: header("content-type"),
         form: form.clone(),
+    };
+    let known = fake.with(|data| {
+        data.requests.push(request);
+        sid == data.account_sid && authorized(data, &headers)
     });
-    if sid != inner.account_sid || !authorized(&inner, &headers) {
+    if !known {
         return error(401, 20003, "Authenticate");
     }
-    match inner.script.pop_front().unwrap_or(Answer::Ok) {
+    match fake.next_answer().unwrap_or(Answer::Ok) {
         Answer::Ok => {}
         Answer::TooManyRequests(seconds) => {
             let mut response = error(429, 20429, "Too Many Requests");
@@ -248,22 +242,25 @@ async fn create_message(
             &format!("The 'To' number {to} is not a valid phone number."),
         );
     }
-    if inner.unsubscribed.contains(&to) {
+    if fake.read(|data| data.unsubscribed.contains(&to)) {
         return error(400, 21610, "Attempt to send to unsubscribed recipient");
     }
-    inner.next += 1;
-    let message_sid = format!("SM{:032x}", inner.next);
-    inner.sent.push(Sent {
-        to: to.clone(),
-        body: text.clone(),
-        sid: message_sid.clone(),
-        at: Instant::now(),
+    let message_sid = fake.with(|data| {
+        data.next += 1;
+        let message_sid = format!("SM{:032x}", data.next);
+        data.sent.push(Sent {
+            to: to.clone(),
+            body: text.clone(),
+            sid: message_sid.clone(),
+            at: Instant::now(),
+        });
+        message_sid
     });
     let segments = crate::gsm::segments(&text).count;
     (
         StatusCode::CREATED,
         axum::Json(json!({
-            "account_sid": inner.account_sid,
+            "account_sid": sid,
             "api_version": "2010-04-01",
             "body": text,
             "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
@@ -296,29 +293,33 @@ fn form_pairs(body: &str) -> Vec<(String, String)> {
 }
 
 async fn fetch_account(
-    State(inner): State<Shared>,
+    State(fake): State<Api>,
     Path(account): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let inner = lock(&inner);
-    if account != format!("{}.json", inner.account_sid) || !authorized(&inner, &headers) {
-        return error(401, 20003, "Authenticate");
-    }
-    axum::Json(json!({"sid": inner.account_sid, "status": "active", "type": "Full"}))
-        .into_response()
+    fake.read(|data| {
+        if account != format!("{}.json", data.account_sid) || !authorized(data, &headers) {
+            return error(401, 20003, "Authenticate");
+        }
+        axum::Json(json!({"sid": data.account_sid, "status": "active", "type": "Full"}))
+            .into_response()
+    })
 }
 
 async fn lookup(
-    State(inner): State<Shared>,
+    State(fake): State<Api>,
     Path(number): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = lock(&inner);
-    if !authorized(&inner, &headers) {
+    let valid = fake.with(|data| {
+        authorized(data, &headers).then(|| {
+            data.lookups.push(number.clone());
+            is_e164(&number) && !data.not_real.contains(&number)
+        })
+    });
+    let Some(valid) = valid else {
         return error(401, 20003, "Authenticate");
-    }
-    inner.lookups.push(number.clone());
-    let valid = is_e164(&number) && !inner.not_real.contains(&number);
+    };
     let body: BTreeMap<&str, serde_json::Value> = BTreeMap::from([
         ("phone_number", json!(number)),
         ("valid", json!(valid)),

@@ -2,9 +2,8 @@
 //! OAuth 1.0a check that recomputes the HMAC-SHA1 signature independently, X's own refusal
 //! of duplicate text, and scripted 429s (with `x-rate-limit-reset`) and 5xx.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -16,6 +15,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use sha1::Sha1;
+use sink_api::testing::Fake;
 
 /// A scripted answer to the next post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,36 +69,22 @@ pub struct Credentials {
     pub access_token_secret: String,
 }
 
-struct Inner {
+struct Data {
     credentials: Credentials,
-    base: String,
     posts: Vec<Post>,
     requests: Vec<Request>,
-    script: VecDeque<Answer>,
     next: u64,
 }
 
+type Api = Fake<Data, Answer>;
+
 /// A running fake X API.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct FakeX {
-    inner: Arc<Mutex<Inner>>,
+    fake: Api,
     /// Where it listens.
     pub addr: SocketAddr,
 }
-
-impl std::fmt::Debug for FakeX {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeX")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-type Shared = Arc<Mutex<Inner>>;
 
 impl FakeX {
     /// Starts a fake that accepts `credentials`.
@@ -106,46 +92,45 @@ impl FakeX {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(credentials: Credentials) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let data = Data {
             credentials,
-            base: String::new(),
             posts: Vec::new(),
             requests: Vec::new(),
-            script: VecDeque::new(),
             next: 1_445_880_548_472_328_192,
-        }));
-        let app = Router::new()
+        };
+        let routes = Router::new()
             .route("/2/tweets", axum::routing::post(create))
-            .route("/2/users/me", axum::routing::get(me))
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        lock(&inner).base = format!("http://{addr}");
-        Self { inner, addr }
+            .route("/2/users/me", axum::routing::get(me));
+        let fake = Fake::start(data, routes).await;
+        Self {
+            addr: fake.addr(),
+            fake,
+        }
     }
 
     /// The URL to configure as the sink's `endpoint`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.fake.endpoint()
     }
 
     /// Queues answers for the next posts; afterwards they succeed.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// The accepted posts.
     pub fn posts(&self) -> Vec<Post> {
-        lock(&self.inner).posts.clone()
+        self.fake.read(|data| data.posts.clone())
     }
 
     /// Every request to `POST /2/tweets`.
     pub fn requests(&self) -> Vec<Request> {
-        lock(&self.inner).requests.clone()
+        self.fake.read(|data| data.requests.clone())
     }
 
     /// Waits until `n` posts were accepted, or `timeout` passes.
     pub async fn wait_posts(&self, n: usize, timeout: Duration) -> Vec<Post> {
-        sink_api::testing::wait_len(n, timeout, || self.posts()).await
+        self.fake.wait(n, timeout, |data| data.posts.clone()).await
     }
 }
 
@@ -229,7 +214,7 @@ fn signature_valid(
 }
 
 fn check_auth(
-    inner: &Inner,
+    fake: &Api,
     method: &str,
     path: &str,
     headers: &HeaderMap,
@@ -240,25 +225,23 @@ fn check_auth(
         .unwrap_or_default()
         .to_owned();
     let params = oauth_params(&authorization).unwrap_or_default();
-    let url = format!("{}{path}", inner.base);
-    let valid = signature_valid(method, &url, &params, &inner.credentials);
+    let url = format!("{}{path}", fake.endpoint());
+    let valid = fake.read(|data| signature_valid(method, &url, &params, &data.credentials));
     (authorization, params, valid)
 }
 
-async fn me(State(inner): State<Shared>, headers: HeaderMap) -> Response {
-    let inner = lock(&inner);
-    if !check_auth(&inner, "GET", "/2/users/me", &headers).2 {
+async fn me(State(fake): State<Api>, headers: HeaderMap) -> Response {
+    if !check_auth(&fake, "GET", "/2/users/me", &headers).2 {
         return problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
     }
     axum::Json(json!({"data": {"id": "2244994945", "name": "herald", "username": "herald"}}))
         .into_response()
 }
 
-async fn create(State(inner): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let mut inner = lock(&inner);
-    let (authorization, oauth, valid) = check_auth(&inner, "POST", "/2/tweets", &headers);
+async fn create(State(fake): State<Api>, headers: HeaderMap, body: String) -> Response {
+    let (authorization, oauth, valid) = check_auth(&fake, "POST", "/2/tweets", &headers);
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    inner.requests.push(Request {
+    let request = Request {
         authorization,
         oauth,
         signature_valid: valid,
@@ -267,11 +250,12 @@ async fn create(State(inner): State<Shared>, headers: HeaderMap, body: String) -
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         body: body.clone(),
-    });
+    };
+    fake.with(|data| data.requests.push(request));
     if !valid {
         return problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
     }
-    match inner.script.pop_front().unwrap_or(Answer::Ok) {
+    match fake.next_answer().unwrap_or(Answer::Ok) {
         Answer::Ok => {}
         Answer::TooManyRequests(seconds) => {
             let reset = SystemTime::now()
@@ -319,23 +303,31 @@ async fn create(State(inner): State<Shared>, headers: HeaderMap, body: String) -
             "Your Tweet text is too long.",
         );
     }
-    if inner.posts.iter().any(|p| p.text == text) {
+    let in_reply_to = body["reply"]["in_reply_to_tweet_id"]
+        .as_str()
+        .map(str::to_owned);
+    // The duplicate check and the post under one lock: two equal posts at once, one wins.
+    let posted = fake.with(|data| {
+        if data.posts.iter().any(|p| p.text == text) {
+            return None;
+        }
+        data.next += 1;
+        let id = data.next.to_string();
+        data.posts.push(Post {
+            id: id.clone(),
+            text: text.clone(),
+            in_reply_to,
+            at: Instant::now(),
+        });
+        Some(id)
+    });
+    let Some(id) = posted else {
         return problem(
             StatusCode::FORBIDDEN,
             "Forbidden",
             "You are not allowed to create a Tweet with duplicate content.",
         );
-    }
-    inner.next += 1;
-    let id = inner.next.to_string();
-    inner.posts.push(Post {
-        id: id.clone(),
-        text: text.clone(),
-        in_reply_to: body["reply"]["in_reply_to_tweet_id"]
-            .as_str()
-            .map(str::to_owned),
-        at: Instant::now(),
-    });
+    };
     (
         StatusCode::CREATED,
         axum::Json(json!({"data": {"id": id, "text": text, "edit_history_tweet_ids": [id]}})),

@@ -1,4 +1,9 @@
-//! Test fakes: a recording sink that can be scripted to fail, be slow, or hang.
+//! Test fakes: a recording sink that can be scripted to fail, be slow, or hang, and [`Fake`],
+//! the generic local HTTP server the platform fakes of the sink crates are built on.
+
+mod fake;
+
+pub use fake::Fake;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -213,34 +218,5 @@ pub fn goal(title: &str, body: &str) -> Notification {
         data: serde_json::Value::Null,
         replaces: None,
         created_at_ms: 0,
-    }
-}
-
-/// Serves `app` on a free loopback port for the rest of the test; returns its address. The
-/// platform fakes of the sink crates run on this.
-///
-/// # Panics
-/// When no local port can be bound.
-pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ended = axum::serve(listener, app).await;
-    });
-    addr
-}
-
-/// Reads with `read` every 10 ms until it returns at least `n` items or `timeout` passes;
-/// returns the last reading.
-pub async fn wait_len<T>(n: usize, timeout: Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let items = read();
-        if items.len() >= n || Instant::now() >= deadline {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
