@@ -3,9 +3,7 @@
 //! code, so a wrong signer fails the tests), answers 401 to bad signatures, and otherwise
 //! answers what the test scripted: 2xx, any status (with `Retry-After`), or never.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -17,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use sink_api::testing::Fake;
 
 /// A scripted answer to the next request with a valid signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,32 +59,19 @@ pub struct Received {
     pub at: Instant,
 }
 
-struct Inner {
+/// What the receiver keeps: the secret it checks against and what it saw.
+#[derive(Debug)]
+struct Seen {
     secret: String,
     received: Vec<Received>,
-    script: VecDeque<Answer>,
 }
 
 /// A running receiver.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Receiver {
-    inner: Arc<Mutex<Inner>>,
+    fake: Fake<Seen, Answer>,
     /// Where it listens.
     pub addr: SocketAddr,
-}
-
-impl std::fmt::Debug for Receiver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-type Shared = Arc<Mutex<Inner>>;
-
-fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Receiver {
@@ -94,45 +80,47 @@ impl Receiver {
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(secret: &str) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
+        let seen = Seen {
             secret: secret.to_owned(),
             received: Vec::new(),
-            script: VecDeque::new(),
-        }));
-        let app = Router::new()
-            .fallback(receive)
-            .with_state(Arc::clone(&inner));
-        let addr = sink_api::testing::serve(app).await;
-        Self { inner, addr }
+        };
+        let fake = Fake::start(seen, Router::new().fallback(receive)).await;
+        let addr = fake.addr();
+        Self { fake, addr }
     }
 
     /// The URL of `path` (`/hook`) on this receiver.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}{path}", self.fake.endpoint())
     }
 
     /// Queues answers for the next validly signed requests; afterwards they get 204.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        lock(&self.inner).script.extend(answers);
+        self.fake.script(answers);
     }
 
     /// Every request so far, in arrival order.
     pub fn received(&self) -> Vec<Received> {
-        lock(&self.inner).received.clone()
+        self.fake.read(|seen| seen.received.clone())
     }
 
     /// The requests answered with a 2xx.
     pub fn delivered(&self) -> Vec<Received> {
-        self.received()
-            .into_iter()
-            .filter(|r| r.status.is_some_and(|s| (200..300).contains(&s)))
-            .collect()
+        self.fake.read(delivered)
     }
 
     /// Waits until `n` requests were answered with a 2xx, or `timeout` passes.
     pub async fn wait_delivered(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        sink_api::testing::wait_len(n, timeout, || self.delivered()).await
+        self.fake.wait(n, timeout, delivered).await
     }
+}
+
+fn delivered(seen: &Seen) -> Vec<Received> {
+    seen.received
+        .iter()
+        .filter(|r| r.status.is_some_and(|s| (200..300).contains(&s)))
+        .cloned()
+        .collect()
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -179,7 +167,7 @@ fn check(secret: &str, r: &Received) -> Result<(), String> {
 }
 
 async fn receive(
-    State(inner): State<Shared>,
+    State(fake): State<Fake<Seen, Answer>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -201,22 +189,18 @@ async fn receive(
         status: None,
         at: Instant::now(),
     };
-    let answer = {
-        let mut inner = lock(&inner);
-        received.verified = check(&inner.secret, &received);
-        let answer = if received.verified.is_ok() {
-            inner.script.pop_front().unwrap_or(Answer::Ok)
-        } else {
-            Answer::Status(401)
-        };
-        received.status = match &answer {
-            Answer::Ok => Some(204),
-            Answer::Status(s) | Answer::RetryAfter(s, _) => Some(*s),
-            Answer::Hang => None,
-        };
-        inner.received.push(received);
-        answer
+    received.verified = fake.read(|seen| check(&seen.secret, &received));
+    let answer = if received.verified.is_ok() {
+        fake.next_answer().unwrap_or(Answer::Ok)
+    } else {
+        Answer::Status(401)
     };
+    received.status = match &answer {
+        Answer::Ok => Some(204),
+        Answer::Status(s) | Answer::RetryAfter(s, _) => Some(*s),
+        Answer::Hang => None,
+    };
+    fake.with(|seen| seen.received.push(received));
     let status = |s: u16| StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match answer {
         Answer::Ok => StatusCode::NO_CONTENT.into_response(),
