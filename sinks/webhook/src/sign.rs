@@ -1,6 +1,6 @@
 //! Standard Webhooks signatures (<https://www.standardwebhooks.com/>): HMAC-SHA256 over
 //! `{webhook-id}.{webhook-timestamp}.{body}` with the key a `whsec_…` secret encodes, sent as
-//! `webhook-signature: v1,<base64>`; and [`verify`], for receivers and tests.
+//! `webhook-signature: v1,<base64>`; and [`verify()`], for receivers and tests.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,7 +21,7 @@ pub const HEADER_SIGNATURE: &str = "webhook-signature";
 pub const SECRET_PREFIX: &str = "whsec_";
 /// The spec's bounds on the decoded key: 24 bytes (192 bits) to 64 bytes (512 bits).
 pub const KEY_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
-/// How far a timestamp may be from the receiver's clock, either way, before [`verify`]
+/// How far a timestamp may be from the receiver's clock, either way, before [`verify()`]
 /// refuses it as a replay; the reference libraries use five minutes.
 pub const TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
@@ -107,7 +107,7 @@ pub fn unix_seconds(at: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Why [`verify`] refused a request.
+/// Why [`verify()`] refused a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     /// `webhook-timestamp` is not an integer.
