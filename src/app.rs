@@ -149,12 +149,7 @@ impl AppBuilder {
             sms: &sms,
         };
         let mut registry = Registry::from_config(&config, &host)?;
-        for entry in self.registry.entries {
-            registry.entries.push(entry);
-        }
-        registry.routers.extend(self.registry.routers);
-        registry.listeners.extend(self.registry.listeners);
-        registry.histories.extend(self.registry.histories);
+        registry.extend(self.registry);
         let mut sources = Vec::new();
         for (id, source) in &config.sources {
             sources.push(

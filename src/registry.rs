@@ -153,6 +153,14 @@ impl Registry {
         self.add(id, built.sink, route, default_locale);
     }
 
+    /// Adds everything `other` holds (the sinks added in code) after this registry's own.
+    pub fn extend(&mut self, other: Self) {
+        self.entries.extend(other.entries);
+        self.routers.extend(other.routers);
+        self.histories.extend(other.histories);
+        self.listeners.extend(other.listeners);
+    }
+
     /// The routes of every sink, for the store.
     pub fn routes(&self) -> Vec<Route> {
         self.entries.iter().map(|e| e.route.clone()).collect()

@@ -317,7 +317,7 @@ fn sink(id: &str, table: Value) -> Result<SinkConfig, ConfigError> {
         } else {
             let known: Vec<&str> = plugins::SINKS
                 .iter()
-                .filter_map(|e| e.plugin.map(|p| p.kinds()[0]))
+                .filter_map(|e| e.plugin.map(|p| p.kind()))
                 .collect();
             format!(
                 "unknown sink type `{kind}` (expected one of: {})",

@@ -145,7 +145,7 @@ fn sink_and_source_types_are_checked() {
     // Every compiled-in type, in the plug-in list's order.
     let known: Vec<&str> = crate::plugins::SINKS
         .iter()
-        .filter_map(|e| e.plugin.map(|p| p.kinds()[0]))
+        .filter_map(|e| e.plugin.map(|p| p.kind()))
         .collect();
     assert!(known.starts_with(&[
         "console", "sse", "telegram", "slack", "discord", "twilio", "x"

@@ -57,7 +57,7 @@ pub fn sink_type(name: &str) -> Option<&'static dyn SinkPlugin> {
     SINKS
         .iter()
         .filter_map(|entry| entry.plugin)
-        .find(|plugin| plugin.kinds().contains(&name))
+        .find(|plugin| plugin.kind() == name || plugin.aliases().contains(&name))
 }
 
 /// The source type called `name`.

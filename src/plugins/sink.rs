@@ -25,8 +25,11 @@ pub struct SinkEntry {
 
 /// A sink type, as the core holds it.
 pub trait SinkPlugin: Sync + fmt::Debug {
-    /// The `type` names it answers to; the first is its own.
-    fn kinds(&self) -> &'static [&'static str];
+    /// Its `type` name.
+    fn kind(&self) -> &'static str;
+
+    /// Other `type` names it answers to.
+    fn aliases(&self) -> &'static [&'static str];
 
     /// Reads the platform keys of `[sinks.<id>]` (`prefix`), naming the key of any problem.
     ///
@@ -131,13 +134,19 @@ impl<P, E> Adapter<P, E> {
 
 impl<P: Plugin, E> fmt::Debug for Adapter<P, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SinkPlugin").field(&P::KINDS).finish()
+        f.debug_tuple("SinkPlugin")
+            .field(&<P::Sink as Sink>::KIND)
+            .finish()
     }
 }
 
 impl<P: Plugin, E: Extension<P>> SinkPlugin for Adapter<P, E> {
-    fn kinds(&self) -> &'static [&'static str] {
-        P::KINDS
+    fn kind(&self) -> &'static str {
+        <P::Sink as Sink>::KIND
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        P::ALIASES
     }
 
     fn parse(&self, prefix: &str, table: Value) -> Result<Arc<dyn SinkSpec>, ConfigError> {

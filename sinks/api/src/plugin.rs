@@ -18,9 +18,9 @@ use crate::{BoxError, Commands, Notification, Sink};
 
 /// A sink type: its config, its checks and how to build it.
 pub trait Plugin: 'static {
-    /// The `type` names it answers to in config; the first is its own, the others aliases
-    /// (`twitter` for `x`).
-    const KINDS: &'static [&'static str];
+    /// Other `type` names it answers to in config (`twitter` for `x`); its own is the sink's
+    /// [`Sink::KIND`].
+    const ALIASES: &'static [&'static str] = &[];
 
     /// The platform keys of a `[sinks.<id>]` table (routing keys are the core's), with
     /// `#[serde(deny_unknown_fields)]`.

@@ -9,7 +9,6 @@ use crate::{Config, ConsoleSink, Format};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["console"];
     type Config = Config;
     type Sink = ConsoleSink;
 

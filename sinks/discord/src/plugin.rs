@@ -13,7 +13,6 @@ use crate::{Config, DiscordSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["discord"];
     type Config = Config;
     type Sink = DiscordSink;
 

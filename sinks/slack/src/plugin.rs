@@ -9,7 +9,6 @@ use crate::{Config, SlackSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["slack"];
     type Config = Config;
     type Sink = SlackSink;
 

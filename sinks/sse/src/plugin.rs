@@ -11,7 +11,6 @@ use crate::{Config, Hub, SseSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["sse"];
     type Config = Config;
     type Sink = SseSink;
 

@@ -9,7 +9,6 @@ use crate::{Config, TelegramSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["telegram"];
     type Config = Config;
     type Sink = TelegramSink;
 

@@ -10,7 +10,6 @@ use crate::{Config, TwilioSink, webhook};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["twilio"];
     type Config = Config;
     type Sink = TwilioSink;
 

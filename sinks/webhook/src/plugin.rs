@@ -9,7 +9,6 @@ use crate::{Config, WebhookSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["webhook"];
     type Config = Config;
     type Sink = WebhookSink;
 

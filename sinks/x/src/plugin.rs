@@ -9,7 +9,7 @@ use crate::{Config, XSink};
 pub struct Plugin;
 
 impl sink_api::Plugin for Plugin {
-    const KINDS: &'static [&'static str] = &["x", "twitter"];
+    const ALIASES: &'static [&'static str] = &["twitter"];
     type Config = Config;
     type Sink = XSink;
 
