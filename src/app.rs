@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sink_api::Sink;
+use sink_api::{Delivery, Sink};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,8 @@ use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
 use crate::render::Renderer;
 use crate::sources::{Cadence, Source};
-use crate::store::Store;
+use crate::signal::Wakers;
+use crate::store::{Backend, Store};
 use crate::subscriptions::Service;
 
 /// Installs the process's one rustls crypto provider (ring). Idempotent.
@@ -51,7 +52,9 @@ pub struct App {
     registry: Registry,
     sources: Vec<PollerEntry>,
     listener: Option<TcpListener>,
-    wakers: Arc<BTreeMap<String, Arc<Notify>>>,
+    wakers: Wakers,
+    /// Broadcast sinks: the newest outbox id each one's history holds.
+    served_up_to: BTreeMap<String, i64>,
     finished: Arc<Notify>,
     liveness: Liveness,
 }
@@ -167,14 +170,8 @@ impl AppBuilder {
             )?),
             (None, false) => None,
         };
-        let wakers = Arc::new(
-            registry
-                .entries
-                .iter()
-                .map(|e| (e.id.clone(), Arc::new(Notify::new())))
-                .collect(),
-        );
-        let app = App {
+        let wakers = Wakers::new(registry.entries.iter().map(|e| e.id.clone()));
+        let mut app = App {
             config,
             store,
             renderer,
@@ -182,10 +179,14 @@ impl AppBuilder {
             sources,
             listener,
             wakers,
+            served_up_to: BTreeMap::new(),
             finished: Arc::new(Notify::new()),
             liveness,
         };
-        app.preload_streams().await;
+        app.served_up_to = app
+            .preload_streams()
+            .await
+            .context("cannot read the history of the broadcast sinks")?;
         Ok(app)
     }
 }
@@ -206,24 +207,36 @@ impl App {
         (Arc::clone(&self.finished), self.sources.len())
     }
 
-    /// Seeds sinks' histories (the SSE stream's) with what was delivered before a restart, so
-    /// clients resume with `Last-Event-ID` across restarts.
-    async fn preload_streams(&self) {
-        for (id, history) in &self.registry.histories {
-            match self.store.recent_delivered(id, history.capacity()).await {
-                Ok(rows) => history.preload(
+    /// Seeds broadcast sinks' histories (the SSE stream's) with their last notifications, so
+    /// clients resume with `Last-Event-ID` across restarts, and returns where each one's
+    /// follower starts: after the newest of them.
+    async fn preload_streams(&self) -> Result<BTreeMap<String, i64>, crate::store::StoreError> {
+        let mut served_up_to = BTreeMap::new();
+        for entry in &self.registry.entries {
+            if entry.route.delivery != Delivery::Broadcast {
+                continue;
+            }
+            let id = &entry.id;
+            let legacy = self.store.settle_broadcast(id).await?;
+            if legacy > 0 {
+                tracing::info!(sink = %id, rows = legacy, "settled deliveries queued for this broadcast sink by an older version");
+            }
+            let history = self.registry.histories.iter().find(|(h, _)| h == id);
+            let keep = history.map_or(1, |(_, h)| h.capacity().max(1));
+            let rows = self.store.broadcast_recent(id, keep).await?;
+            served_up_to.insert(id.clone(), rows.last().map_or(0, |q| q.id));
+            if let Some((_, history)) = history {
+                history.preload(
                     rows.into_iter()
                         .filter_map(|q| {
                             let rendered = self.renderer.render(&q.event, &q.locale).ok()?;
                             Some(crate::dispatch::notification(&q, rendered, None))
                         })
                         .collect(),
-                ),
-                Err(e) => {
-                    tracing::warn!(sink = %id, error = %crate::dispatch::error_chain(&e), "cannot preload the sink's history")
-                }
+                );
             }
         }
+        Ok(served_up_to)
     }
 
     /// Runs until `shutdown` resolves, then shuts down in order.
@@ -234,7 +247,7 @@ impl App {
         let outbox = Outbox::new(
             self.store.clone(),
             Arc::new(self.registry.routes()),
-            Arc::clone(&self.wakers),
+            self.wakers.clone(),
         );
         let tracker = TaskTracker::new();
         let stop_polling = CancellationToken::new();
@@ -263,6 +276,29 @@ impl App {
             ))
         });
 
+        let stop_signals = CancellationToken::new();
+        let signals = TaskTracker::new();
+        if self.store.backend() == Backend::Postgres {
+            signals.spawn(crate::signal::listen(
+                self.config.store.url.clone(),
+                self.wakers.clone(),
+                stop_signals.clone(),
+            ));
+        }
+        let followers = self
+            .registry
+            .entries
+            .iter()
+            .filter(|e| e.route.delivery == Delivery::Broadcast)
+            .map(|e| e.id.clone())
+            .collect();
+        signals.spawn(crate::signal::sweep(
+            self.store.clone(),
+            self.wakers.clone(),
+            followers,
+            stop_signals.clone(),
+        ));
+        signals.close();
         let mut workers = Vec::new();
         for entry in self.registry.entries {
             let ctx = WorkerContext {
@@ -271,13 +307,21 @@ impl App {
                 renderer: Arc::clone(&self.renderer),
                 config: self.config.dispatch.clone(),
                 instance: self.liveness.instance().to_owned(),
-                wake: Arc::clone(&self.wakers[&entry.id]),
+                wake: self
+                    .wakers
+                    .get(&entry.id)
+                    .unwrap_or_else(|| Arc::new(Notify::new())),
                 drain: drain.clone(),
+                served_up_to: self.served_up_to.get(&entry.id).copied().unwrap_or(0),
             };
             workers.push(tracker.spawn(entry.start(ctx)));
         }
         let stop_liveness = CancellationToken::new();
-        let liveness = tokio::spawn(self.liveness.clone().run(stop_liveness.clone()));
+        let liveness = tokio::spawn(
+            self.liveness
+                .clone()
+                .run(self.wakers.clone(), stop_liveness.clone()),
+        );
         let pollers = TaskTracker::new();
         for entry in self.sources {
             let ctx = PollerContext {
@@ -293,9 +337,21 @@ impl App {
             };
             pollers.spawn(entry.start(ctx));
         }
+        let lease = crate::exclusive::Lease {
+            store: self.store.clone(),
+            instance: self.liveness.instance().to_owned(),
+            ttl: self.config.store.lease_ttl,
+            freed: self.liveness.freed(),
+        };
         for listener in self.registry.listeners {
             tracing::debug!(sink = %listener.id, task = listener.name, "starting a sink task");
-            pollers.spawn(listener.start(stop_polling.clone()));
+            let name = format!("task:{}:{}", listener.id, listener.name);
+            pollers.spawn(crate::exclusive::run(
+                lease.clone(),
+                name,
+                listener.task(),
+                stop_polling.clone(),
+            ));
         }
         pollers.close();
         tracker.close();
@@ -315,6 +371,8 @@ impl App {
         if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
             tracing::warn!("some sink workers did not stop in time");
         }
+        stop_signals.cancel();
+        signals.wait().await;
         stop_liveness.cancel();
         if let Err(error) = liveness.await {
             tracing::error!(%error, "the liveness task failed");

@@ -23,10 +23,12 @@
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 
 pub mod app;
+pub mod broadcast;
 pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod dispatch;
+pub mod exclusive;
 pub mod http;
 pub mod liveness;
 pub mod model;
@@ -38,6 +40,7 @@ pub mod render;
 pub mod routing;
 #[cfg(feature = "twilio")]
 pub mod sms;
+pub mod signal;
 pub mod sources;
 pub mod store;
 pub mod subscriptions;

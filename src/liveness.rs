@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::error_chain;
+use crate::signal::Wakers;
 use crate::store::{Backend, Reaped, Store, StoreError};
 
 /// This instance's place among the instances sharing the store.
@@ -61,14 +62,19 @@ impl Liveness {
     }
 
     /// Notified whenever a dead instance's leases or claims were released: standby pollers
-    /// try again at once (sink workers find released claims on their next idle look, ≤ 1 s).
+    /// try again at once (sink workers are woken too).
     pub fn freed(&self) -> Arc<Notify> {
         Arc::clone(&self.freed)
     }
 
     /// Heartbeats and reaps until `cancel` ([`Liveness::stop`] deregisters, once the claims
-    /// and leases are given back).
-    pub async fn run(self, cancel: CancellationToken) {
+    /// and leases are given back); `wakers` are woken when a dead instance's claims are
+    /// released. On SQLite there is nobody else to watch: it only waits.
+    pub async fn run(self, wakers: Wakers, cancel: CancellationToken) {
+        if self.store.backend() == Backend::Sqlite {
+            cancel.cancelled().await;
+            return;
+        }
         let mut tick = tokio::time::interval(self.heartbeat);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -76,21 +82,32 @@ impl Liveness {
                 _ = tick.tick() => {}
                 () = cancel.cancelled() => break,
             }
-            match self.store.heartbeat(&self.instance).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!(
-                    "this instance was silent for longer than store.instance_timeout and \
-                     another took its work over; deliveries in flight may be sent twice"
-                ),
+            // One statement per beat while every instance is alive.
+            let overdue = match self.store.beat(&self.instance, self.timeout).await {
+                Ok((true, overdue)) => overdue,
+                Ok((false, overdue)) => {
+                    tracing::warn!(
+                        "this instance was silent for longer than store.instance_timeout and \
+                         another took its work over; deliveries in flight may be sent twice"
+                    );
+                    if let Err(error) = self.store.heartbeat(&self.instance).await {
+                        tracing::warn!(error = %error_chain(&error), "cannot register again");
+                    }
+                    overdue
+                }
                 Err(error) => {
                     tracing::warn!(error = %error_chain(&error), "cannot record the heartbeat");
                     continue;
                 }
+            };
+            if !overdue {
+                continue;
             }
             match self.store.reap_dead_instances(self.timeout, false).await {
                 Ok(reaped) if reaped.any() => {
                     log_reaped(reaped);
                     self.freed.notify_waiters();
+                    wakers.wake_all();
                 }
                 Ok(_) => {}
                 Err(error) => {

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use sink_api::plugin::Task;
-use sink_api::{Built, History, Sink};
-use tokio_util::sync::CancellationToken;
+use sink_api::{Built, Delivery, History, Sink};
 
 use crate::config::{Config, RouteConfig};
+use crate::broadcast;
 use crate::dispatch::{self, WorkerContext};
 use crate::plugins::Host;
 use crate::routing::Route;
@@ -38,9 +38,9 @@ impl fmt::Debug for Listener {
 }
 
 impl Listener {
-    /// The task's future; it ends when `stop` is cancelled.
-    pub fn start(self, stop: CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        (self.run)(stop)
+    /// The task (a factory: it may be started again on another instance's failover).
+    pub fn task(&self) -> Task {
+        std::sync::Arc::clone(&self.run)
     }
 }
 
@@ -54,7 +54,8 @@ pub struct RegistryError {
     pub message: String,
 }
 
-/// A sink ready to start: its routing and a way to spawn its worker.
+/// A sink ready to start: its routing and a way to spawn its worker (point-to-point sinks)
+/// or follower (broadcast sinks).
 pub struct Entry {
     /// The sink instance id.
     pub id: String,
@@ -123,11 +124,16 @@ impl Registry {
 
     /// Adds a sink instance under `id`.
     pub fn add<S: Sink>(&mut self, id: &str, sink: S, route: &RouteConfig, default_locale: &str) {
-        let route = Route::new(id, route, sink.recipients(), default_locale);
+        let route = Route::new(id, route, sink.recipients(), default_locale)
+            .with_delivery(S::DELIVERY);
+        let start: Start = match S::DELIVERY {
+            Delivery::PointToPoint => Box::new(move |ctx| Box::pin(dispatch::run(sink, ctx))),
+            Delivery::Broadcast => Box::new(move |ctx| Box::pin(broadcast::follow(sink, ctx))),
+        };
         self.entries.push(Entry {
             id: id.to_owned(),
             route,
-            start: Box::new(move |ctx| Box::pin(dispatch::run(sink, ctx))),
+            start,
         });
     }
 

@@ -1,7 +1,7 @@
 //! Which sink instances and recipients get an event, in which locale. Pure: the store calls it
 //! inside the transaction that records the event, with the subscriptions it just read.
 
-use sink_api::Recipient;
+use sink_api::{Delivery, Recipient};
 
 use crate::config::RouteConfig;
 use crate::model::{Event, EventKind};
@@ -18,6 +18,8 @@ pub struct Route {
     pub recipients: Vec<Recipient>,
     /// Locale for the configured recipients.
     pub locale: String,
+    /// Whether the sink's deliveries are claimed and sent once, or served by every instance.
+    pub delivery: Delivery,
 }
 
 impl Route {
@@ -36,7 +38,15 @@ impl Route {
                 .locale
                 .clone()
                 .unwrap_or_else(|| default_locale.to_owned()),
+            delivery: Delivery::PointToPoint,
         }
+    }
+
+    /// The same route for a sink delivered as `delivery` says.
+    #[must_use]
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
     }
 }
 

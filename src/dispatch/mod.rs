@@ -13,6 +13,7 @@
 //!   finish stays in the outbox for the next start.
 
 mod limiters;
+mod settle;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use limiters::Limiters;
+use settle::Settler;
 
 use crate::config::DispatchConfig;
 use crate::render::Renderer;
@@ -34,12 +36,10 @@ use crate::store::{Queued, Store, StoreError};
 
 /// Longest run of one recipient's queue claimed at once.
 const MAX_RUN: usize = 256;
-/// Within a run, successful deliveries are recorded in groups of this many.
-const MARK_EVERY: usize = 32;
 
-/// How often an idle worker looks at the outbox without being woken: picks up retries that
-/// became due and rows written by other instances.
-const IDLE_POLL: Duration = Duration::from_secs(1);
+/// With deliveries in flight, the outbox is read again only once at least this share of
+/// `max_in_flight` is free: claims go in batches, not one statement per finished delivery.
+const REFILL_AT: usize = 4;
 
 /// Everything a worker needs besides its sink.
 #[derive(Debug, Clone)]
@@ -54,10 +54,14 @@ pub struct WorkerContext {
     pub config: DispatchConfig,
     /// This process's name in claims.
     pub instance: String,
-    /// Notified when new deliveries are queued for this sink.
+    /// Notified when deliveries may be due for this sink: queued here or on another
+    /// instance, settled (the next of a recipient's queue moves up), released, or swept.
     pub wake: Arc<Notify>,
     /// Cancelled at shutdown: finish what is due, then stop.
     pub drain: CancellationToken,
+    /// Broadcast sinks: the newest outbox id their history already holds (where their
+    /// follower starts). Unused by point-to-point sinks.
+    pub served_up_to: i64,
 }
 
 /// Runs the worker of one sink instance until it is drained.
@@ -80,6 +84,7 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
         } else {
             1
         };
+        let settler = Settler::spawn(ctx.store.clone(), Arc::clone(&ctx.wake));
         let shared = Arc::new(Shared {
             limiters: Limiters::new(&limits),
             daily_cap: limits.daily_per_recipient,
@@ -87,6 +92,8 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
             ctx,
             max_run,
             refusals: std::sync::Mutex::new(HashMap::new()),
+            settler,
+            retry_at: std::sync::Mutex::new(None),
         });
         worker_loop(shared).await;
     }
@@ -104,40 +111,54 @@ struct Shared<S> {
     max_run: usize,
     /// Permanent platform failures in a row, per recipient, since its last success.
     refusals: std::sync::Mutex<HashMap<String, u32>>,
+    /// Where successful deliveries are recorded, in batches.
+    settler: Settler,
+    /// The earliest retry this worker scheduled that it has not looked for yet.
+    retry_at: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
     let ctx = &shared.ctx;
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    // The recipient of each delivery task, so that a recipient is free again however its task
-    // ended (even a panic).
+    // The recipient of each run in flight, so that a recipient is never sent two runs at
+    // once (should a claim expire under a slow run and come back to this worker).
     let mut busy: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut deadline: Option<tokio::time::Instant> = None;
+    let refill_room = (ctx.config.max_in_flight / REFILL_AT).max(1);
+    // Whether the outbox may hold due deliveries this worker has not claimed: set by a wake,
+    // a retry coming due, or a batch that came back full.
+    let mut woken = true;
     loop {
         let draining = deadline.is_some();
-        let started = match fill(&shared, &mut in_flight, &mut busy).await {
-            Ok(n) => n,
-            Err(error) => {
-                tracing::error!(error = %error_chain(&error), "cannot read the outbox");
-                0
-            }
-        };
-        if draining && started == 0 && in_flight.is_empty() {
+        let room = ctx.config.max_in_flight.saturating_sub(in_flight.len());
+        if woken && (in_flight.is_empty() || room >= refill_room) {
+            woken = match fill(&shared, &mut in_flight, &mut busy, room).await {
+                Ok(started) => started == room,
+                Err(error) => {
+                    tracing::error!(error = %error_chain(&error), "cannot read the outbox");
+                    false
+                }
+            };
+            continue;
+        }
+        // Done draining once nothing is due, in flight or waiting to be recorded (recording
+        // moves a recipient's queue on, and wakes this loop).
+        if draining && !woken && in_flight.is_empty() && shared.settler.idle() {
             break;
         }
-        let idle = if in_flight.is_empty() {
-            idle_delay(ctx).await
-        } else {
-            IDLE_POLL
-        };
+        let retry_at = shared.take_retry_at();
         tokio::select! {
             Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
                 free(&mut busy, done);
+                // A run ended: what it left (a dead letter, a released tail) moved its
+                // recipient's queue on. (Successes wake when the settler has recorded them.)
+                woken = true;
             }
-            () = ctx.wake.notified() => {}
-            () = tokio::time::sleep(idle) => {}
+            () = ctx.wake.notified() => woken = true,
+            () = sleep_until(retry_at) => woken = true,
             () = ctx.drain.cancelled(), if !draining => {
                 deadline = Some(tokio::time::Instant::now() + ctx.config.shutdown_grace);
+                woken = true;
             }
             () = sleep_until(deadline), if draining => {
                 tracing::warn!(left = in_flight.len(), "shutdown grace period over; stopping deliveries in flight");
@@ -145,11 +166,19 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
                 break;
             }
         }
+        if let Some(at) = retry_at
+            && at > tokio::time::Instant::now()
+        {
+            // Not fired yet: keep it for the next wait.
+            shared.retry_after_instant(at);
+        }
         // Reap everything already finished before filling again.
         while let Some(done) = in_flight.try_join_next_with_id() {
             free(&mut busy, done);
         }
     }
+    // Whatever was delivered is recorded before the claims still held are given back.
+    shared.settler.close().await;
     match ctx.store.release_claims(&ctx.instance).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(
@@ -185,80 +214,78 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// How long to wait with nothing in flight: until the next retry is due, at most `IDLE_POLL`.
-async fn idle_delay(ctx: &WorkerContext) -> Duration {
-    match ctx.store.next_due_at(&ctx.sink_id).await {
-        Ok(Some(at)) => {
-            let wait = at - crate::store::now_ms();
-            Duration::from_millis(u64::try_from(wait.max(1)).unwrap_or(1)).min(IDLE_POLL)
-        }
-        _ => IDLE_POLL,
-    }
-}
-
-/// Claims due heads of idle recipients and starts their deliveries. Returns how many started.
+/// Claims the due heads of up to `room` recipients (and, for sinks that send runs, what is
+/// queued behind them) in a few statements, and starts one delivery task per recipient.
+/// Returns how many started.
 async fn fill<S: Sink>(
     shared: &Arc<Shared<S>>,
     in_flight: &mut JoinSet<()>,
     busy: &mut HashMap<tokio::task::Id, String>,
+    room: usize,
 ) -> Result<usize, StoreError> {
     let ctx = &shared.ctx;
-    let room = ctx.config.max_in_flight.saturating_sub(in_flight.len());
     if room == 0 {
         return Ok(0);
     }
-    let mut started = 0;
-    for queued in ctx.store.due(&ctx.sink_id, room + busy.len()).await? {
-        if started == room {
-            break;
-        }
-        let recipient = queued.recipient.to_string();
+    let ttl = ctx.config.claim_ttl;
+    let heads = ctx
+        .store
+        .claim(&ctx.sink_id, &ctx.instance, ttl, room)
+        .await?;
+    if heads.is_empty() {
+        return Ok(0);
+    }
+    let mut runs: Vec<Vec<Queued>> = Vec::with_capacity(heads.len());
+    let mut again = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(heads.len());
+    for head in heads {
+        let recipient = head.recipient.to_string();
         if busy.values().any(|r| *r == recipient) {
+            again.push(head.id);
             continue;
         }
-        if !ctx
+        index.insert(recipient, runs.len());
+        runs.push(vec![head]);
+    }
+    if shared.max_run > 1 && !runs.is_empty() {
+        let recipients: Vec<&str> = index.keys().map(String::as_str).collect();
+        match ctx
             .store
-            .claim(queued.id, &ctx.instance, ctx.config.claim_ttl)
-            .await?
+            .claim_following(&ctx.sink_id, &recipients, &ctx.instance, ttl, shared.max_run - 1)
+            .await
         {
-            continue;
+            Ok(rest) => {
+                for queued in rest {
+                    if let Some(&at) = index.get(queued.recipient.as_str()) {
+                        runs[at].push(queued);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error_chain(&error), "cannot extend the runs; sending their heads alone");
+            }
         }
+    }
+    if let Err(error) = ctx.store.release(&again).await {
+        tracing::warn!(error = %error_chain(&error), "cannot give back a claim; it expires instead");
+    }
+    let started = runs.len();
+    for run in runs {
+        let recipient = run[0].recipient.to_string();
         let shared = Arc::clone(shared);
-        let span = tracing::debug_span!("delivery", id = queued.id, recipient = %recipient, event_id = %queued.event.id);
-        let task =
-            in_flight.spawn(async move { deliver_run(&shared, queued).await }.instrument(span));
+        let span = tracing::debug_span!("delivery", id = run[0].id, recipient = %recipient, event_id = %run[0].event.id);
+        let task = in_flight.spawn(async move { deliver_run(&shared, run).await }.instrument(span));
         busy.insert(task.id(), recipient);
-        started += 1;
     }
     Ok(started)
 }
 
-/// Delivers the run of a recipient's queue that starts at `head` (claimed by the caller):
-/// one delivery at a time and in order, without going back to the database between them, so
-/// a recipient that fell behind (an SSE stream under a burst) catches up in one go. The run
+/// Delivers a run of one recipient's queue (claimed by the caller), one delivery at a time
+/// and in order, without going back to the database between them, so a recipient that fell
+/// behind catches up in one go. Successes are recorded by the settler in batches. The run
 /// stops at the first failure; what is behind it is released untouched.
-async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
+async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>) {
     let ctx = &shared.ctx;
-    let mut run = vec![head];
-    if shared.max_run > 1 {
-        match ctx
-            .store
-            .claim_following(
-                &ctx.sink_id,
-                &run[0],
-                &ctx.instance,
-                ctx.config.claim_ttl,
-                shared.max_run - 1,
-            )
-            .await
-        {
-            Ok(rest) => run.extend(rest),
-            Err(error) => {
-                tracing::warn!(error = %error_chain(&error), "cannot extend the run; sending its head alone")
-            }
-        }
-    }
-    let mut plain = Vec::new();
     let mut budget = daily_budget(shared, &run[0]).await;
     let mut pending = run.into_iter();
     while let Some(queued) = pending.next() {
@@ -270,39 +297,23 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, head: Queued) {
             }
             continue;
         }
-        let outcome = attempt(shared, &queued).await;
-        if outcome.is_ok() {
-            budget = budget.map(|b| b.saturating_sub(1));
-            shared.clear_refusals(&queued.recipient);
-        }
-        let recorded = match outcome {
-            Ok(Receipt { platform_id: None }) => {
-                plain.push(queued.id);
-                if plain.len() >= MARK_EVERY {
-                    ctx.store.delivered_many(&std::mem::take(&mut plain)).await
-                } else {
-                    Ok(())
-                }
+        match attempt(shared, &queued).await {
+            Ok(receipt) => {
+                budget = budget.map(|b| b.saturating_sub(1));
+                shared.clear_refusals(&queued.recipient);
+                shared.settler.delivered(queued.id, receipt.platform_id);
             }
-            Ok(Receipt {
-                platform_id: Some(id),
-            }) => ctx.store.delivered(queued.id, Some(&id)).await,
             Err(failure) => {
                 let rest: Vec<i64> = pending.by_ref().map(|q| q.id).collect();
-                let recorded = record_failure(shared, &queued, failure).await;
+                if let Err(error) = record_failure(shared, &queued, failure).await {
+                    // The claim expires and the delivery is tried again: at least once, never lost.
+                    tracing::error!(error = %error_chain(&error), "cannot record a delivery outcome");
+                }
                 if let Err(error) = ctx.store.release(&rest).await {
                     tracing::error!(error = %error_chain(&error), "cannot release the rest of the run");
                 }
-                recorded
             }
-        };
-        if let Err(error) = recorded {
-            // The claim expires and the delivery is tried again: at least once, never lost.
-            tracing::error!(error = %error_chain(&error), "cannot record a delivery outcome");
         }
-    }
-    if let Err(error) = ctx.store.delivered_many(&plain).await {
-        tracing::error!(error = %error_chain(&error), "cannot record deliveries");
     }
 }
 
@@ -346,7 +357,10 @@ async fn record_failure<S: Sink>(
             );
             ctx.store
                 .retry_later(queued.id, attempts, wait, "rate limited")
-                .await
+                .await?;
+            // Set after the row: the retry is due no later than this.
+            shared.retry_in(wait);
+            Ok(())
         }
         failure @ (Failure::Sink(SinkError::Transient(_)) | Failure::Timeout(_)) => {
             let attempts = attempts + 1;
@@ -359,7 +373,9 @@ async fn record_failure<S: Sink>(
                 tracing::warn!(attempts, wait_ms = wait.as_millis(), %error, "delivery failed; will retry");
                 ctx.store
                     .retry_later(queued.id, attempts, wait, &error)
-                    .await
+                    .await?;
+                shared.retry_in(wait);
+                Ok(())
             }
         }
         failure @ Failure::Sink(SinkError::RecipientGone(_)) => {
@@ -388,6 +404,27 @@ async fn record_failure<S: Sink>(
 }
 
 impl<S> Shared<S> {
+    /// Remembers to look at the outbox again in `wait` (a retry this worker scheduled).
+    fn retry_in(&self, wait: Duration) {
+        self.retry_after_instant(tokio::time::Instant::now() + wait);
+    }
+
+    fn retry_after_instant(&self, at: tokio::time::Instant) {
+        let mut next = self
+            .retry_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *next = Some(next.map_or(at, |n| n.min(at)));
+    }
+
+    /// The earliest scheduled retry, taken (the caller puts it back if it does not fire).
+    fn take_retry_at(&self) -> Option<tokio::time::Instant> {
+        self.retry_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
     fn refusals(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
         self.refusals
             .lock()
@@ -486,7 +523,7 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
 /// What a correction refers to: the original event, the message this recipient got for it (to
 /// edit), and its title as they saw it. Lookups that fail leave the parts out: the sink then
 /// posts the correction as a new message.
-async fn replaces(ctx: &WorkerContext, queued: &Queued, original: &str) -> Replaces {
+pub(crate) async fn replaces(ctx: &WorkerContext, queued: &Queued, original: &str) -> Replaces {
     let recipient = queued.recipient.as_str();
     let receipt = ctx
         .store

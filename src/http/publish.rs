@@ -75,14 +75,13 @@ pub(super) async fn publish(
     event.topic = Some(request.topic.trim().to_owned());
     event.title = Some(request.title.trim().to_owned());
     event.text = Some(request.body.trim().to_owned());
-    match state.outbox.publish(&event).await {
+    let id = event.id.clone();
+    match state.outbox.publish(event).await {
         Ok(committed) => {
-            tracing::info!(event_id = %event.id, deliveries = committed.deliveries, "published");
+            tracing::info!(event_id = %id, deliveries = committed.deliveries, "published");
             (
                 StatusCode::ACCEPTED,
-                axum::Json(
-                    serde_json::json!({ "id": event.id, "deliveries": committed.deliveries }),
-                ),
+                axum::Json(serde_json::json!({ "id": id, "deliveries": committed.deliveries })),
             )
                 .into_response()
         }

@@ -52,6 +52,27 @@ impl Store {
         Ok(false)
     }
 
+    /// PostgreSQL: records `instance` as alive now, in one statement that also tells whether
+    /// any other instance has been silent for longer than `timeout`. Returns (whether its row
+    /// was there, whether another one is overdue); the caller then registers again or reaps.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn beat(&self, instance: &str, timeout: Duration) -> Result<(bool, bool), StoreError> {
+        let now = now_ms();
+        let row: BeatRow = sqlx::query_as(
+            "WITH beat AS (UPDATE instances SET seen_at = $1 WHERE id = $2 RETURNING id) \
+             SELECT (SELECT COUNT(*) FROM beat) AS beat, \
+             (SELECT COUNT(*) FROM instances WHERE seen_at < $3 AND id <> $2) AS overdue",
+        )
+        .bind(now)
+        .bind(instance)
+        .bind(now - ms(timeout))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.beat > 0, row.overdue > 0))
+    }
+
     /// Forgets `instance` (a clean shutdown, after its claims and leases were given back).
     ///
     /// # Errors
@@ -112,6 +133,13 @@ impl Store {
             leases,
         })
     }
+}
+
+/// What [`Store::beat`] selects.
+#[derive(sqlx::FromRow)]
+struct BeatRow {
+    beat: i64,
+    overdue: i64,
 }
 
 /// Releases every pending delivery's claim and every lease whose holder is not a registered

@@ -2,12 +2,15 @@
 //! and their deliveries in one transaction), published messages, and the lists the page and
 //! the name matching read.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+
+use sink_api::Delivery;
 
 use super::active::ACTIVE;
-use super::status::PENDING;
+use super::outbox::{MAX_BINDS_PER_STATEMENT, placeholders};
+use super::status::{DELIVERED, PENDING};
 use super::subscriptions::SubscriptionRow;
-use super::{Store, StoreError, now_ms};
+use super::{Backend, Store, StoreError, now_ms};
 use crate::detect::Tracked;
 use crate::model::{Event, Phase};
 use crate::routing::{self, Route};
@@ -21,6 +24,17 @@ pub struct Committed {
     pub sinks: BTreeSet<String>,
     /// Deliveries queued.
     pub deliveries: usize,
+}
+
+impl Committed {
+    /// Both commits' events, sinks and deliveries together.
+    #[must_use]
+    pub fn merge(mut self, other: Self) -> Self {
+        self.new_events.extend(other.new_events);
+        self.sinks.extend(other.sinks);
+        self.deliveries += other.deliveries;
+        self
+    }
 }
 
 /// A match as the web page lists it (read as selected: `updated_at AS updated_at_ms`).
@@ -138,19 +152,27 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let committed = record_events(&mut tx, events, deliver, routes, now).await?;
+        let committed =
+            record_events(&mut tx, self.backend, events, deliver, routes, now).await?;
         tx.commit().await?;
-        Ok(committed)
+        Ok(committed
+            .into_iter()
+            .fold(Committed::default(), Committed::merge))
     }
 
-    /// Records a published event and queues its deliveries.
+    /// Records published events and queues their deliveries, all in one transaction (a group
+    /// commit: publishes that arrive together share it); returns what each one queued.
     ///
     /// # Errors
-    /// Database errors.
-    pub async fn publish(&self, event: &Event, routes: &[Route]) -> Result<Committed, StoreError> {
+    /// Database errors; nothing is recorded then.
+    pub async fn publish(
+        &self,
+        events: &[Event],
+        routes: &[Route],
+    ) -> Result<Vec<Committed>, StoreError> {
         let mut tx = self.begin().await?;
         let committed =
-            record_events(&mut tx, std::slice::from_ref(event), true, routes, now_ms()).await?;
+            record_events(&mut tx, self.backend, events, true, routes, now_ms()).await?;
         tx.commit().await?;
         Ok(committed)
     }
@@ -194,20 +216,37 @@ impl Store {
     }
 }
 
-/// Inserts events (once each) and, when `deliver`, their outbox rows.
+/// The key of the transaction-scoped PostgreSQL advisory lock every transaction takes before
+/// it queues broadcast deliveries ("herald" in ASCII).
+const BROADCAST_ORDER_LOCK: i64 = 0x0068_6572_616c_64;
+
+/// Inserts events (once each) and, when `deliver`, their outbox rows; returns what each event
+/// queued, in order (nothing for one already recorded).
+///
+/// Broadcast rows are read by every instance in id order (`Store::broadcast_after`), so
+/// their ids must be in commit order: a row must never become visible behind one a reader
+/// has passed. PostgreSQL hands out ids at insert, not at commit, so on PostgreSQL the rows
+/// are inserted under a transaction-scoped advisory lock held until the commit (writers that
+/// queue broadcast rows take turns for that last step). SQLite has one writer at a time.
+///
+/// On PostgreSQL the transaction also `NOTIFY`s the sinks that got rows: delivered at
+/// commit, it wakes the workers and followers of every other instance.
 async fn record_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     events: &[Event],
     deliver: bool,
     routes: &[Route],
     now: i64,
-) -> Result<Committed, StoreError> {
-    let mut committed = Committed::default();
+) -> Result<Vec<Committed>, StoreError> {
+    let mut out = vec![Committed::default(); events.len()];
     if events.is_empty() {
-        return Ok(committed);
+        return Ok(out);
     }
+    let seqs = insert_events(tx, events, now).await?;
+    let mut rows: Vec<OutboxRow> = Vec::new();
     let mut subscriptions = Vec::new();
-    if deliver {
+    if deliver && seqs.iter().any(Option::is_some) {
         let rows: Vec<SubscriptionRow> = sqlx::query_as(sql!(
             "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
              WHERE active = {ACTIVE} ORDER BY id"
@@ -216,23 +255,8 @@ async fn record_events(
         .await?;
         subscriptions = SubscriptionRow::valid(rows);
     }
-    for event in events {
-        let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
-            what: "event payload",
-            source,
-        })?;
-        let seq: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO events (event_id, match_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (event_id) DO NOTHING RETURNING seq",
-        )
-        .bind(&event.id)
-        .bind(&event.match_id)
-        .bind(event.kind.as_str())
-        .bind(payload)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(seq) = seq else {
+    for ((event, seq), committed) in events.iter().zip(&seqs).zip(&mut out) {
+        let Some(seq) = *seq else {
             tracing::debug!(event_id = %event.id, "event already recorded; not queued again");
             continue;
         };
@@ -241,20 +265,132 @@ async fn record_events(
             continue;
         }
         for target in routing::targets(event, routes, &subscriptions) {
-            sqlx::query(sql!(
-                "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, next_attempt_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, {PENDING}, 0, $5, $5, $5) ON CONFLICT (event_seq, sink, recipient) DO NOTHING"
-            ))
-            .bind(seq)
-            .bind(&target.sink)
-            .bind(target.recipient.as_str())
-            .bind(&target.locale)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+            let broadcast = routes
+                .iter()
+                .any(|r| r.sink == target.sink && r.delivery == Delivery::Broadcast);
             committed.deliveries += 1;
-            committed.sinks.insert(target.sink);
+            committed.sinks.insert(target.sink.clone());
+            rows.push(OutboxRow {
+                seq,
+                target,
+                broadcast,
+            });
         }
     }
-    Ok(committed)
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    if backend == Backend::Postgres {
+        if rows.iter().any(|r| r.broadcast) {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(BROADCAST_ORDER_LOCK)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let sinks: BTreeSet<&str> = rows.iter().map(|r| r.target.sink.as_str()).collect();
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::signal::CHANNEL)
+            .bind(crate::signal::payload(sinks))
+            .execute(&mut **tx)
+            .await?;
+    }
+    insert_outbox(tx, &rows, now).await?;
+    Ok(out)
+}
+
+/// One outbox row to insert.
+struct OutboxRow {
+    seq: i64,
+    target: routing::Target,
+    /// Served by every instance, never claimed: recorded as delivered at once.
+    broadcast: bool,
+}
+
+/// Inserts `events` in as few statements as possible; returns each one's `seq`, `None` for
+/// an event id that was already recorded.
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    events: &[Event],
+    now: i64,
+) -> Result<Vec<Option<i64>>, StoreError> {
+    const BINDS: usize = 5;
+    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(events.len());
+    for chunk in events.chunks(MAX_BINDS_PER_STATEMENT / BINDS) {
+        let values = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(1 + i * BINDS, BINDS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let statement = format!(
+            "INSERT INTO events (event_id, match_id, kind, payload, created_at) VALUES {values} \
+             ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id"
+        );
+        let mut query = sqlx::query_as::<_, SeqRow>(sqlx::AssertSqlSafe(statement));
+        for event in chunk {
+            let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
+                what: "event payload",
+                source,
+            })?;
+            query = query
+                .bind(event.id.as_str())
+                .bind(event.match_id.as_deref())
+                .bind(event.kind.as_str())
+                .bind(payload)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            seqs.insert(row.event_id, row.seq);
+        }
+    }
+    // The same id twice in one batch is recorded once: the first one has it.
+    Ok(events
+        .iter()
+        .map(|e| seqs.remove(&e.id))
+        .collect())
+}
+
+/// Inserts outbox rows, a thousand or so per statement.
+async fn insert_outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[OutboxRow],
+    now: i64,
+) -> Result<(), StoreError> {
+    const BINDS: usize = 5;
+    for chunk in rows.chunks((MAX_BINDS_PER_STATEMENT - 1) / BINDS) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let at = 2 + i * BINDS;
+                format!(
+                    "(${at}, ${}, ${}, ${}, ${}, 0, $1, $1, $1)",
+                    at + 1,
+                    at + 2,
+                    at + 3,
+                    at + 4
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let statement = format!(
+            "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, \
+             next_attempt_at, created_at, updated_at) VALUES {values} \
+             ON CONFLICT (event_seq, sink, recipient) DO NOTHING"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(now);
+        for row in chunk {
+            query = query
+                .bind(row.seq)
+                .bind(row.target.sink.as_str())
+                .bind(row.target.recipient.as_str())
+                .bind(row.target.locale.as_str())
+                .bind(if row.broadcast { DELIVERED } else { PENDING });
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// An inserted event, as returned: `seq, event_id`.
+#[derive(sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+    event_id: String,
 }

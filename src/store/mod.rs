@@ -79,6 +79,12 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row that another one refers to is not there (deleted by hand?).
+    #[error("the {what} is missing")]
+    Missing {
+        /// What was being read.
+        what: &'static str,
+    },
     /// Stored JSON does not parse (written by an incompatible version?).
     #[error("stored {what} is not valid")]
     Corrupt {

@@ -1,12 +1,13 @@
 //! The outbox: deliveries queued per sink and recipient, claimed, settled, retried, dead,
 //! and read back (receipts for corrections, the SSE history, dead letters).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use sink_api::Recipient;
 
 use super::status::{DEAD, DELIVERED, PENDING, SKIPPED};
-use super::{Store, StoreError, ms, now_ms};
+use super::{Backend, Store, StoreError, ms, now_ms};
 use crate::model::Event;
 
 /// A delivery waiting to be sent.
@@ -48,39 +49,152 @@ pub struct DeadLetter {
 }
 
 impl Store {
-    /// The next delivery of every recipient of `sink` that is due and not claimed, oldest
-    /// first. Only the head of each recipient's queue is returned: per-recipient order.
+    /// Claims, for `holder` and `ttl`, the head delivery of up to `limit` recipients of
+    /// `sink` whose head is due and not claimed, oldest first, and returns them. Only the head
+    /// of each recipient's queue is taken: per-recipient order. One statement for the whole
+    /// batch; on PostgreSQL rows another instance is claiming at the same moment are skipped
+    /// (`FOR UPDATE SKIP LOCKED`), never waited for or taken twice.
     ///
     /// # Errors
     /// Database errors, or an event payload that does not parse.
-    pub async fn due(&self, sink: &str, limit: usize) -> Result<Vec<Queued>, StoreError> {
+    pub async fn claim(
+        &self,
+        sink: &str,
+        holder: &str,
+        ttl: Duration,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
         let now = now_ms();
-        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
-            "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
-             FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE sink = $1 AND status = {PENDING} GROUP BY recipient) \
-             AND o.next_attempt_at <= $2 AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             ORDER BY o.id LIMIT $3"
-        ))
-        .bind(sink)
-        .bind(now)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(Queued::try_from).collect()
+        let statement = match self.backend {
+            Backend::Postgres => sql!(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
+                 (SELECT id FROM outbox WHERE id IN \
+                 (SELECT MIN(id) FROM outbox WHERE sink = $4 AND status = {PENDING} GROUP BY recipient) \
+                 AND status = {PENDING} AND next_attempt_at <= $3 \
+                 AND (claimed_until IS NULL OR claimed_until < $3) \
+                 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, recipient, locale, attempts, event_seq"
+            ),
+            // One writer at a time: the statement is atomic as it is.
+            Backend::Sqlite => sql!(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
+                 (SELECT id FROM outbox WHERE id IN \
+                 (SELECT MIN(id) FROM outbox WHERE sink = $4 AND status = {PENDING} GROUP BY recipient) \
+                 AND status = {PENDING} AND next_attempt_at <= $3 \
+                 AND (claimed_until IS NULL OR claimed_until < $3) \
+                 ORDER BY id LIMIT $5) \
+                 RETURNING id, recipient, locale, attempts, event_seq"
+            ),
+        };
+        let rows: Vec<ClaimedRow> = sqlx::query_as(statement)
+            .bind(holder)
+            .bind(now + ms(ttl))
+            .bind(now)
+            .bind(sink)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        self.with_events(rows).await
     }
 
-    /// When the earliest pending delivery of `sink` is due (ms), if any.
+    /// After `holder` claimed the heads of `recipients`' queues, claims up to `per_recipient`
+    /// deliveries queued behind each head and returns them in order: runs that can be sent
+    /// without going back to the database between deliveries. Nobody else can claim them:
+    /// they sit behind a head `holder` has.
+    ///
+    /// # Errors
+    /// Database errors, or an event payload that does not parse.
+    pub async fn claim_following(
+        &self,
+        sink: &str,
+        recipients: &[&str],
+        holder: &str,
+        ttl: Duration,
+        per_recipient: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in recipients.chunks(MAX_BINDS_PER_STATEMENT / 2) {
+            let now = now_ms();
+            let statement = format!(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
+                 (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY recipient ORDER BY id) AS rn \
+                 FROM outbox WHERE sink = $4 AND status = {PENDING} \
+                 AND (claimed_until IS NULL OR claimed_until < $3) AND recipient IN ({})) AS behind \
+                 WHERE rn <= $5) \
+                 RETURNING id, recipient, locale, attempts, event_seq",
+                placeholders(6, chunk.len())
+            );
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(statement))
+                .bind(holder)
+                .bind(now + ms(ttl))
+                .bind(now)
+                .bind(sink)
+                .bind(i64::try_from(per_recipient).unwrap_or(i64::MAX));
+            for recipient in chunk {
+                query = query.bind(*recipient);
+            }
+            let rows: Vec<ClaimedRow> = query.fetch_all(&self.pool).await?;
+            out.extend(self.with_events(rows).await?);
+        }
+        Ok(out)
+    }
+
+    /// Claimed rows with their events, in id order (`RETURNING` keeps none): each event's
+    /// payload is read and parsed once for all the deliveries that share it.
+    async fn with_events(&self, mut rows: Vec<ClaimedRow>) -> Result<Vec<Queued>, StoreError> {
+        rows.sort_by_key(|r| r.id);
+        let mut seqs: Vec<i64> = rows.iter().map(|r| r.event_seq).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut events = HashMap::with_capacity(seqs.len());
+        for chunk in seqs.chunks(MAX_BINDS_PER_STATEMENT) {
+            let statement = format!(
+                "SELECT seq, payload, created_at FROM events WHERE seq IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(statement));
+            for seq in chunk {
+                query = query.bind(*seq);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                events.insert(row.seq, (parse_event(&row.payload)?, row.created_at));
+            }
+        }
+        rows.into_iter()
+            .map(|r| {
+                let (event, created_at_ms) =
+                    events
+                        .get(&r.event_seq)
+                        .cloned()
+                        .ok_or_else(|| StoreError::Missing {
+                            what: "event of a delivery",
+                        })?;
+                Ok(Queued {
+                    id: r.id,
+                    recipient: Recipient::new(r.recipient),
+                    locale: r.locale,
+                    attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+                    event,
+                    created_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Every sink with pending deliveries that nobody holds, and when the earliest of them is
+    /// due (ms): what a sweep wakes (retries that came due, claims that expired).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn next_due_at(&self, sink: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(sql!(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE sink = $1 AND status = {PENDING}"
+    pub async fn due_sinks(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows: Vec<DueRow> = sqlx::query_as(sql!(
+            "SELECT sink, MIN(next_attempt_at) AS due FROM outbox WHERE status = {PENDING} \
+             AND (claimed_until IS NULL OR claimed_until < $1) GROUP BY sink"
         ))
-        .bind(sink)
-        .fetch_one(&self.pool)
-        .await?)
+        .bind(now_ms())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.sink, r.due)).collect())
     }
 
     /// How many deliveries of `sink` are pending.
@@ -96,88 +210,44 @@ impl Store {
         .await?)
     }
 
-    /// Reserves delivery `id` for `holder` for `ttl`; `false` if someone else has it.
+    /// Records deliveries as done, with the platform's message id where there is one: one
+    /// statement per few hundred deliveries.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn claim(&self, id: i64, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let now = now_ms();
-        let result = sqlx::query(sql!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 \
-             WHERE id = $4 AND status = {PENDING} AND (claimed_until IS NULL OR claimed_until < $3)"
-        ))
-        .bind(holder)
-        .bind(now + ms(ttl))
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
-    /// After `holder` claimed the head of a recipient's queue, claims up to `limit` deliveries
-    /// queued behind it for the same recipient and returns them in order: a run that can be
-    /// sent without going back to the database between deliveries.
-    ///
-    /// # Errors
-    /// Database errors, or an event payload that does not parse.
-    pub async fn claim_following(
-        &self,
-        sink: &str,
-        head: &Queued,
-        holder: &str,
-        ttl: Duration,
-        limit: usize,
-    ) -> Result<Vec<Queued>, StoreError> {
-        let now = now_ms();
-        let recipient = head.recipient.as_str();
-        sqlx::query(sql!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-             (SELECT id FROM outbox WHERE sink = $4 AND recipient = $5 AND status = {PENDING} AND id > $6 \
-             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT $7)"
-        ))
-        .bind(holder)
-        .bind(now + ms(ttl))
-        .bind(now)
-        .bind(sink)
-        .bind(recipient)
-        .bind(head.id)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .execute(&self.pool)
-        .await?;
-        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
-            "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
-             FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.sink = $1 AND o.recipient = $2 AND o.status = {PENDING} AND o.id > $3 AND o.claimed_by = $4 \
-             ORDER BY o.id"
-        ))
-        .bind(sink)
-        .bind(recipient)
-        .bind(head.id)
-        .bind(holder)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(Queued::try_from).collect()
-    }
-
-    /// Marks deliveries done that have no platform message id.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn delivered_many(&self, ids: &[i64]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
+    pub async fn delivered(&self, done: &[(i64, Option<String>)]) -> Result<(), StoreError> {
+        // Two binds per delivery (its id in the CASE and in the IN list), the receipt a third.
+        for chunk in done.chunks(MAX_BINDS_PER_STATEMENT / 3) {
+            let now = now_ms();
+            let mut cases = String::new();
+            let mut next = 2;
+            for (_, receipt) in chunk {
+                if receipt.is_some() {
+                    cases.push_str(&format!(" WHEN ${next} THEN ${}", next + 1));
+                    next += 2;
+                }
+            }
+            let receipt = if cases.is_empty() {
+                "NULL".to_owned()
+            } else {
+                format!("CASE id{cases} ELSE NULL END")
+            };
+            let statement = format!(
+                "UPDATE outbox SET status = {DELIVERED}, receipt = {receipt}, claimed_by = NULL, \
+                 claimed_until = NULL, last_error = NULL, updated_at = $1 WHERE id IN ({})",
+                placeholders(next, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(now);
+            for (id, receipt) in chunk {
+                if let Some(receipt) = receipt {
+                    query = query.bind(*id).bind(receipt.as_str());
+                }
+            }
+            for (id, _) in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&self.pool).await?;
         }
-        let sql = format!(
-            "UPDATE outbox SET status = {DELIVERED}, receipt = NULL, claimed_by = NULL, claimed_until = NULL, \
-             last_error = NULL, updated_at = $1 WHERE id IN ({})",
-            placeholders(2, ids.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms());
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.execute(&self.pool).await?;
         Ok(())
     }
 
@@ -198,23 +268,6 @@ impl Store {
             query = query.bind(*id);
         }
         query.execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Marks delivery `id` done, with the platform's message id.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn delivered(&self, id: i64, receipt: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query(sql!(
-            "UPDATE outbox SET status = {DELIVERED}, receipt = $1, claimed_by = NULL, claimed_until = NULL, \
-             last_error = NULL, updated_at = $2 WHERE id = $3"
-        ))
-        .bind(receipt)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
         Ok(())
     }
 
@@ -354,19 +407,16 @@ impl Store {
         payload.as_deref().map(parse_event).transpose()
     }
 
-    /// The last `limit` deliveries made by `sink`, oldest first (to seed the SSE history).
+    /// The last `limit` notifications of broadcast sink `sink`, oldest first: the history a
+    /// stream is seeded with at startup.
     ///
     /// # Errors
     /// Database errors, or an event payload that does not parse.
-    pub async fn recent_delivered(
-        &self,
-        sink: &str,
-        limit: usize,
-    ) -> Result<Vec<Queued>, StoreError> {
+    pub async fn broadcast_recent(&self, sink: &str, limit: usize) -> Result<Vec<Queued>, StoreError> {
         let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \
-             WHERE o.sink = $1 AND o.status = {DELIVERED} ORDER BY o.updated_at DESC, o.id DESC LIMIT $2"
+             WHERE o.sink = $1 AND o.status = {DELIVERED} ORDER BY o.id DESC LIMIT $2"
         ))
         .bind(sink)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -378,6 +428,49 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         out.reverse();
         Ok(out)
+    }
+
+    /// Up to `limit` notifications of broadcast sink `sink` after id `after`, in id order: what
+    /// an instance has not served yet. Ids are in commit order for broadcast rows (see
+    /// `record_events`), so nothing committed can later appear behind `after`.
+    ///
+    /// # Errors
+    /// Database errors, or an event payload that does not parse.
+    pub async fn broadcast_after(
+        &self,
+        sink: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
+        let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
+            "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
+             FROM outbox o JOIN events e ON e.seq = o.event_seq \
+             WHERE o.sink = $1 AND o.status = {DELIVERED} AND o.id > $2 ORDER BY o.id LIMIT $3"
+        ))
+        .bind(sink)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Queued::try_from).collect()
+    }
+
+    /// Marks every pending delivery of broadcast sink `sink` as served: rows queued for it
+    /// before it was a broadcast sink (an older herald), which its follower has served from
+    /// the history or does not need.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn settle_broadcast(&self, sink: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query(sql!(
+            "UPDATE outbox SET status = {DELIVERED}, claimed_by = NULL, claimed_until = NULL, \
+             updated_at = $1 WHERE sink = $2 AND status = {PENDING}"
+        ))
+        .bind(now_ms())
+        .bind(sink)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Dead letters, newest first.
@@ -418,12 +511,41 @@ impl Store {
     }
 }
 
+/// Most values bound in one statement built by [`placeholders`]: far below SQLite's and
+/// PostgreSQL's limits (32,766 and 65,535), large enough that a batch is a few statements.
+pub(super) const MAX_BINDS_PER_STATEMENT: usize = 3_000;
+
 /// `$first, $first+1, …` for `count` bound values (only numbers are ever spliced into SQL).
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A claimed delivery, as returned: `id, recipient, locale, attempts, event_seq`.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    recipient: String,
+    locale: String,
+    attempts: i64,
+    event_seq: i64,
+}
+
+/// An event's payload, as selected: `seq, payload, created_at`.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    payload: String,
+    created_at: i64,
+}
+
+/// A sink's earliest due delivery, as selected: `sink, MIN(next_attempt_at) AS due`.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    sink: String,
+    due: i64,
 }
 
 /// A delivery with its event, as selected:

@@ -9,9 +9,11 @@ use herald::detect::{Tracked, detect};
 use herald::model::{Event, EventKind, MatchState, Phase, Score, Team};
 use herald::render::sample;
 use herald::routing::{Route, Scope, Subscription};
-use sink_api::Recipient;
+use sink_api::{Delivery, Recipient};
 
 use crate::db::TestDb;
+
+const TTL: Duration = Duration::from_secs(60);
 
 fn routes() -> Vec<Route> {
     vec![
@@ -20,7 +22,8 @@ fn routes() -> Vec<Route> {
             &RouteConfig::default(),
             vec![Recipient::broadcast()],
             "en",
-        ),
+        )
+        .with_delivery(Delivery::Broadcast),
         Route::new(
             "chat",
             &RouteConfig {
@@ -103,10 +106,19 @@ async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
             .unwrap();
         assert!(again.new_events.is_empty(), "{}", db.backend);
         assert_eq!(again.deliveries, 0);
-        assert_eq!(store.pending("sse").await.unwrap(), 2);
+        // Broadcast rows are served by every instance, never claimed: nothing pending.
+        assert_eq!(store.pending("sse").await.unwrap(), 0);
+        let served: Vec<String> = store
+            .broadcast_after("sse", 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.event.id)
+            .collect();
+        assert_eq!(served, ["src:1:kick_off", "src:1:g1"], "{}", db.backend);
         assert_eq!(store.pending("chat").await.unwrap(), 1);
 
-        let due = store.due("chat", 10).await.unwrap();
+        let due = store.claim("chat", "me", TTL, 10).await.unwrap();
         assert_eq!(due[0].locale, "pt-BR");
         assert_eq!(due[0].event.kind, EventKind::Goal);
         let matches = store.matches(10).await.unwrap();
@@ -161,7 +173,7 @@ async fn subscribers_receive_what_they_follow_in_their_locale() {
             .commit_poll("src", None, &[], &events, true, &routes())
             .await
             .unwrap();
-        let due = store.due("chat", 10).await.unwrap();
+        let due = store.claim("chat", "me", TTL, 10).await.unwrap();
         let mut got: Vec<(String, String, String)> = due
             .iter()
             .map(|q| {
@@ -200,32 +212,14 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .commit_poll("src", None, &[], &events, true, &routes())
             .await
             .unwrap();
-        let heads = store.due("sse", 10).await.unwrap();
-        assert_eq!(
-            heads.len(),
-            1,
-            "only the head of the broadcast queue ({})",
-            db.backend
-        );
+        let heads = store.claim("chat", "me", TTL, 10).await.unwrap();
+        assert_eq!(heads.len(), 1, "only the head of the queue ({})", db.backend);
         assert_eq!(heads[0].event.id, "e0");
         let head = heads[0].id;
-
         assert!(
-            store
-                .claim(head, "me", Duration::from_secs(60))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .claim(head, "other", Duration::from_secs(60))
-                .await
-                .unwrap(),
-            "claims are exclusive"
-        );
-        assert!(
-            store.due("sse", 10).await.unwrap().is_empty(),
-            "a claimed head blocks its queue"
+            store.claim("chat", "other", TTL, 10).await.unwrap().is_empty(),
+            "a claimed head blocks its queue, for everyone ({})",
+            db.backend
         );
 
         // A retry later keeps the order: nothing behind it overtakes.
@@ -233,25 +227,31 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .retry_later(head, 1, Duration::from_secs(3600), "boom")
             .await
             .unwrap();
-        assert!(store.due("sse", 10).await.unwrap().is_empty());
-        assert!(store.next_due_at("sse").await.unwrap().is_some());
+        assert!(store.claim("chat", "me", TTL, 10).await.unwrap().is_empty());
+        let due = store.due_sinks().await.unwrap();
+        assert_eq!(due.len(), 1, "the sweep looks at chat only ({})", db.backend);
+        assert_eq!(due[0].0, "chat");
 
         // A dead letter leaves the queue; the next one moves up.
         store.dead(head, 1, "gave up").await.unwrap();
-        let next = store.due("sse", 10).await.unwrap();
+        let next = store.claim("chat", "me", TTL, 10).await.unwrap();
         assert_eq!(next[0].event.id, "e1", "{}", db.backend);
-        assert!(
+        store
+            .delivered(&[(next[0].id, Some("msg-7".into()))])
+            .await
+            .unwrap();
+        assert_eq!(
             store
-                .claim(next[0].id, "me", Duration::from_secs(60))
+                .receipt("chat", "channel-1", "e1")
                 .await
                 .unwrap()
-        );
-        store.delivered(next[0].id, Some("msg-7")).await.unwrap();
-        assert_eq!(
-            store.receipt("sse", "*", "e1").await.unwrap().as_deref(),
+                .as_deref(),
             Some("msg-7")
         );
-        assert_eq!(store.due("sse", 10).await.unwrap()[0].event.id, "e2");
+        assert_eq!(
+            store.claim("chat", "me", TTL, 10).await.unwrap()[0].event.id,
+            "e2"
+        );
 
         let dead = store.dead_letters(10).await.unwrap();
         assert_eq!(dead.len(), 1);
@@ -260,9 +260,14 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
         assert_eq!(store.requeue_dead(None).await.unwrap(), 1);
         assert!(store.dead_letters(10).await.unwrap().is_empty());
 
-        let recent = store.recent_delivered("sse", 10).await.unwrap();
-        assert_eq!(recent.len(), 1);
-        assert_eq!(recent[0].event.id, "e1");
+        let recent: Vec<String> = store
+            .broadcast_recent("sse", 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.event.id)
+            .collect();
+        assert_eq!(recent, ["e1", "e2"], "the newest, oldest first");
         store.close().await;
         db.cleanup().await;
     }
@@ -283,21 +288,63 @@ async fn released_claims_are_due_again_at_once() {
             )
             .await
             .unwrap();
-        let head = store.due("sse", 1).await.unwrap()[0].id;
-        assert!(
-            store
-                .claim(head, "me", Duration::from_secs(600))
-                .await
-                .unwrap()
-        );
+        let head = store.claim("chat", "me", Duration::from_secs(600), 1).await.unwrap()[0].id;
         assert_eq!(store.release_claims("me").await.unwrap(), 1);
         assert_eq!(
-            store.due("sse", 1).await.unwrap()[0].id,
+            store.claim("chat", "other", TTL, 1).await.unwrap()[0].id,
             head,
             "{}",
             db.backend
         );
         store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Broadcast rows are read by every instance after a cursor, so a row must never become
+/// visible behind one a reader has already passed. Writers commit concurrently from separate
+/// pools (as separate instances would) while a reader follows; it must see every row.
+#[tokio::test]
+async fn a_follower_sees_every_broadcast_row_while_writers_commit_concurrently() {
+    for db in TestDb::all().await {
+        let reader = db.store().await;
+        // Followers of the chat sink make each transaction insert many rows after the
+        // broadcast one: the window between taking an id and committing it is wide.
+        let users: Vec<String> = (0..300).map(|u| format!("u{u}")).collect();
+        let users: Vec<&str> = users.iter().map(String::as_str).collect();
+        crate::harness::subscribe_all(&reader, "chat", &users).await;
+        let mut writers = Vec::new();
+        for w in 0..4 {
+            let store = herald::store::Store::connect(&db.config()).await.unwrap();
+            writers.push(tokio::spawn(async move {
+                for i in 0..40 {
+                    let events = [event(&format!("w{w}-{i}"), EventKind::Goal)];
+                    store.publish(&events, &routes()).await.unwrap();
+                }
+                store.close().await;
+            }));
+        }
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let done = writers.iter().all(tokio::task::JoinHandle::is_finished);
+            for q in reader.broadcast_after("sse", cursor, 1000).await.unwrap() {
+                cursor = q.id;
+                seen.push(q.event.id);
+            }
+            if done {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        assert_eq!(seen.len(), 160, "every row, once ({})", db.backend);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 160);
+        reader.close().await;
         db.cleanup().await;
     }
 }
@@ -340,11 +387,9 @@ async fn runs_of_a_queue_are_claimed_settled_and_released() {
             .commit_poll("src", None, &[tracked()], &events, true, &routes())
             .await
             .unwrap();
-        let ttl = Duration::from_secs(60);
-        let head = store.due("chat", 10).await.unwrap().remove(0);
-        assert!(store.claim(head.id, "me", ttl).await.unwrap());
+        let head = store.claim("chat", "me", TTL, 10).await.unwrap().remove(0);
         let run = store
-            .claim_following("chat", &head, "me", ttl, 10)
+            .claim_following("chat", &["channel-1"], "me", TTL, 10)
             .await
             .unwrap();
         let ids: Vec<&str> = run.iter().map(|q| q.event.id.as_str()).collect();
@@ -354,19 +399,26 @@ async fn runs_of_a_queue_are_claimed_settled_and_released() {
         assert!(run[0].created_at_ms > 0);
 
         store.release(&[run[1].id]).await.unwrap();
-        store.delivered(head.id, None).await.unwrap();
-        store.delivered_many(&[run[0].id]).await.unwrap();
+        store
+            .delivered(&[(head.id, None), (run[0].id, Some("m-1".into()))])
+            .await
+            .unwrap();
         assert_eq!(
             store.delivered_since("chat", "channel-1", 0).await.unwrap(),
             2,
             "{}",
             db.backend
         );
-        let next = store.due("chat", 10).await.unwrap();
+        assert_eq!(
+            store.receipt("chat", "channel-1", "g1").await.unwrap().as_deref(),
+            Some("m-1")
+        );
+        assert_eq!(store.receipt("chat", "channel-1", "g0").await.unwrap(), None);
+        let next = store.claim("chat", "me", TTL, 10).await.unwrap();
         assert_eq!(next[0].id, run[1].id, "released, due again");
         store.skip(next[0].id, "over the cap").await.unwrap();
         assert_eq!(store.pending("chat").await.unwrap(), 0);
-        assert_eq!(store.next_due_at("chat").await.unwrap(), None);
+        assert!(store.due_sinks().await.unwrap().is_empty());
 
         assert_eq!(
             store.event("g1").await.unwrap().map(|e| e.kind),

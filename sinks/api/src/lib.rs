@@ -34,6 +34,12 @@ pub trait Sink: Send + Sync + 'static {
     /// The name of the platform, as used in config (`type = "…"`) and logs.
     const KIND: &'static str;
 
+    /// How this sink's deliveries are made when several herald instances share a store:
+    /// [`Delivery::PointToPoint`] (the default) sends each delivery once, from whichever
+    /// instance claims it; [`Delivery::Broadcast`] hands every notification to the sink on
+    /// every instance, for the clients connected to that instance.
+    const DELIVERY: Delivery = Delivery::PointToPoint;
+
     /// Delivers one notification to one recipient. No retries, sleeps or rate limiting here:
     /// the core owns that policy and acts on the returned [`SinkError`].
     fn send(
@@ -72,6 +78,20 @@ pub trait Sink: Send + Sync + 'static {
         let _ = to;
         self.limits().per_recipient
     }
+}
+
+/// How a sink's deliveries are shared out between herald instances (see [`Sink::DELIVERY`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A platform message per recipient (a chat, a phone, a webhook): each delivery is
+    /// claimed, sent once by one instance, retried on failure and settled in the store.
+    PointToPoint,
+    /// Clients connected to the instance itself (a stream, a room): every instance serves
+    /// every notification to its own clients, in store order, under the same id everywhere.
+    /// [`Sink::send`] is called once per notification on each instance, with the sink's one
+    /// configured recipient; it must not block, and an error only means that the sink is
+    /// closed (shutdown), as there is no retry per client.
+    Broadcast,
 }
 
 /// Why a delivery failed, classified so the core knows what to do next.

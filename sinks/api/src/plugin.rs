@@ -132,9 +132,12 @@ impl Context {
     }
 }
 
-/// A task a sink runs besides delivering, until the token is cancelled at shutdown.
+/// A task a sink runs besides delivering (reading bot commands, registering them), until the
+/// token is cancelled. Where several herald instances share a store, one of them runs it at a
+/// time (the holder of a lease), so it may be started again on another instance: it is a
+/// factory, called for each start.
 pub type Task =
-    Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+    Arc<dyn Fn(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// A sink ready to run, with what it needs served (inbound webhooks, streams) and run (command
 /// readers, registrations).
@@ -178,15 +181,16 @@ impl<S> Built<S> {
         self
     }
 
-    /// Runs `task` (named for logs) until shutdown.
+    /// Runs `task` (named for logs) until shutdown or until it returns, on one instance at a
+    /// time (see [`Task`]).
     #[must_use]
     pub fn task<F, Fut>(mut self, name: &'static str, task: F) -> Self
     where
-        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        F: Fn(CancellationToken) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.tasks
-            .push((name, Box::new(move |stop| Box::pin(task(stop)))));
+            .push((name, Arc::new(move |stop| Box::pin(task(stop)))));
         self
     }
 

@@ -39,7 +39,7 @@ impl sink_api::Plugin for Plugin {
         let mut built = Built::new(sink.clone()).router(router);
         if config.register_commands {
             built = built.task("discord command registration", move |stop| {
-                register_until_done(sink, stop)
+                register_until_done(sink.clone(), stop)
             });
         }
         Ok(built)

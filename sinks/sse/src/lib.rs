@@ -9,7 +9,7 @@ mod stream;
 
 use axum::Router;
 use axum::routing::get;
-use sink_api::{Notification, Receipt, Recipient, Sink, SinkError};
+use sink_api::{Delivery, Notification, Receipt, Recipient, Sink, SinkError};
 
 pub use config::Config;
 pub use hub::Hub;
@@ -51,12 +51,13 @@ struct Closed;
 
 impl Sink for SseSink {
     const KIND: &'static str = "sse";
+    const DELIVERY: Delivery = Delivery::Broadcast;
 
     async fn send(&self, _to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         if self.hub.publish(msg) {
             Ok(Receipt::default())
         } else {
-            // Only during shutdown; the delivery stays queued for the next start.
+            // Only during shutdown.
             Err(SinkError::transient(Closed))
         }
     }

@@ -30,8 +30,9 @@ impl sink_api::Plugin for Plugin {
         let mut built = Built::new(sink.clone());
         if config.commands {
             let commands = ctx.commands();
-            built = built.task("telegram commands", move |stop| async move {
-                sink.listen(commands, stop).await;
+            built = built.task("telegram commands", move |stop| {
+                let (sink, commands) = (sink.clone(), commands.clone());
+                async move { sink.listen(commands, stop).await }
             });
         }
         Ok(built)
