@@ -23,8 +23,8 @@ use crate::plugins::Host;
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
 use crate::render::Renderer;
-use crate::sources::{Cadence, Source};
 use crate::signal::Wakers;
+use crate::sources::{Cadence, Source};
 use crate::store::{Backend, Store};
 use crate::subscriptions::Service;
 

@@ -107,6 +107,9 @@ async fn serve<S: Sink>(sink: &S, ctx: &WorkerContext, queued: &Queued) {
         Ok(Err(error)) => {
             tracing::warn!(id = queued.id, error = %error_chain(&error), "the sink did not take a notification");
         }
-        Err(_) => tracing::warn!(id = queued.id, "the sink took too long to take a notification"),
+        Err(_) => tracing::warn!(
+            id = queued.id,
+            "the sink took too long to take a notification"
+        ),
     }
 }

@@ -32,7 +32,11 @@ pub struct Lease {
 pub async fn run(lease: Lease, name: String, task: Task, stop: CancellationToken) {
     let standby = (lease.ttl / 3).min(Duration::from_secs(30));
     loop {
-        match lease.store.acquire_lease(&name, &lease.instance, lease.ttl).await {
+        match lease
+            .store
+            .acquire_lease(&name, &lease.instance, lease.ttl)
+            .await
+        {
             Ok(true) => {
                 let finished = hold(&lease, &name, &task, &stop).await;
                 if let Err(error) = lease.store.release_lease(&name, &lease.instance).await {
@@ -73,7 +77,11 @@ async fn hold(lease: &Lease, name: &str, task: &Task, stop: &CancellationToken) 
             }
             _ = renew.tick() => {}
         }
-        let held = match lease.store.acquire_lease(name, &lease.instance, lease.ttl).await {
+        let held = match lease
+            .store
+            .acquire_lease(name, &lease.instance, lease.ttl)
+            .await
+        {
             Ok(held) => held,
             Err(error) => {
                 tracing::warn!(error = %error_chain(&error), lease = %name, "cannot renew a lease");

@@ -38,9 +38,9 @@ pub mod poller;
 pub mod registry;
 pub mod render;
 pub mod routing;
+pub mod signal;
 #[cfg(feature = "twilio")]
 pub mod sms;
-pub mod signal;
 pub mod sources;
 pub mod store;
 pub mod subscriptions;

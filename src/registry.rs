@@ -11,8 +11,8 @@ use axum::Router;
 use sink_api::plugin::Task;
 use sink_api::{Built, Delivery, History, Sink};
 
-use crate::config::{Config, RouteConfig};
 use crate::broadcast;
+use crate::config::{Config, RouteConfig};
 use crate::dispatch::{self, WorkerContext};
 use crate::plugins::Host;
 use crate::routing::Route;
@@ -124,8 +124,8 @@ impl Registry {
 
     /// Adds a sink instance under `id`.
     pub fn add<S: Sink>(&mut self, id: &str, sink: S, route: &RouteConfig, default_locale: &str) {
-        let route = Route::new(id, route, sink.recipients(), default_locale)
-            .with_delivery(S::DELIVERY);
+        let route =
+            Route::new(id, route, sink.recipients(), default_locale).with_delivery(S::DELIVERY);
         let start: Start = match S::DELIVERY {
             Delivery::PointToPoint => Box::new(move |ctx| Box::pin(dispatch::run(sink, ctx))),
             Delivery::Broadcast => Box::new(move |ctx| Box::pin(broadcast::follow(sink, ctx))),

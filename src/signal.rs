@@ -106,7 +106,9 @@ pub async fn listen(url: String, wakers: Wakers, cancel: CancellationToken) {
                         }
                         Ok(None) => {
                             // sqlx has reconnected and listens again.
-                            tracing::warn!("the listening connection dropped and was restored; catching up");
+                            tracing::warn!(
+                                "the listening connection dropped and was restored; catching up"
+                            );
                             wakers.wake_all();
                         }
                         Err(error) => {

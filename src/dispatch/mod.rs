@@ -251,7 +251,13 @@ async fn fill<S: Sink>(
         let recipients: Vec<&str> = index.keys().map(String::as_str).collect();
         match ctx
             .store
-            .claim_following(&ctx.sink_id, &recipients, &ctx.instance, ttl, shared.max_run - 1)
+            .claim_following(
+                &ctx.sink_id,
+                &recipients,
+                &ctx.instance,
+                ttl,
+                shared.max_run - 1,
+            )
             .await
         {
             Ok(rest) => {

@@ -54,7 +54,10 @@ impl Settler {
             .map(|tx| tx.send((id, receipt)));
         if !matches!(sent, Some(Ok(()))) {
             self.outstanding.fetch_sub(1, Ordering::SeqCst);
-            tracing::error!(id, "delivered after the worker stopped; its claim expires and it is sent again");
+            tracing::error!(
+                id,
+                "delivered after the worker stopped; its claim expires and it is sent again"
+            );
         }
     }
 

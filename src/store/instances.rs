@@ -58,7 +58,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn beat(&self, instance: &str, timeout: Duration) -> Result<(bool, bool), StoreError> {
+    pub async fn beat(
+        &self,
+        instance: &str,
+        timeout: Duration,
+    ) -> Result<(bool, bool), StoreError> {
         let now = now_ms();
         let row: BeatRow = sqlx::query_as(
             "WITH beat AS (UPDATE instances SET seen_at = $1 WHERE id = $2 RETURNING id) \

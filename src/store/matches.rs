@@ -152,8 +152,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let committed =
-            record_events(&mut tx, self.backend, events, deliver, routes, now).await?;
+        let committed = record_events(&mut tx, self.backend, events, deliver, routes, now).await?;
         tx.commit().await?;
         Ok(committed
             .into_iter()
@@ -342,10 +341,7 @@ async fn insert_events(
         }
     }
     // The same id twice in one batch is recorded once: the first one has it.
-    Ok(events
-        .iter()
-        .map(|e| seqs.remove(&e.id))
-        .collect())
+    Ok(events.iter().map(|e| seqs.remove(&e.id)).collect())
 }
 
 /// Inserts outbox rows, a thousand or so per statement.

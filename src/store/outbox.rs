@@ -52,8 +52,10 @@ impl Store {
     /// Claims, for `holder` and `ttl`, the head delivery of up to `limit` recipients of
     /// `sink` whose head is due and not claimed, oldest first, and returns them. Only the head
     /// of each recipient's queue is taken: per-recipient order. One statement for the whole
-    /// batch; on PostgreSQL rows another instance is claiming at the same moment are skipped
-    /// (`FOR UPDATE SKIP LOCKED`), never waited for or taken twice.
+    /// batch, walking the sink's pending rows in id order (index `outbox_sink_order`) and
+    /// stopping at `limit`, each row checked for an older one of its recipient (index
+    /// `outbox_queue`); on PostgreSQL rows another instance is claiming at the same moment are
+    /// skipped (`FOR UPDATE SKIP LOCKED`), never waited for or taken twice.
     ///
     /// # Errors
     /// Database errors, or an event payload that does not parse.
@@ -68,21 +70,21 @@ impl Store {
         let statement = match self.backend {
             Backend::Postgres => sql!(
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-                 (SELECT id FROM outbox WHERE id IN \
-                 (SELECT MIN(id) FROM outbox WHERE sink = $4 AND status = {PENDING} GROUP BY recipient) \
-                 AND status = {PENDING} AND next_attempt_at <= $3 \
-                 AND (claimed_until IS NULL OR claimed_until < $3) \
-                 ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
+                 AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink = $4 AND p.status = {PENDING} \
+                 AND p.recipient = o.recipient AND p.id < o.id) \
+                 ORDER BY o.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, recipient, locale, attempts, event_seq"
             ),
             // One writer at a time: the statement is atomic as it is.
             Backend::Sqlite => sql!(
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-                 (SELECT id FROM outbox WHERE id IN \
-                 (SELECT MIN(id) FROM outbox WHERE sink = $4 AND status = {PENDING} GROUP BY recipient) \
-                 AND status = {PENDING} AND next_attempt_at <= $3 \
-                 AND (claimed_until IS NULL OR claimed_until < $3) \
-                 ORDER BY id LIMIT $5) \
+                 (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
+                 AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink = $4 AND p.status = {PENDING} \
+                 AND p.recipient = o.recipient AND p.id < o.id) \
+                 ORDER BY o.id LIMIT $5) \
                  RETURNING id, recipient, locale, attempts, event_seq"
             ),
         };
@@ -412,7 +414,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors, or an event payload that does not parse.
-    pub async fn broadcast_recent(&self, sink: &str, limit: usize) -> Result<Vec<Queued>, StoreError> {
+    pub async fn broadcast_recent(
+        &self,
+        sink: &str,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
         let rows: Vec<QueuedRow> = sqlx::query_as(sql!(
             "SELECT o.id, o.recipient, o.locale, o.attempts, e.payload, e.created_at \
              FROM outbox o JOIN events e ON e.seq = o.event_seq \

@@ -18,6 +18,7 @@ mod publish;
 mod quota;
 mod resilience;
 mod restart;
+mod scale;
 mod secrets;
 mod slack;
 mod sms;

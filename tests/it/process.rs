@@ -82,6 +82,11 @@ impl Process {
         process
     }
 
+    /// The process id (the first part of its instance name in leases and claims).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn addr(&self) -> std::net::SocketAddr {
         ([127, 0, 0, 1], self.port).into()
     }

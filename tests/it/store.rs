@@ -213,11 +213,20 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .await
             .unwrap();
         let heads = store.claim("chat", "me", TTL, 10).await.unwrap();
-        assert_eq!(heads.len(), 1, "only the head of the queue ({})", db.backend);
+        assert_eq!(
+            heads.len(),
+            1,
+            "only the head of the queue ({})",
+            db.backend
+        );
         assert_eq!(heads[0].event.id, "e0");
         let head = heads[0].id;
         assert!(
-            store.claim("chat", "other", TTL, 10).await.unwrap().is_empty(),
+            store
+                .claim("chat", "other", TTL, 10)
+                .await
+                .unwrap()
+                .is_empty(),
             "a claimed head blocks its queue, for everyone ({})",
             db.backend
         );
@@ -229,7 +238,12 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .unwrap();
         assert!(store.claim("chat", "me", TTL, 10).await.unwrap().is_empty());
         let due = store.due_sinks().await.unwrap();
-        assert_eq!(due.len(), 1, "the sweep looks at chat only ({})", db.backend);
+        assert_eq!(
+            due.len(),
+            1,
+            "the sweep looks at chat only ({})",
+            db.backend
+        );
         assert_eq!(due[0].0, "chat");
 
         // A dead letter leaves the queue; the next one moves up.
@@ -249,7 +263,9 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             Some("msg-7")
         );
         assert_eq!(
-            store.claim("chat", "me", TTL, 10).await.unwrap()[0].event.id,
+            store.claim("chat", "me", TTL, 10).await.unwrap()[0]
+                .event
+                .id,
             "e2"
         );
 
@@ -288,7 +304,11 @@ async fn released_claims_are_due_again_at_once() {
             )
             .await
             .unwrap();
-        let head = store.claim("chat", "me", Duration::from_secs(600), 1).await.unwrap()[0].id;
+        let head = store
+            .claim("chat", "me", Duration::from_secs(600), 1)
+            .await
+            .unwrap()[0]
+            .id;
         assert_eq!(store.release_claims("me").await.unwrap(), 1);
         assert_eq!(
             store.claim("chat", "other", TTL, 1).await.unwrap()[0].id,
@@ -410,10 +430,17 @@ async fn runs_of_a_queue_are_claimed_settled_and_released() {
             db.backend
         );
         assert_eq!(
-            store.receipt("chat", "channel-1", "g1").await.unwrap().as_deref(),
+            store
+                .receipt("chat", "channel-1", "g1")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("m-1")
         );
-        assert_eq!(store.receipt("chat", "channel-1", "g0").await.unwrap(), None);
+        assert_eq!(
+            store.receipt("chat", "channel-1", "g0").await.unwrap(),
+            None
+        );
         let next = store.claim("chat", "me", TTL, 10).await.unwrap();
         assert_eq!(next[0].id, run[1].id, "released, due again");
         store.skip(next[0].id, "over the cap").await.unwrap();
