@@ -1,4 +1,6 @@
-//! Run with `cargo bench --bench sse_fanout` (options after `--`: `--clients N --events N --rate N`).
+//! Run with `cargo bench --bench sse_fanout` (options after `--`: `--clients N --events N --rate N`,
+//! and `--instances N --postgres URL` for N herald processes sharing one PostgreSQL database,
+//! clients and publishes spread over them in turn).
 //!
 //! SSE fan-out through the real pipeline: starts the herald binary (SQLite store, SSE sink, no
 //! sources), connects N SSE clients on loopback, publishes events through
@@ -14,12 +16,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 use common::rss_kib;
 
 struct Options {
     clients: usize,
     events: usize,
     rate: f64,
+    /// herald processes sharing one PostgreSQL database (1: SQLite).
+    instances: usize,
 }
 
 fn options() -> Options {
@@ -35,6 +41,7 @@ fn options() -> Options {
         clients: value("--clients", 10_000.0) as usize,
         events: value("--events", 200.0) as usize,
         rate: value("--rate", 20.0),
+        instances: value("--instances", 1.0) as usize,
     }
 }
 
@@ -131,29 +138,37 @@ async fn client(
 #[tokio::main]
 async fn main() {
     let opts = options();
-    let server = common::Server::start(
-        "",
-        &format!(
-            "[sources]\n\n[sinks.sse]\nmax_clients = {}\n",
-            opts.clients + 100
-        ),
-    )
-    .await;
-    let (port, pid, http) = (server.port, server.pid(), server.http.clone());
+    let rest = format!(
+        "[sources]\n\n[sinks.sse]\nmax_clients = {}\n",
+        opts.clients + 100
+    );
+    let mut servers = Vec::new();
+    if opts.instances > 1 {
+        let admin = postgres::postgres_admin()
+            .expect("several instances share PostgreSQL: pass --postgres URL");
+        let url = postgres::fresh_postgres(&admin, "herald_bench_fanout").await;
+        for _ in 0..opts.instances {
+            servers.push(common::Server::start(Some(&url), "", &rest).await);
+        }
+    } else {
+        servers.push(common::Server::start(None, "", &rest).await);
+    }
+    let ports: Vec<u16> = servers.iter().map(|s| s.port).collect();
+    let (pid, http) = (servers[0].pid(), servers[0].http.clone());
     let rss_idle = rss_kib(pid);
 
     println!(
-        "sse_fanout: {} clients, {} events at {}/s",
-        opts.clients, opts.events, opts.rate
+        "sse_fanout: {} clients on {} instance(s), {} events at {}/s",
+        opts.clients, opts.instances, opts.events, opts.rate
     );
     let connected = Arc::new(AtomicUsize::new(0));
     let publish_time = Duration::from_secs_f64(opts.events as f64 / opts.rate);
     let deadline = Instant::now() + Duration::from_secs(120) + publish_time;
     let connect_start = Instant::now();
     let mut tasks = Vec::with_capacity(opts.clients);
-    for _ in 0..opts.clients {
+    for c in 0..opts.clients {
         tasks.push(tokio::spawn(client(
-            port,
+            ports[c % ports.len()],
             Arc::clone(&connected),
             opts.events,
             deadline,
@@ -171,7 +186,10 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_connected = rss_kib(pid);
 
-    let publish_url = format!("http://127.0.0.1:{port}/api/v1/publish");
+    let publish_urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}/api/v1/publish"))
+        .collect();
     let interval = Duration::from_secs_f64(1.0 / opts.rate);
     let mut ticker = tokio::time::interval(interval);
     let mut rss_peak = rss_connected;
@@ -180,7 +198,7 @@ async fn main() {
         ticker.tick().await;
         let body = serde_json::json!({"topic": "bench", "title": format!("bench {i}"), "body": format!("t={}", now_nanos())});
         let r = http
-            .post(&publish_url)
+            .post(&publish_urls[i % publish_urls.len()])
             .bearer_auth(common::TOKEN)
             .json(&body)
             .send()
@@ -197,7 +215,9 @@ async fn main() {
     }
     let total_time = send_start.elapsed();
     rss_peak = rss_peak.max(rss_kib(pid));
-    server.stop();
+    for server in servers {
+        server.stop();
+    }
 
     latencies.sort_unstable();
     let expected = opts.clients * opts.events;

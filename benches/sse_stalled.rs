@@ -50,6 +50,7 @@ async fn main() {
     let clients = option("--clients", 2_000);
     let history = option("--history", 1_024);
     let server = common::Server::start(
+        None,
         "write_timeout = \"10s\"",
         &format!(
             "[sources]\n\n[sinks.sse]\nhistory = {history}\nmax_clients = {}\n",

@@ -195,11 +195,9 @@ pub struct Target {
 /// subscribers; a subscriber's own locale wins over the sink's.
 pub fn targets(event: &Event, routes: &[Route], subscriptions: &[Subscription]) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
+    let mut seen: std::collections::HashSet<(String, Recipient)> = std::collections::HashSet::new();
     let mut push = |target: Target| {
-        if !out
-            .iter()
-            .any(|t| t.sink == target.sink && t.recipient == target.recipient)
-        {
+        if seen.insert((target.sink.clone(), target.recipient.clone())) {
             out.push(target);
         }
     };

@@ -16,9 +16,10 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Starts herald with a SQLite store, the publish token, and `rest` (TOML after `[http]`
-    /// extras and `[store]`), and waits until `/healthz` answers.
-    pub(crate) async fn start(http_extra: &str, rest: &str) -> Self {
+    /// Starts herald with the store at `store_url` (a new SQLite file when `None`), the
+    /// publish token, and `rest` (TOML after `[http]` extras and `[store]`), and waits until
+    /// `/healthz` answers.
+    pub(crate) async fn start(store_url: Option<&str>, http_extra: &str, rest: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -30,8 +31,11 @@ impl Server {
             &config,
             format!(
                 "[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"{TOKEN}\"\n{http_extra}\n\n\
-                 [store]\nurl = \"sqlite://{}\"\n\n{rest}",
-                dir.path().join("bench.db").display(),
+                 [store]\nurl = {url:?}\n\n{rest}",
+                url = store_url.map_or_else(
+                    || format!("sqlite://{}", dir.path().join("bench.db").display()),
+                    str::to_owned
+                ),
             ),
         )
         .unwrap();

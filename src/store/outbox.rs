@@ -53,8 +53,9 @@ impl Store {
     /// `sink` whose head is due and not claimed, oldest first, and returns them. Only the head
     /// of each recipient's queue is taken: per-recipient order. One statement for the whole
     /// batch, walking the sink's pending rows in id order (index `outbox_sink_order`) and
-    /// stopping at `limit`, each row checked for an older one of its recipient (index
-    /// `outbox_queue`); on PostgreSQL rows another instance is claiming at the same moment are
+    /// stopping at `limit`, each row checked for being its recipient's oldest (one probe of
+    /// index `outbox_queue`, whatever the statistics say: the form the planner cannot turn into
+    /// a scan of the whole queue per row); on PostgreSQL rows another instance is claiming at the same moment are
     /// skipped (`FOR UPDATE SKIP LOCKED`), never waited for or taken twice.
     ///
     /// # Errors
@@ -72,8 +73,8 @@ impl Store {
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
                  (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
                  AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
-                 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink = $4 AND p.status = {PENDING} \
-                 AND p.recipient = o.recipient AND p.id < o.id) \
+                 AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.sink = $4 \
+                 AND p.status = {PENDING} AND p.recipient = o.recipient) \
                  ORDER BY o.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, recipient, locale, attempts, event_seq"
             ),
@@ -82,8 +83,8 @@ impl Store {
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
                  (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
                  AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
-                 AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink = $4 AND p.status = {PENDING} \
-                 AND p.recipient = o.recipient AND p.id < o.id) \
+                 AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.sink = $4 \
+                 AND p.status = {PENDING} AND p.recipient = o.recipient) \
                  ORDER BY o.id LIMIT $5) \
                  RETURNING id, recipient, locale, attempts, event_seq"
             ),
