@@ -160,7 +160,7 @@ async fn run(label: &str, url: &str, instances: usize, recipients: usize) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let extra = sent.load(Ordering::SeqCst) - recipients;
     for app in apps {
-        let _ = app.stop.send(());
+        let _stopped = app.stop.send(());
         app.task.await.unwrap().unwrap();
     }
     println!(

@@ -117,7 +117,7 @@ async fn run(label: &str, store: Option<&str>) {
     let caught_up = wait.elapsed();
     stop.store(true, Ordering::SeqCst);
     for c in clients {
-        let _ = c.await;
+        let _ended = c.await;
     }
     let rss = common::rss_kib(server.pid());
     server.stop();

@@ -1,4 +1,6 @@
-//! Delivery: one worker per sink instance pulls its queue from the outbox and calls the sink.
+//! Delivery to point-to-point sinks: one worker per sink instance claims its queue from the
+//! outbox in batches and calls the sink; successes are recorded in batches by the settler.
+//! (Broadcast sinks are followed instead: [`crate::broadcast`].)
 //!
 //! The worker owns every policy so that sinks only speak their platform:
 //! - **order**: only the head of each recipient's queue is taken, and one delivery per

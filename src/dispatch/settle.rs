@@ -21,11 +21,14 @@ const MAX_BATCH: usize = 1_000;
 /// Attempts at recording a batch before its claims are left to expire.
 const ATTEMPTS: u32 = 3;
 
+/// A delivery done: its outbox id and the platform's message id.
+type Done = (i64, Option<String>);
+
 /// The handle delivery tasks report successes to.
 pub(super) struct Settler {
     /// Successes reported and not recorded yet.
     outstanding: Arc<AtomicUsize>,
-    tx: std::sync::Mutex<Option<mpsc::UnboundedSender<(i64, Option<String>)>>>,
+    tx: std::sync::Mutex<Option<mpsc::UnboundedSender<Done>>>,
     task: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -89,7 +92,7 @@ impl Settler {
 
 async fn record(
     store: Store,
-    mut rx: mpsc::UnboundedReceiver<(i64, Option<String>)>,
+    mut rx: mpsc::UnboundedReceiver<Done>,
     wake: Arc<Notify>,
     outstanding: Arc<AtomicUsize>,
 ) {

@@ -239,7 +239,7 @@ const ANALYZE_AFTER: usize = 1_000;
 
 /// The key of the transaction-scoped PostgreSQL advisory lock every transaction takes before
 /// it queues broadcast deliveries ("herald" in ASCII).
-const BROADCAST_ORDER_LOCK: i64 = 0x0068_6572_616c_64;
+const BROADCAST_ORDER_LOCK: i64 = 0x6865_7261_6c64;
 
 /// Inserts events (once each) and, when `deliver`, their outbox rows; returns what each event
 /// queued, in order (nothing for one already recorded).

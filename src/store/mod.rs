@@ -5,8 +5,10 @@
 //! - a poll's match states, its new events and their outbox rows commit in one transaction,
 //!   before anything is delivered: a crash before the commit re-detects, after it re-sends;
 //! - an event id is recorded once (unique index), so nothing is queued twice;
-//! - a delivery is claimed (compare-and-set with a lease) before it is sent, so several
-//!   instances sharing PostgreSQL never send the same row twice.
+//! - a delivery is claimed (compare-and-set with a lease, in batches) before it is sent, so
+//!   several instances sharing PostgreSQL never send the same row twice;
+//! - a broadcast sink's rows (served by every instance) get ids in commit order, so every
+//!   instance follows them in the same order under the same ids (see `matches::record_events`).
 //!
 //! One file per concern: this one holds the connection, transactions and shared types;
 //! `matches` (sources, match states, commits), `outbox` (deliveries), `leases`, `instances`
