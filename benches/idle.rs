@@ -44,18 +44,9 @@ async fn transactions(admin: &str, database: &str) -> i64 {
     row.get(0)
 }
 
-fn seconds() -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--seconds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60)
-}
-
 #[tokio::main]
 async fn main() {
-    let window = Duration::from_secs(seconds());
+    let window = Duration::from_secs(common::option("--seconds", 60));
     let warm_up = Duration::from_secs(15);
     let sqlite = common::Server::start(None, "", CONFIG).await;
     tokio::time::sleep(warm_up).await;

@@ -20,15 +20,6 @@ mod postgres;
 
 const CLIENTS: usize = 10;
 
-fn option(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// An SSE client counting the `bench` messages it receives.
 async fn follow(
     port: u16,
@@ -61,8 +52,8 @@ async fn follow(
 }
 
 async fn run(label: &str, store: Option<&str>) {
-    let seconds = option("--seconds", 10);
-    let in_flight = option("--in-flight", 8) as usize;
+    let seconds = common::option("--seconds", 10);
+    let in_flight = common::option("--in-flight", 8_usize);
     let server = common::Server::start(store, "", "[sources]\n\n[sinks.sse]\n").await;
     let counted = Arc::new(AtomicUsize::new(0));
     let connected = Arc::new(AtomicUsize::new(0));

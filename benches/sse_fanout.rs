@@ -29,19 +29,11 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str, default: f64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
     Options {
-        clients: value("--clients", 10_000.0) as usize,
-        events: value("--events", 200.0) as usize,
-        rate: value("--rate", 20.0),
-        instances: value("--instances", 1.0) as usize,
+        clients: common::option("--clients", 10_000),
+        events: common::option("--events", 200),
+        rate: common::option("--rate", 20.0),
+        instances: common::option("--instances", 1),
     }
 }
 

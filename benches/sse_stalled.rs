@@ -13,16 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 mod common;
-use common::rss_kib;
-
-fn option(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{option, rss_kib};
 
 /// Descriptors the server process holds (its open connections, plus a few files).
 fn fds(pid: u32) -> usize {

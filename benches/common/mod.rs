@@ -86,6 +86,16 @@ impl Server {
     }
 }
 
+/// The value after `name` on the command line (`-- --clients 100`), or `default`.
+pub(crate) fn option<T: std::str::FromStr>(name: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Resident memory of process `pid`, KiB.
 pub(crate) fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

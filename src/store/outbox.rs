@@ -69,27 +69,10 @@ impl Store {
     ) -> Result<Vec<Queued>, StoreError> {
         let now = now_ms();
         let statement = match self.backend {
-            Backend::Postgres => sql!(
-                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-                 (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
-                 AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
-                 AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.sink = $4 \
-                 AND p.status = {PENDING} AND p.recipient = o.recipient) \
-                 ORDER BY o.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, recipient, locale, attempts, event_seq"
-            ),
-            // One writer at a time: the statement is atomic as it is.
-            Backend::Sqlite => sql!(
-                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
-                 (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
-                 AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
-                 AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.sink = $4 \
-                 AND p.status = {PENDING} AND p.recipient = o.recipient) \
-                 ORDER BY o.id LIMIT $5) \
-                 RETURNING id, recipient, locale, attempts, event_seq"
-            ),
+            Backend::Postgres => &CLAIM.0,
+            Backend::Sqlite => &CLAIM.1,
         };
-        let rows: Vec<ClaimedRow> = sqlx::query_as(statement)
+        let rows: Vec<ClaimedRow> = sqlx::query_as(statement.as_str())
             .bind(holder)
             .bind(now + ms(ttl))
             .bind(now)
@@ -517,6 +500,23 @@ impl Store {
         Ok(query.execute(&self.pool).await?.rows_affected())
     }
 }
+
+/// The claim of [`Store::claim`]: for PostgreSQL, and for SQLite (one writer at a time: the
+/// statement is atomic as it is, and it has no row locks to skip).
+static CLAIM: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(|| {
+    let claim = |locking: &str| {
+        format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, updated_at = $3 WHERE id IN \
+             (SELECT o.id FROM outbox o WHERE o.sink = $4 AND o.status = {PENDING} \
+             AND o.next_attempt_at <= $3 AND (o.claimed_until IS NULL OR o.claimed_until < $3) \
+             AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.sink = $4 \
+             AND p.status = {PENDING} AND p.recipient = o.recipient) \
+             ORDER BY o.id LIMIT $5{locking}) \
+             RETURNING id, recipient, locale, attempts, event_seq"
+        )
+    };
+    (claim(" FOR UPDATE SKIP LOCKED"), claim(""))
+});
 
 /// Most values bound in one statement built by [`placeholders`]: far below SQLite's and
 /// PostgreSQL's limits (32,766 and 65,535), large enough that a batch is a few statements.
