@@ -123,7 +123,15 @@ async fn commit_publishes(
     mut rx: mpsc::Receiver<(Event, Reply)>,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+    while let Some(first) = rx.recv().await {
+        group.push(first);
+        // Let the requests being handled right now reach the queue: they join this group.
+        tokio::task::yield_now().await;
+        while group.len() < MAX_GROUP
+            && let Ok(next) = rx.try_recv()
+        {
+            group.push(next);
+        }
         let (events, replies): (Vec<Event>, Vec<Reply>) = group.drain(..).unzip();
         match store.publish(&events, &routes).await {
             Ok(committed) => {
