@@ -137,7 +137,8 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
             woken = match fill(&shared, &mut in_flight, &mut busy, room).await {
                 Ok(started) => started == room,
                 Err(error) => {
-                    tracing::error!(error = %error_chain(&error), "cannot read the outbox");
+                    tracing::error!(error = %error_chain(&error), "cannot read the outbox; trying again in a second");
+                    shared.retry_in(Duration::from_secs(1));
                     false
                 }
             };
