@@ -109,19 +109,6 @@ async fn subscribe(url: &str, recipients: usize) {
     store.close().await;
 }
 
-async fn pending(url: &str) -> i64 {
-    let store = Store::connect(&herald::config::StoreConfig {
-        url: url.to_owned(),
-        max_connections: 1,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let n = store.pending("chat").await.unwrap();
-    store.close().await;
-    n
-}
-
 /// One run: `instances` apps on `url`, one publish, until every delivery is sent and
 /// recorded. Prints and returns deliveries/s (sent, recorded).
 async fn run(label: &str, url: &str, instances: usize, recipients: usize) {
@@ -133,6 +120,14 @@ async fn run(label: &str, url: &str, instances: usize, recipients: usize) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let http = sink_api::http::client().unwrap();
+    // A connection of its own to watch the queue, opened before the clock starts.
+    let watcher = Store::connect(&herald::config::StoreConfig {
+        url: url.to_owned(),
+        max_connections: 1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let started = Instant::now();
     let r = http
         .post(format!("http://{}/api/v1/publish", apps[0].addr))
@@ -152,13 +147,14 @@ async fn run(label: &str, url: &str, instances: usize, recipients: usize) {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let all_sent = started.elapsed();
-    while pending(url).await > 0 {
+    while watcher.pending("chat").await.unwrap() > 0 {
         assert!(started.elapsed() < Duration::from_secs(300));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let all_recorded = started.elapsed();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let extra = sent.load(Ordering::SeqCst) - recipients;
+    watcher.close().await;
     for app in apps {
         let _stopped = app.stop.send(());
         app.task.await.unwrap().unwrap();

@@ -119,6 +119,11 @@ impl AppBuilder {
                 );
             }
         }
+        if config.dispatch.claim_ttl.is_some() {
+            tracing::warn!(
+                "dispatch.claim_ttl is no longer used (one instance at a time delivers each sink); remove it from the config"
+            );
+        }
         let store = Store::connect(&config.store)
             .await
             .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
@@ -299,8 +304,17 @@ impl App {
             stop_signals.clone(),
         ));
         signals.close();
+        let lease = crate::exclusive::Lease {
+            store: self.store.clone(),
+            instance: self.liveness.instance().to_owned(),
+            ttl: self.config.store.lease_ttl,
+            freed: self.liveness.freed(),
+        };
         let mut workers = Vec::new();
         for entry in self.registry.entries {
+            // With instances sharing the store, one at a time delivers a point-to-point sink.
+            let shared = self.store.backend() == Backend::Postgres
+                && entry.route.delivery == Delivery::PointToPoint;
             let ctx = WorkerContext {
                 sink_id: entry.id.clone(),
                 store: self.store.clone(),
@@ -313,6 +327,7 @@ impl App {
                     .unwrap_or_else(|| Arc::new(Notify::new())),
                 drain: drain.clone(),
                 served_up_to: self.served_up_to.get(&entry.id).copied().unwrap_or(0),
+                lease: shared.then(|| lease.clone()),
             };
             workers.push(tracker.spawn(entry.start(ctx)));
         }
@@ -337,12 +352,6 @@ impl App {
             };
             pollers.spawn(entry.start(ctx));
         }
-        let lease = crate::exclusive::Lease {
-            store: self.store.clone(),
-            instance: self.liveness.instance().to_owned(),
-            ttl: self.config.store.lease_ttl,
-            freed: self.liveness.freed(),
-        };
         for listener in self.registry.listeners {
             tracing::debug!(sink = %listener.id, task = listener.name, "starting a sink task");
             let name = format!("task:{}:{}", listener.id, listener.name);

@@ -2,7 +2,7 @@
 //! notification to its own clients.
 //!
 //! A broadcast sink's outbox rows are recorded as delivered when they are queued and never
-//! claimed. Each instance runs a follower per broadcast sink that reads the rows after the last
+//! taken by a worker. Each instance runs a follower per broadcast sink that reads the rows after the last
 //! one it served, in id order, and hands each to the sink once: the row id is the
 //! notification's id on every instance, so a client resumes with `Last-Event-ID` on any of
 //! them and across restarts. Ids are in commit order for broadcast rows (see the store), so a

@@ -1,6 +1,8 @@
-//! Sink tasks that must run once across every instance sharing the store (Telegram's long
-//! polling: two readers of one bot would each get, and answer, the same commands): each runs
-//! on the holder of a lease, and another instance starts it when the holder stops or dies.
+//! Work that must run once across every instance sharing the store: each runs on the holder
+//! of a lease, and another instance starts it when the holder stops or dies. Sink tasks
+//! (Telegram's long polling: two readers of one bot would each get, and answer, the same
+//! commands) and the delivery of each point-to-point sink (one sender keeps every
+//! recipient's order and the platform's rate limits without a claim on every delivery).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,8 +61,9 @@ pub async fn run(lease: Lease, name: String, task: Task, stop: CancellationToken
     }
 }
 
-/// Runs the task while renewing the lease. Returns whether it is over for good (the task
-/// returned, or `stop`), `false` when the lease was lost.
+/// Runs the task while renewing the lease, also while it winds down after `stop` (a sink
+/// worker finishing its deliveries). Returns whether it is over for good (the task returned,
+/// or `stop`), `false` when the lease was lost.
 async fn hold(lease: &Lease, name: &str, task: &Task, stop: &CancellationToken) -> bool {
     let inner = stop.child_token();
     let mut running = tokio::spawn(task(inner.clone()));
@@ -71,10 +74,6 @@ async fn hold(lease: &Lease, name: &str, task: &Task, stop: &CancellationToken) 
     loop {
         tokio::select! {
             _ = &mut running => return true,
-            () = stop.cancelled() => {
-                let _stopped = running.await;
-                return true;
-            }
             _ = renew.tick() => {}
         }
         let held = match lease

@@ -1,6 +1,7 @@
 //! Instance liveness: this process heartbeats in the store, and takes over the work of
-//! instances that stopped heartbeating (a `kill -9`, a lost host): their delivery claims and
-//! source leases are released within `store.instance_timeout` instead of after `claim_ttl`.
+//! instances that stopped heartbeating (a `kill -9`, a lost host): their leases (on sources,
+//! on delivering sinks, on command readers) are released within `store.instance_timeout`
+//! instead of after `store.lease_ttl`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub struct Liveness {
 impl Liveness {
     /// Registers `instance` in the store and releases what dead instances left: on SQLite
     /// (one process per file) everything left by earlier runs, on PostgreSQL what instances
-    /// that stopped heartbeating claimed or held.
+    /// that stopped heartbeating held.
     ///
     /// # Errors
     /// Database errors.
@@ -56,19 +57,19 @@ impl Liveness {
         })
     }
 
-    /// This process's name in claims and leases.
+    /// This process's name in leases.
     pub fn instance(&self) -> &str {
         &self.instance
     }
 
-    /// Notified whenever a dead instance's leases or claims were released: standby pollers
-    /// try again at once (sink workers are woken too).
+    /// Notified whenever a dead instance's leases were released: standby pollers and sink
+    /// workers try again at once.
     pub fn freed(&self) -> Arc<Notify> {
         Arc::clone(&self.freed)
     }
 
-    /// Heartbeats and reaps until `cancel` ([`Liveness::stop`] deregisters, once the claims
-    /// and leases are given back); `wakers` are woken when a dead instance's claims are
+    /// Heartbeats and reaps until `cancel` ([`Liveness::stop`] deregisters, once the leases
+    /// are given back); `wakers` are woken when a dead instance's work is
     /// released. On SQLite there is nobody else to watch: it only waits.
     pub async fn run(self, wakers: Wakers, cancel: CancellationToken) {
         if self.store.backend() == Backend::Sqlite {
@@ -117,7 +118,7 @@ impl Liveness {
         }
     }
 
-    /// Forgets this instance (at shutdown, after its claims and leases were given back).
+    /// Forgets this instance (at shutdown, after its leases were given back).
     pub async fn stop(&self) {
         if let Err(error) = self.store.deregister(&self.instance).await {
             tracing::warn!(error = %error_chain(&error), "cannot deregister this instance");

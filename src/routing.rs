@@ -18,7 +18,7 @@ pub struct Route {
     pub recipients: Vec<Recipient>,
     /// Locale for the configured recipients.
     pub locale: String,
-    /// Whether the sink's deliveries are claimed and sent once, or served by every instance.
+    /// Whether the sink's deliveries are sent once, by one instance, or served by every one.
     pub delivery: Delivery,
 }
 

@@ -6,7 +6,7 @@
 //! instance [`listen`]s: new rows wake the others at once, with no polling. When the listening
 //! connection drops, it reconnects and wakes every sink once, a catch-up read for whatever
 //! was committed in the gap. A slow [`sweep`] wakes sinks whose retries came due on another
-//! instance or whose claims expired, and the followers (in case a notification was lost
+//! instance, and the followers (in case a notification was lost
 //! without the connection noticing).
 
 use std::collections::BTreeMap;

@@ -77,7 +77,6 @@ impl Config {
             ("dispatch.backoff_base", d.backoff_base.is_zero()),
             ("dispatch.send_timeout", d.send_timeout.is_zero()),
             ("dispatch.max_in_flight", d.max_in_flight == 0),
-            ("dispatch.claim_ttl", d.claim_ttl.is_zero()),
         ] {
             if zero {
                 return Err(invalid(key, "must be greater than 0"));
@@ -87,12 +86,6 @@ impl Config {
             return Err(invalid(
                 "dispatch.backoff_max",
                 "must not be shorter than dispatch.backoff_base",
-            ));
-        }
-        if d.claim_ttl <= d.send_timeout {
-            return Err(invalid(
-                "dispatch.claim_ttl",
-                "must be longer than dispatch.send_timeout",
             ));
         }
         for (id, source) in &self.sources {

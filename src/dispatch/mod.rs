@@ -1,6 +1,13 @@
-//! Delivery to point-to-point sinks: one worker per sink instance claims its queue from the
+//! Delivery to point-to-point sinks: one worker per sink instance reads its queue from the
 //! outbox in batches and calls the sink; successes are recorded in batches by the settler.
 //! (Broadcast sinks are followed instead: [`crate::broadcast`].)
+//!
+//! With instances sharing PostgreSQL, one of them at a time delivers a sink: the holder of
+//! the sink's lease (`deliver:<sink id>`); the others stand by and take over when it stops or
+//! dies. One sender per sink keeps every recipient's order and the platform's rate limits
+//! (Telegram's 30 messages/s are the bot's, whatever the number of instances) without a claim
+//! written to each delivery: what the worker has in hand it knows itself ([`held`]). A dead
+//! holder's unrecorded deliveries are sent again by the next one: at least once, never lost.
 //!
 //! The worker owns every policy so that sinks only speak their platform:
 //! - **order**: only the head of each recipient's queue is taken, and one delivery per
@@ -14,8 +21,10 @@
 //! - **shutdown**: on drain the worker finishes what is due, then exits; what it could not
 //!   finish stays in the outbox for the next start.
 
+mod held;
 mod limiters;
 mod settle;
+mod texts;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,18 +38,20 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use held::Held;
 use limiters::Limiters;
 use settle::Settler;
+use texts::Texts;
 
 use crate::config::DispatchConfig;
 use crate::render::Renderer;
-use crate::store::{Queued, Store, StoreError};
+use crate::store::{Next, Queued, Store, StoreError};
 
-/// Longest run of one recipient's queue claimed at once.
+/// Longest run of one recipient's queue taken at once.
 const MAX_RUN: usize = 256;
 
 /// With deliveries in flight, the outbox is read again only once at least this share of
-/// `max_in_flight` is free: claims go in batches, not one statement per finished delivery.
+/// `max_in_flight` is free: reads go in batches, not one statement per finished delivery.
 const REFILL_AT: usize = 4;
 
 /// Everything a worker needs besides its sink.
@@ -54,7 +65,7 @@ pub struct WorkerContext {
     pub renderer: Arc<Renderer>,
     /// Retry and timeout policy.
     pub config: DispatchConfig,
-    /// This process's name in claims.
+    /// This process's name in leases.
     pub instance: String,
     /// Notified when deliveries may be due for this sink: queued here or on another
     /// instance, settled (the next of a recipient's queue moves up), released, or swept.
@@ -64,6 +75,9 @@ pub struct WorkerContext {
     /// Broadcast sinks: the newest outbox id their history already holds (where their
     /// follower starts). Unused by point-to-point sinks.
     pub served_up_to: i64,
+    /// Point-to-point sinks with instances sharing the store (PostgreSQL): the lease under
+    /// which one instance at a time delivers the sink. `None`: this instance alone (SQLite).
+    pub lease: Option<crate::exclusive::Lease>,
 }
 
 /// Runs the worker of one sink instance until it is drained.
@@ -79,14 +93,16 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
             Err(_) => tracing::warn!("healthcheck timed out; deliveries will be retried"),
         }
         let limits = sink.limits();
-        // A recipient with its own rate limit is slow by design: claim its deliveries one at a
-        // time so that no claim outlives its lease while waiting.
+        // A recipient with its own rate limit is slow by design: take its deliveries one at a
+        // time, so that a run does not wait there while others could go.
         let max_run = if limits.per_recipient.is_empty() {
             MAX_RUN
         } else {
             1
         };
-        let settler = Settler::spawn(ctx.store.clone(), Arc::clone(&ctx.wake));
+        let held = Held::default();
+        let settler = Settler::spawn(ctx.store.clone(), Arc::clone(&ctx.wake), held.clone());
+        let lease = ctx.lease.clone();
         let shared = Arc::new(Shared {
             limiters: Limiters::new(&limits),
             daily_cap: limits.daily_per_recipient,
@@ -95,9 +111,26 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
             max_run,
             refusals: std::sync::Mutex::new(HashMap::new()),
             settler,
+            held,
             retry_at: std::sync::Mutex::new(None),
+            texts: Texts::default(),
         });
-        worker_loop(shared).await;
+        match lease {
+            // Instances sharing the store: one of them delivers this sink at a time.
+            Some(lease) => {
+                let name = format!("deliver:{}", shared.ctx.sink_id);
+                let worker = Arc::clone(&shared);
+                let span = tracing::Span::current();
+                let task: sink_api::plugin::Task = Arc::new(move |lost| {
+                    Box::pin(worker_loop(Arc::clone(&worker), lost).instrument(span.clone()))
+                });
+                crate::exclusive::run(lease, name, task, shared.ctx.drain.clone()).await;
+            }
+            None => worker_loop(Arc::clone(&shared), CancellationToken::new()).await,
+        }
+        // Whatever was delivered is recorded before the worker ends.
+        shared.settler.close().await;
+        tracing::debug!("worker stopped");
     }
     .instrument(span)
     .await;
@@ -109,32 +142,49 @@ struct Shared<S> {
     limiters: Limiters,
     /// At most this many deliveries per recipient in 24 hours.
     daily_cap: Option<std::num::NonZeroU32>,
-    /// Longest run of one recipient's queue sent per claim (see `deliver_run`).
+    /// Longest run of one recipient's queue sent at once (see `deliver_run`).
     max_run: usize,
     /// Permanent platform failures in a row, per recipient, since its last success.
     refusals: std::sync::Mutex<HashMap<String, u32>>,
     /// Where successful deliveries are recorded, in batches.
     settler: Settler,
+    /// The deliveries handed out and not recorded yet.
+    held: Held,
     /// The earliest retry this worker scheduled that it has not looked for yet.
     retry_at: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Notifications rendered for the events being delivered.
+    texts: Texts,
 }
 
-async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
+/// Delivers until drained, or until `lost` is cancelled: the sink's lease went to another
+/// instance (deliveries in flight are stopped at once, the new holder sends what was not
+/// recorded), or the worker is being drained (`lost` is cancelled with `ctx.drain`).
+async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>, lost: CancellationToken) {
     let ctx = &shared.ctx;
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    // The recipient of each run in flight, so that a recipient is never sent two runs at
-    // once (should a claim expire under a slow run and come back to this worker).
-    let mut busy: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut deadline: Option<tokio::time::Instant> = None;
+    // Where the next read starts in the queue (see `fill`).
+    let mut floor = 0;
     let refill_room = (ctx.config.max_in_flight / REFILL_AT).max(1);
-    // Whether the outbox may hold due deliveries this worker has not claimed: set by a wake,
+    // Whether the outbox may hold due deliveries this worker has not taken: set by a wake,
     // a retry coming due, or a batch that came back full.
     let mut woken = true;
     loop {
+        // Finished deliveries free their room before it is counted.
+        while let Some(done) = in_flight.try_join_next() {
+            ended(done);
+        }
         let draining = deadline.is_some();
-        let room = ctx.config.max_in_flight.saturating_sub(in_flight.len());
-        if woken && (in_flight.is_empty() || room >= refill_room) {
-            woken = match fill(&shared, &mut in_flight, &mut busy, room).await {
+        // Sent and not yet recorded counts too, beyond a batch's worth: while the store is
+        // slower to record than the platform to take, the worker waits for the settler (which
+        // wakes it) instead of reading ever more of the queue past what it holds.
+        let unrecorded = shared.held.len().saturating_sub(ctx.config.max_in_flight);
+        let room = ctx
+            .config
+            .max_in_flight
+            .saturating_sub(in_flight.len().max(unrecorded));
+        if woken && room > 0 && (in_flight.is_empty() || room >= refill_room) {
+            woken = match fill(&shared, &mut in_flight, &mut floor, room).await {
                 Ok(started) => started == room,
                 Err(error) => {
                     tracing::error!(error = %error_chain(&error), "cannot read the outbox; trying again in a second");
@@ -151,14 +201,22 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
         }
         let retry_at = shared.take_retry_at();
         tokio::select! {
-            Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
-                free(&mut busy, done);
-                // A run ended: what it left (a dead letter, a released tail) moved its
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                ended(done);
+                // A run ended: what it left (a dead letter, a retry, a tail let go) moved its
                 // recipient's queue on. (Successes wake when the settler has recorded them.)
                 woken = true;
             }
             () = ctx.wake.notified() => woken = true,
             () = sleep_until(retry_at) => woken = true,
+            // Cancelled with the drain too: draining wins (it may be seen first, or alone).
+            () = lost.cancelled(), if !draining && !ctx.drain.is_cancelled() => {
+                if !ctx.drain.is_cancelled() {
+                    tracing::warn!(left = in_flight.len(), "another instance delivers this sink now; stopping deliveries in flight");
+                    in_flight.abort_all();
+                    break;
+                }
+            }
             () = ctx.drain.cancelled(), if !draining => {
                 deadline = Some(tokio::time::Instant::now() + ctx.config.shutdown_grace);
                 woken = true;
@@ -175,39 +233,25 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>) {
             // Not fired yet: keep it for the next wait.
             shared.retry_after_instant(at);
         }
-        // Reap everything already finished before filling again.
-        while let Some(done) = in_flight.try_join_next_with_id() {
-            free(&mut busy, done);
-        }
     }
-    // Whatever was delivered is recorded before the claims still held are given back.
-    shared.settler.close().await;
-    match ctx.store.release_claims(&ctx.instance).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            released = n,
-            "left unfinished deliveries queued for the next start"
-        ),
-        Err(error) => tracing::error!(error = %error_chain(&error), "cannot release claims"),
+    while let Some(done) = in_flight.join_next().await {
+        ended(done);
     }
-    tracing::debug!("worker stopped");
+    // What was delivered is recorded before another holder reads the queue.
+    shared.settler.flush().await;
+    let left = shared.held.len();
+    if left > 0 {
+        tracing::info!(left, "left unfinished deliveries queued");
+    }
 }
 
-/// Frees the recipient of a finished delivery task.
-fn free(
-    busy: &mut HashMap<tokio::task::Id, String>,
-    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
-) {
-    let id = match done {
-        Ok((id, ())) => id,
-        Err(error) => {
-            if error.is_panic() {
-                tracing::error!(%error, "a delivery task panicked; its delivery will be retried");
-            }
-            error.id()
-        }
-    };
-    busy.remove(&id);
+/// Logs a delivery task that panicked (what it held is let go: it is sent again).
+fn ended(done: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = done
+        && error.is_panic()
+    {
+        tracing::error!(%error, "a delivery task panicked; its delivery will be retried");
+    }
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -217,87 +261,58 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Claims the due heads of up to `room` recipients (and, for sinks that send runs, what is
-/// queued behind them) in a few statements, and starts one delivery task per recipient.
-/// Returns how many started.
+/// Takes the due heads of up to `room` recipients, with what is queued behind them for
+/// sinks that send runs, and starts one delivery task per recipient. Returns how many started.
 async fn fill<S: Sink>(
     shared: &Arc<Shared<S>>,
     in_flight: &mut JoinSet<()>,
-    busy: &mut HashMap<tokio::task::Id, String>,
+    floor: &mut i64,
     room: usize,
 ) -> Result<usize, StoreError> {
     let ctx = &shared.ctx;
     if room == 0 {
         return Ok(0);
     }
-    let ttl = ctx.config.claim_ttl;
-    let heads = ctx
+    let (held, sending) = shared.held.snapshot();
+    let batch = ctx
         .store
-        .claim(&ctx.sink_id, &ctx.instance, ttl, room)
+        .next(&Next {
+            sink: &ctx.sink_id,
+            after: *floor,
+            recipients: room,
+            run: shared.max_run,
+            held: &held,
+            sending: &sending,
+        })
         .await?;
-    if heads.is_empty() {
-        return Ok(0);
-    }
-    let mut runs: Vec<Vec<Queued>> = Vec::with_capacity(heads.len());
-    let mut again = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(heads.len());
-    for head in heads {
-        let recipient = head.recipient.to_string();
-        if busy.values().any(|r| *r == recipient) {
-            again.push(head.id);
-            continue;
-        }
-        index.insert(recipient, runs.len());
-        runs.push(vec![head]);
-    }
-    if shared.max_run > 1 && !runs.is_empty() {
-        let recipients: Vec<&str> = index.keys().map(String::as_str).collect();
-        match ctx
-            .store
-            .claim_following(
-                &ctx.sink_id,
-                &recipients,
-                &ctx.instance,
-                ttl,
-                shared.max_run - 1,
-            )
-            .await
-        {
-            Ok(rest) => {
-                for queued in rest {
-                    if let Some(&at) = index.get(queued.recipient.as_str()) {
-                        runs[at].push(queued);
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(error = %error_chain(&error), "cannot extend the runs; sending their heads alone");
-            }
-        }
-    }
-    if let Err(error) = ctx.store.release(&again).await {
-        tracing::warn!(error = %error_chain(&error), "cannot give back a claim; it expires instead");
-    }
-    let started = runs.len();
-    for run in runs {
-        let recipient = run[0].recipient.to_string();
+    let started = batch.runs.len();
+    // While the queue drains in full batches, the next read starts at its first pending row,
+    // not at every row delivered before it; otherwise at the start, so that a row committed
+    // late below that point (or a dead letter queued again) is not left behind.
+    *floor = if started == room {
+        batch.first_pending.map_or(0, |id| id - 1)
+    } else {
+        0
+    };
+    for run in batch.runs {
+        let hand = shared
+            .held
+            .take(run.iter().map(|q| (q.id, q.recipient.as_str())));
         let shared = Arc::clone(shared);
-        let span = tracing::debug_span!("delivery", id = run[0].id, recipient = %recipient, event_id = %run[0].event.id);
-        let task = in_flight.spawn(async move { deliver_run(&shared, run).await }.instrument(span));
-        busy.insert(task.id(), recipient);
+        let span = tracing::debug_span!("delivery", id = run[0].id, recipient = %run[0].recipient, event_id = %run[0].event.id);
+        in_flight.spawn(async move { deliver_run(&shared, run, hand).await }.instrument(span));
     }
     Ok(started)
 }
 
-/// Delivers a run of one recipient's queue (claimed by the caller), one delivery at a time
-/// and in order, without going back to the database between them, so a recipient that fell
-/// behind catches up in one go. Successes are recorded by the settler in batches. The run
-/// stops at the first failure; what is behind it is released untouched.
-async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>) {
+/// Delivers a run of one recipient's queue (in `hand`), one delivery at a time and in order,
+/// without going back to the database between them, so a recipient that fell behind catches
+/// up in one go. Successes are recorded by the settler in batches. The run stops at the first
+/// failure; what is behind it is let go untouched.
+async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>, mut hand: held::Run) {
     let ctx = &shared.ctx;
     let mut budget = daily_budget(shared, &run[0]).await;
-    let mut pending = run.into_iter();
-    while let Some(queued) = pending.next() {
+    for queued in run {
         if budget == Some(0) {
             let reason = "skipped: the recipient's daily cap is reached";
             tracing::warn!(recipient = %queued.recipient, "{reason}");
@@ -310,17 +325,15 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>) {
             Ok(receipt) => {
                 budget = budget.map(|b| b.saturating_sub(1));
                 shared.clear_refusals(&queued.recipient);
+                hand.pass_on(queued.id);
                 shared.settler.delivered(queued.id, receipt.platform_id);
             }
             Err(failure) => {
-                let rest: Vec<i64> = pending.by_ref().map(|q| q.id).collect();
                 if let Err(error) = record_failure(shared, &queued, failure).await {
-                    // The claim expires and the delivery is tried again: at least once, never lost.
+                    // Let go unrecorded, it is tried again: at least once, never lost.
                     tracing::error!(error = %error_chain(&error), "cannot record a delivery outcome");
                 }
-                if let Err(error) = ctx.store.release(&rest).await {
-                    tracing::error!(error = %error_chain(&error), "cannot release the rest of the run");
-                }
+                return;
             }
         }
     }
@@ -500,15 +513,13 @@ impl Failure {
 
 async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt, Failure> {
     let ctx = &shared.ctx;
-    let rendered = ctx
-        .renderer
-        .render(&queued.event, &queued.locale)
+    let mut notification = shared
+        .texts
+        .notification(&ctx.renderer, queued)
         .map_err(Failure::Render)?;
-    let replaces = match &queued.event.corrects {
-        Some(original) => Some(replaces(ctx, queued, original).await),
-        None => None,
-    };
-    let notification = notification(queued, rendered, replaces);
+    if let Some(original) = &queued.event.corrects {
+        notification.replaces = Some(replaces(ctx, queued, original).await);
+    }
     shared
         .limiters
         .wait(

@@ -1,10 +1,11 @@
 //! Records successful deliveries in batches: one statement for many, so that settling costs
 //! a round trip per batch, not per delivery.
 //!
-//! A delivery stays claimed until it is recorded, so the next delivery of the same recipient
-//! is not claimed before it: per-recipient order holds. A crash before a batch is recorded
+//! A delivery stays in hand until it is recorded, so the next delivery of the same recipient
+//! is not taken before it: per-recipient order holds. A crash before a batch is recorded
 //! sends its deliveries again (at least once, never lost); batches are written as soon as the
-//! previous one is, so that window is one statement long.
+//! previous one is, so that window is one statement long. A batch the store refuses is tried
+//! again, its recipients waiting, until it is recorded or the worker stops.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,13 +14,17 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
+use super::held::Held;
 use crate::dispatch::error_chain;
 use crate::store::Store;
 
 /// Most deliveries recorded by one batch.
 const MAX_BATCH: usize = 1_000;
-/// Attempts at recording a batch before its claims are left to expire.
-const ATTEMPTS: u32 = 3;
+/// Attempts at recording a batch once the worker is stopping, before it is left unrecorded
+/// (sent again by the next holder of the sink).
+const ATTEMPTS_WHEN_STOPPING: u32 = 3;
+/// Longest wait between attempts at recording a batch.
+const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// A delivery done: its outbox id and the platform's message id.
 type Done = (i64, Option<String>);
@@ -28,19 +33,32 @@ type Done = (i64, Option<String>);
 pub(super) struct Settler {
     /// Successes reported and not recorded yet.
     outstanding: Arc<AtomicUsize>,
+    /// Notified after each batch.
+    recorded: Arc<Notify>,
     tx: std::sync::Mutex<Option<mpsc::UnboundedSender<Done>>>,
     task: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Settler {
-    /// Starts recording into `store`; `wake` is notified after each batch (the next
-    /// deliveries of those recipients are due now).
-    pub(super) fn spawn(store: Store, wake: Arc<Notify>) -> Self {
+    /// Starts recording into `store`, letting each recorded delivery go from `held`; `wake`
+    /// is notified after each batch (the next deliveries of those recipients are due now).
+    pub(super) fn spawn(store: Store, wake: Arc<Notify>, held: Held) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let outstanding = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(record(store, rx, wake, Arc::clone(&outstanding)));
+        let recorded = Arc::new(Notify::new());
+        let task = tokio::spawn(record(
+            store,
+            rx,
+            Recorded {
+                wake,
+                held,
+                outstanding: Arc::clone(&outstanding),
+                recorded: Arc::clone(&recorded),
+            },
+        ));
         Self {
             outstanding,
+            recorded,
             tx: std::sync::Mutex::new(Some(tx)),
             task: std::sync::Mutex::new(Some(task)),
         }
@@ -57,16 +75,24 @@ impl Settler {
             .map(|tx| tx.send((id, receipt)));
         if !matches!(sent, Some(Ok(()))) {
             self.outstanding.fetch_sub(1, Ordering::SeqCst);
-            tracing::error!(
-                id,
-                "delivered after the worker stopped; its claim expires and it is sent again"
-            );
+            tracing::error!(id, "delivered after the worker stopped; it is sent again");
         }
     }
 
     /// Whether every reported success is recorded (the recipients' next deliveries are due).
     pub(super) fn idle(&self) -> bool {
         self.outstanding.load(Ordering::SeqCst) == 0
+    }
+
+    /// Waits until every success reported so far is recorded.
+    pub(super) async fn flush(&self) {
+        loop {
+            let recorded = self.recorded.notified();
+            if self.idle() {
+                return;
+            }
+            recorded.await;
+        }
     }
 
     /// Records what is left and stops.
@@ -90,35 +116,52 @@ impl Settler {
     }
 }
 
-async fn record(
-    store: Store,
-    mut rx: mpsc::UnboundedReceiver<Done>,
+/// Who hears of a recorded batch.
+struct Recorded {
+    /// The worker: the recipients' next deliveries are due.
     wake: Arc<Notify>,
+    /// The deliveries in hand: these are no longer.
+    held: Held,
+    /// Successes reported and not recorded yet.
     outstanding: Arc<AtomicUsize>,
-) {
+    /// [`Settler::flush`].
+    recorded: Arc<Notify>,
+}
+
+async fn record(store: Store, mut rx: mpsc::UnboundedReceiver<Done>, after: Recorded) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let mut attempt = 1;
+        // Let the deliveries finishing right now report: they join this batch.
+        tokio::task::yield_now().await;
+        while batch.len() < MAX_BATCH
+            && let Ok(done) = rx.try_recv()
+        {
+            batch.push(done);
+        }
+        let mut attempt: u32 = 1;
         loop {
             match store.delivered(&batch).await {
                 Ok(()) => break,
-                Err(error) if attempt < ATTEMPTS => {
+                Err(error) if !rx.is_closed() || attempt < ATTEMPTS_WHEN_STOPPING => {
                     tracing::warn!(error = %error_chain(&error), attempt, "cannot record deliveries; trying again");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    let wait = Duration::from_millis(100 * u64::from(attempt.min(50)));
+                    tokio::time::sleep(wait.min(MAX_WAIT)).await;
                     attempt += 1;
                 }
                 Err(error) => {
                     tracing::error!(
                         error = %error_chain(&error),
                         deliveries = batch.len(),
-                        "cannot record deliveries; their claims expire and they are sent again"
+                        "cannot record deliveries; they will be sent again"
                     );
                     break;
                 }
             }
         }
-        outstanding.fetch_sub(batch.len(), Ordering::SeqCst);
+        after.held.release(batch.iter().map(|(id, _)| *id));
+        after.outstanding.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
-        wake.notify_one();
+        after.recorded.notify_waiters();
+        after.wake.notify_one();
     }
 }

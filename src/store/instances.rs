@@ -1,5 +1,5 @@
 //! Instance liveness in the store: each process registers, refreshes its row, and releases
-//! what a dead instance left claimed (deliveries) or held (source leases).
+//! what a dead instance held (leases; delivery claims of herald versions that claimed them).
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use super::{Store, StoreError, ms, now_ms};
 pub struct Reaped {
     /// Instances found dead.
     pub instances: u64,
-    /// Delivery claims released.
+    /// Delivery claims released (left by a version that claimed deliveries one by one).
     pub claims: u64,
     /// Source leases released.
     pub leases: u64,
@@ -35,7 +35,7 @@ impl Store {
         let updated = sqlx::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(instance)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         if updated == 1 {
@@ -47,7 +47,7 @@ impl Store {
         )
         .bind(instance)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(false)
     }
@@ -72,7 +72,7 @@ impl Store {
         .bind(now)
         .bind(instance)
         .bind(now - ms(timeout))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok((row.beat > 0, row.overdue > 0))
     }
@@ -84,7 +84,7 @@ impl Store {
     pub async fn deregister(&self, instance: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM instances WHERE id = $1")
             .bind(instance)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

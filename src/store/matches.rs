@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use sink_api::Delivery;
 
 use super::active::ACTIVE;
-use super::outbox::{MAX_BINDS_PER_STATEMENT, placeholders};
+use super::bulk::{self, Column, per_backend};
 use super::status::{DELIVERED, PENDING};
 use super::subscriptions::SubscriptionRow;
 use super::{Backend, Store, StoreError, now_ms};
@@ -173,26 +173,7 @@ impl Store {
         let committed =
             record_events(&mut tx, self.backend, events, true, routes, now_ms()).await?;
         tx.commit().await?;
-        self.after_fan_out(committed.iter().map(|c| c.deliveries).sum());
         Ok(committed)
-    }
-
-    /// After a commit that queued `deliveries` rows: on PostgreSQL, when that is a large
-    /// share of what the statistics know, refreshes them in the background. Claims pick each
-    /// recipient's head with the per-recipient index only when the planner knows the queue is
-    /// large; statistics taken before a burst of thousands of rows make it walk the whole queue
-    /// per row instead (measured: 3,000 deliveries/s instead of 20,000 after a first fan-out to
-    /// 10,000 subscribers). Autovacuum would catch up within minutes; the burst is now.
-    fn after_fan_out(&self, deliveries: usize) {
-        if self.backend != Backend::Postgres || deliveries < ANALYZE_AFTER {
-            return;
-        }
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            if let Err(error) = sqlx::query("ANALYZE outbox").execute(&pool).await {
-                tracing::debug!(%error, "cannot refresh the outbox statistics");
-            }
-        });
     }
 
     /// Matches for the web page, live first, then by most recent change.
@@ -234,9 +215,6 @@ impl Store {
     }
 }
 
-/// A commit queueing at least this many deliveries refreshes the outbox statistics.
-const ANALYZE_AFTER: usize = 1_000;
-
 /// The key of the transaction-scoped PostgreSQL advisory lock every transaction takes before
 /// it queues broadcast deliveries ("herald" in ASCII).
 const BROADCAST_ORDER_LOCK: i64 = 0x6865_7261_6c64;
@@ -264,16 +242,25 @@ async fn record_events(
     if events.is_empty() {
         return Ok(out);
     }
-    let seqs = insert_events(tx, events, now).await?;
+    let seqs = insert_events(tx, backend, events, now).await?;
     let mut rows: Vec<OutboxRow> = Vec::new();
     let mut subscriptions = Vec::new();
-    if deliver && seqs.iter().any(Option::is_some) {
-        let rows: Vec<SubscriptionRow> = sqlx::query_as(sql!(
+    // Only point-to-point sinks have subscribers: broadcast sinks serve whoever is connected.
+    let subscribed: Vec<(&str,)> = routes
+        .iter()
+        .filter(|r| r.delivery == Delivery::PointToPoint)
+        .map(|r| (r.sink.as_str(),))
+        .collect();
+    if deliver && !subscribed.is_empty() && seqs.iter().any(Option::is_some) {
+        let statement = per_backend!(|backend| format!(
             "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
-             WHERE active = {ACTIVE} ORDER BY id"
-        ))
-        .fetch_all(&mut **tx)
-        .await?;
+             WHERE active = {ACTIVE} AND sink IN (SELECT c0 FROM ({}) AS s) ORDER BY id",
+            bulk::rows(backend, 1, &[Column::Text])
+        ));
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(statement.get(backend))
+            .bind(bulk::json(&subscribed))
+            .fetch_all(&mut **tx)
+            .await?;
         subscriptions = SubscriptionRow::valid(rows);
     }
     for ((event, seq), committed) in events.iter().zip(&seqs).zip(&mut out) {
@@ -302,20 +289,25 @@ async fn record_events(
         return Ok(out);
     }
     if backend == Backend::Postgres {
-        if rows.iter().any(|r| r.broadcast) {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(BROADCAST_ORDER_LOCK)
-                .execute(&mut **tx)
-                .await?;
-        }
+        // One round trip: the wake-up of the other instances (sent at commit), and, before
+        // broadcast rows get their ids, the turn to queue them.
         let sinks: BTreeSet<&str> = rows.iter().map(|r| r.target.sink.as_str()).collect();
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(crate::signal::CHANNEL)
-            .bind(crate::signal::payload(sinks))
-            .execute(&mut **tx)
-            .await?;
+        let broadcast = rows.iter().any(|r| r.broadcast);
+        let query = sqlx::query(if broadcast {
+            "SELECT pg_notify($1, $2), pg_advisory_xact_lock($3)"
+        } else {
+            "SELECT pg_notify($1, $2)"
+        })
+        .bind(crate::signal::CHANNEL)
+        .bind(crate::signal::payload(sinks));
+        let query = if broadcast {
+            query.bind(BROADCAST_ORDER_LOCK)
+        } else {
+            query
+        };
+        query.execute(&mut **tx).await?;
     }
-    insert_outbox(tx, &rows, now).await?;
+    insert_outbox(tx, backend, &rows, now).await?;
     Ok(out)
 }
 
@@ -327,82 +319,88 @@ struct OutboxRow {
     broadcast: bool,
 }
 
-/// Inserts `events` in as few statements as possible; returns each one's `seq`, `None` for
-/// an event id that was already recorded.
+/// Inserts `events` in one statement; returns each one's `seq`, `None` for an event id that
+/// was already recorded.
 async fn insert_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     events: &[Event],
     now: i64,
 ) -> Result<Vec<Option<i64>>, StoreError> {
-    const BINDS: usize = 5;
-    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(events.len());
-    for chunk in events.chunks(MAX_BINDS_PER_STATEMENT / BINDS) {
-        let values = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(1 + i * BINDS, BINDS)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let statement = format!(
-            "INSERT INTO events (event_id, match_id, kind, payload, created_at) VALUES {values} \
-             ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id"
-        );
-        let mut query = sqlx::query_as::<_, SeqRow>(sqlx::AssertSqlSafe(statement));
-        for event in chunk {
-            let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
-                what: "event payload",
-                source,
-            })?;
-            query = query
-                .bind(event.id.as_str())
-                .bind(event.match_id.as_deref())
-                .bind(event.kind.as_str())
-                .bind(payload)
-                .bind(now);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            seqs.insert(row.event_id, row.seq);
-        }
+    let statement = per_backend!(|backend| format!(
+        "INSERT INTO events (event_id, match_id, kind, payload, created_at) \
+         SELECT c0, c1, c2, c3, $1 FROM ({}) AS e WHERE true ORDER BY n \
+         ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id",
+        bulk::rows(
+            backend,
+            2,
+            &[Column::Text, Column::Text, Column::Text, Column::Text]
+        )
+    ));
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
+            what: "event payload",
+            source,
+        })?;
+        rows.push((
+            event.id.as_str(),
+            event.match_id.as_deref(),
+            event.kind.as_str(),
+            payload,
+        ));
     }
+    let inserted: Vec<SeqRow> = sqlx::query_as(statement.get(backend))
+        .bind(now)
+        .bind(bulk::json(&rows))
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut seqs: HashMap<String, i64> =
+        inserted.into_iter().map(|r| (r.event_id, r.seq)).collect();
     // The same id twice in one batch is recorded once: the first one has it.
     Ok(events.iter().map(|e| seqs.remove(&e.id)).collect())
 }
 
-/// Inserts outbox rows, a thousand or so per statement.
+/// Inserts outbox rows in one statement, with ids in the order of `rows`.
 async fn insert_outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     rows: &[OutboxRow],
     now: i64,
 ) -> Result<(), StoreError> {
-    const BINDS: usize = 5;
-    for chunk in rows.chunks((MAX_BINDS_PER_STATEMENT - 1) / BINDS) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let at = 2 + i * BINDS;
-                format!(
-                    "(${at}, ${}, ${}, ${}, ${}, 0, $1, $1, $1)",
-                    at + 1,
-                    at + 2,
-                    at + 3,
-                    at + 4
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let statement = format!(
-            "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, \
-             next_attempt_at, created_at, updated_at) VALUES {values} \
-             ON CONFLICT (event_seq, sink, recipient) DO NOTHING"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement)).bind(now);
-        for row in chunk {
-            query = query
-                .bind(row.seq)
-                .bind(row.target.sink.as_str())
-                .bind(row.target.recipient.as_str())
-                .bind(row.target.locale.as_str())
-                .bind(if row.broadcast { DELIVERED } else { PENDING });
-        }
-        query.execute(&mut **tx).await?;
-    }
+    let statement = per_backend!(|backend| format!(
+        "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, \
+         next_attempt_at, created_at, updated_at) \
+         SELECT c0, c1, c2, c3, c4, 0, $1, $1, $1 FROM ({}) AS o ORDER BY n",
+        bulk::rows(
+            backend,
+            2,
+            &[
+                Column::Int,
+                Column::Text,
+                Column::Text,
+                Column::Text,
+                Column::Int
+            ]
+        )
+    ));
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.seq,
+                row.target.sink.as_str(),
+                row.target.recipient.as_str(),
+                row.target.locale.as_str(),
+                if row.broadcast { DELIVERED } else { PENDING },
+            )
+        })
+        .collect();
+    sqlx::query(statement.get(backend))
+        .bind(now)
+        .bind(bulk::json(&rows))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Applies `migrations/` to SQLite or PostgreSQL. The files are written for both; the one
-//! construct that differs (auto-increment keys) is rewritten for PostgreSQL here.
+//! construct that differs (auto-increment keys) is rewritten for PostgreSQL here, and a line
+//! starting with `-- postgres: ` is a statement only PostgreSQL runs (storage settings).
 
 use std::borrow::Cow;
 
@@ -14,6 +15,8 @@ static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 /// SQLite's auto-increment key and its PostgreSQL equivalent.
 const SQLITE_AUTO_ID: &str = "INTEGER PRIMARY KEY AUTOINCREMENT";
 const POSTGRES_AUTO_ID: &str = "BIGSERIAL PRIMARY KEY";
+/// The start of a line that only PostgreSQL runs (a comment to SQLite; never the first line).
+const POSTGRES_ONLY: &str = "-- postgres: ";
 
 /// The migrations as `backend` runs them.
 fn migrator(backend: Backend) -> Migrator {
@@ -26,7 +29,13 @@ fn migrator(backend: Backend) -> Migrator {
             let migrations = MIGRATIONS
                 .iter()
                 .map(|m| {
-                    let sql = m.sql.as_str().replace(SQLITE_AUTO_ID, POSTGRES_AUTO_ID);
+                    // Only what these rewrites touch changes: the text of the migrations a
+                    // database has applied (their checksums) stays as it was.
+                    let sql = m
+                        .sql
+                        .as_str()
+                        .replace(SQLITE_AUTO_ID, POSTGRES_AUTO_ID)
+                        .replace(&format!("\n{POSTGRES_ONLY}"), "\n");
                     Migration::new(
                         m.version,
                         m.description.clone(),

@@ -5,8 +5,8 @@
 //! - a poll's match states, its new events and their outbox rows commit in one transaction,
 //!   before anything is delivered: a crash before the commit re-detects, after it re-sends;
 //! - an event id is recorded once (unique index), so nothing is queued twice;
-//! - a delivery is claimed (compare-and-set with a lease, in batches) before it is sent, so
-//!   several instances sharing PostgreSQL never send the same row twice;
+//! - many rows go in one statement as one JSON value (`bulk`), not a statement or a parameter
+//!   per row;
 //! - a broadcast sink's rows (served by every instance) get ids in commit order, so every
 //!   instance follows them in the same order under the same ids (see `matches::record_events`).
 //!
@@ -32,18 +32,22 @@ macro_rules! sql {
     }};
 }
 
+mod bulk;
 mod instances;
 mod leases;
 mod matches;
 mod migrate;
 mod outbox;
+mod queue;
 mod rate_limits;
+mod recent;
 mod signups;
 mod subscriptions;
 
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
 pub use outbox::{DeadLetter, Queued};
+pub use queue::{Batch, Next};
 pub use signups::PendingSignup;
 pub use subscriptions::SubscriberRow;
 
@@ -116,10 +120,19 @@ mod active {
 }
 
 /// A handle on the database; cheap to clone.
+///
+/// Reads go through `pool`, writes through `writer`. On PostgreSQL they are the same pool. On
+/// SQLite, which takes one writer at a time, `writer` is a pool of one connection: writers
+/// queue for it in the pool and are handed the connection the moment it is free, instead of
+/// contending for the file's write lock (where a writer that finds it taken sleeps in steps
+/// of milliseconds), and reads run beside them (WAL). SQLite's reading connections are
+/// `query_only`, so a write sent to the wrong pool fails instead of contending.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
+    recent: recent::RecentEvents,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -143,6 +156,37 @@ fn postgres_target(url: &str) -> String {
     }
 }
 
+/// A pool of up to `max` connections, waiting up to `timeout` for one. A connection is not
+/// pinged each time it is taken from the pool (sqlx's default): that would double the round
+/// trips of every statement. A broken connection fails its statement, which reports the
+/// error, and the pool replaces it.
+fn pool_options(max: u32, timeout: Duration) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(timeout)
+        .test_before_acquire(false)
+}
+
+/// SQLite connections as herald sets them up: WAL, so that readers work while one connection
+/// writes; a busy timeout, so that a writer from another process waits instead of failing;
+/// foreign keys enforced; and, for `read_only` connections, no writes at all.
+fn sqlite_pool(options: AnyPoolOptions, read_only: bool) -> AnyPoolOptions {
+    options.after_connect(move |conn, _| {
+        Box::pin(async move {
+            conn.execute(sqlx::raw_sql(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            ))
+            .await?;
+            if read_only {
+                conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;"))
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -160,9 +204,7 @@ impl Store {
             Backend::Postgres
         };
         let mut url = config.url.clone();
-        let mut options = AnyPoolOptions::new()
-            .max_connections(config.max_connections)
-            .acquire_timeout(Duration::from_secs(10));
+        let options = pool_options(config.max_connections, Duration::from_secs(10));
         if backend == Backend::Sqlite {
             if !url.contains("mode=") {
                 url.push_str(if url.contains('?') {
@@ -171,43 +213,51 @@ impl Store {
                     "?mode=rwc"
                 });
             }
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL lets readers work while the poller writes; busy_timeout makes writers
-                    // wait for each other instead of failing.
-                    conn.execute(sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    ))
-                    .await?;
-                    Ok(())
-                })
+            // The writer first: it creates the file and switches it to WAL before any reader
+            // opens it.
+            let writer = sqlite_pool(pool_options(1, Duration::from_secs(30)), false)
+                .connect(&url)
+                .await?;
+            let pool = sqlite_pool(options, true).connect(&url).await?;
+            return Ok(Self {
+                pool,
+                writer,
+                backend,
+                recent: recent::RecentEvents::default(),
             });
         }
-        if backend == Backend::Postgres {
-            // One direct connection first: a server that is down or refuses us is reported at
-            // once, with its address and the reason, not as a pool timeout 10 s later.
-            let target = postgres_target(&url);
-            let attempt = tokio::time::timeout(
-                Duration::from_secs(10),
-                <sqlx::AnyConnection as sqlx::Connection>::connect(&url),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no answer within 10 s",
-                )))
-            });
-            match attempt {
-                Ok(conn) => {
-                    let _closed = sqlx::Connection::close(conn).await;
-                }
-                Err(source) => return Err(StoreError::Connect { target, source }),
+        // One direct connection first: a server that is down or refuses us is reported at
+        // once, with its address and the reason, not as a pool timeout 10 s later.
+        let target = postgres_target(&url);
+        let attempt = tokio::time::timeout(
+            Duration::from_secs(10),
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&url),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer within 10 s",
+            )))
+        });
+        match attempt {
+            Ok(conn) => {
+                let _closed = sqlx::Connection::close(conn).await;
             }
+            Err(source) => return Err(StoreError::Connect { target, source }),
         }
-        let pool = options.connect(&url).await?;
-        Ok(Self { pool, backend })
+        // A pool of a fixed size, kept open: a new connection costs a TLS handshake (measured:
+        // 90 ms against 2 ms without TLS), which a burst of deliveries would otherwise wait for.
+        let pool = options
+            .min_connections(config.max_connections)
+            .connect(&url)
+            .await?;
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+            backend,
+            recent: recent::RecentEvents::default(),
+        })
     }
 
     /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
@@ -215,8 +265,8 @@ impl Store {
     /// when another connection writes in between.
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -230,11 +280,12 @@ impl Store {
     /// # Errors
     /// When a migration fails or the applied ones differ from this version's.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        Ok(migrate::run(&self.pool, self.backend).await?)
+        Ok(migrate::run(&self.writer, self.backend).await?)
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }

@@ -68,7 +68,7 @@ impl Store {
         .bind(request)
         .bind(now_ms())
         .bind(signup.expires_at_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -101,7 +101,7 @@ impl Store {
     pub async fn sweep_signups(&self, now_ms: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM sms_signups WHERE expires_at < $1")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
     }
@@ -126,7 +126,7 @@ impl Store {
         .bind(phone)
         .bind(i64::from(max_attempts))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(counted == 1)
@@ -140,7 +140,7 @@ impl Store {
         sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
             .bind(sink)
             .bind(phone)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

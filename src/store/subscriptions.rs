@@ -41,7 +41,7 @@ impl Store {
         .bind(now_ms())
         .bind(sink)
         .bind(recipient)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected())
     }
@@ -51,7 +51,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn subscribe(&self, sub: &Subscription) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         upsert_subscription(&mut conn, sub, now_ms()).await
     }
 
@@ -74,14 +74,14 @@ impl Store {
                     .bind(recipient)
                     .bind(kind)
                     .bind(value)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?
             }
             None => {
                 sqlx::query("DELETE FROM subscriptions WHERE sink = $1 AND recipient = $2")
                     .bind(sink)
                     .bind(recipient)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?
             }
         };

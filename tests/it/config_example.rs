@@ -103,7 +103,6 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
             got.backoff_max,
             got.send_timeout,
             got.max_in_flight,
-            got.claim_ttl,
             got.shutdown_grace
         ),
         (
@@ -112,7 +111,6 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
             d.backoff_max,
             d.send_timeout,
             d.max_in_flight,
-            d.claim_ttl,
             d.shutdown_grace
         )
     );
@@ -256,7 +254,6 @@ fn every_key_is_documented() {
         "backoff_max",
         "send_timeout",
         "max_in_flight",
-        "claim_ttl",
         "shutdown_grace",
         // sources
         "interval_live",

@@ -20,7 +20,7 @@ fn write_config(
 ) -> std::path::PathBuf {
     let text = format!(
         "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[store]\nurl = {url:?}\nlease_ttl = \"2s\"\n\n\
-         [dispatch]\nsend_timeout = \"1s\"\nclaim_ttl = \"2s\"\n\n[sinks.sse]\n\n{source}",
+         [dispatch]\nsend_timeout = \"1s\"\n\n[sinks.sse]\n\n{source}",
         url = db.url,
         source = source_toml("provider", source),
     );

@@ -1,7 +1,8 @@
 //! The store on SQLite and on PostgreSQL: migrations, once-only events, routing into the
-//! outbox, per-recipient queues, claims, runs, retries, dead letters and leases; every read
-//! (subscribers, locales, signups) decodes on both.
+//! outbox, per-recipient queues read in order, runs, retries, dead letters and leases; every
+//! read (subscribers, locales, signups) decodes on both.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use herald::config::RouteConfig;
@@ -11,9 +12,43 @@ use herald::render::sample;
 use herald::routing::{Route, Scope, Subscription};
 use sink_api::{Delivery, Recipient};
 
+use herald::store::{Next, Queued, Store};
+
 use crate::db::TestDb;
 
-const TTL: Duration = Duration::from_secs(60);
+/// What a worker of sink `sink` would take next: up to `recipients` runs of up to `run`
+/// deliveries, with `held` in hand.
+async fn next(
+    store: &Store,
+    sink: &str,
+    recipients: usize,
+    run: usize,
+    held: &[&Queued],
+) -> Vec<Vec<Queued>> {
+    let sending: HashSet<String> = held.iter().map(|q| q.recipient.to_string()).collect();
+    let held: Vec<i64> = held.iter().map(|q| q.id).collect();
+    store
+        .next(&Next {
+            sink,
+            after: 0,
+            recipients,
+            run,
+            held: &held,
+            sending: &sending,
+        })
+        .await
+        .unwrap()
+        .runs
+}
+
+/// The heads a worker of `chat` would take next, holding nothing.
+async fn heads(store: &Store, recipients: usize) -> Vec<Queued> {
+    next(store, "chat", recipients, 1, &[])
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
 
 fn routes() -> Vec<Route> {
     vec![
@@ -118,7 +153,7 @@ async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
         assert_eq!(served, ["src:1:kick_off", "src:1:g1"], "{}", db.backend);
         assert_eq!(store.pending("chat").await.unwrap(), 1);
 
-        let due = store.claim("chat", "me", TTL, 10).await.unwrap();
+        let due = heads(&store, 10).await;
         assert_eq!(due[0].locale, "pt-BR");
         assert_eq!(due[0].event.kind, EventKind::Goal);
         let matches = store.matches(10).await.unwrap();
@@ -173,7 +208,7 @@ async fn subscribers_receive_what_they_follow_in_their_locale() {
             .commit_poll("src", None, &[], &events, true, &routes())
             .await
             .unwrap();
-        let due = store.claim("chat", "me", TTL, 10).await.unwrap();
+        let due = heads(&store, 10).await;
         let mut got: Vec<(String, String, String)> = due
             .iter()
             .map(|q| {
@@ -212,22 +247,18 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .commit_poll("src", None, &[], &events, true, &routes())
             .await
             .unwrap();
-        let heads = store.claim("chat", "me", TTL, 10).await.unwrap();
+        let first = heads(&store, 10).await;
         assert_eq!(
-            heads.len(),
+            first.len(),
             1,
             "only the head of the queue ({})",
             db.backend
         );
-        assert_eq!(heads[0].event.id, "e0");
-        let head = heads[0].id;
+        assert_eq!(first[0].event.id, "e0");
+        let head = first[0].id;
         assert!(
-            store
-                .claim("chat", "other", TTL, 10)
-                .await
-                .unwrap()
-                .is_empty(),
-            "a claimed head blocks its queue, for everyone ({})",
+            next(&store, "chat", 10, 10, &[&first[0]]).await.is_empty(),
+            "a head in hand blocks its queue ({})",
             db.backend
         );
 
@@ -236,7 +267,7 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
             .retry_later(head, 1, Duration::from_secs(3600), "boom")
             .await
             .unwrap();
-        assert!(store.claim("chat", "me", TTL, 10).await.unwrap().is_empty());
+        assert!(heads(&store, 10).await.is_empty());
         let due = store.due_sinks().await.unwrap();
         assert_eq!(
             due.len(),
@@ -248,10 +279,10 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
 
         // A dead letter leaves the queue; the next one moves up.
         store.dead(head, 1, "gave up").await.unwrap();
-        let next = store.claim("chat", "me", TTL, 10).await.unwrap();
-        assert_eq!(next[0].event.id, "e1", "{}", db.backend);
+        let after = heads(&store, 10).await;
+        assert_eq!(after[0].event.id, "e1", "{}", db.backend);
         store
-            .delivered(&[(next[0].id, Some("msg-7".into()))])
+            .delivered(&[(after[0].id, Some("msg-7".into()))])
             .await
             .unwrap();
         assert_eq!(
@@ -262,12 +293,7 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
                 .as_deref(),
             Some("msg-7")
         );
-        assert_eq!(
-            store.claim("chat", "me", TTL, 10).await.unwrap()[0]
-                .event
-                .id,
-            "e2"
-        );
+        assert_eq!(heads(&store, 10).await[0].event.id, "e2");
 
         let dead = store.dead_letters(10).await.unwrap();
         assert_eq!(dead.len(), 1);
@@ -290,32 +316,73 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
 }
 
 #[tokio::test]
-async fn released_claims_are_due_again_at_once() {
+async fn a_long_backlog_or_a_waiting_head_does_not_hide_the_recipients_behind_it() {
     for db in TestDb::all().await {
         let store = db.store().await;
+        // channel-1 (the configured recipient) gets 600 goals first; then subscriber 7 and
+        // channel-1 one more.
+        let events: Vec<Event> = (0..600)
+            .map(|i| event(&format!("g{i}"), EventKind::Goal))
+            .collect();
+        store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
+        store
+            .subscribe(&Subscription {
+                sink: "chat".into(),
+                recipient: Recipient::new("7"),
+                scope: Scope::All,
+                kinds: vec![],
+                locale: None,
+            })
+            .await
+            .unwrap();
         store
             .commit_poll(
                 "src",
                 None,
                 &[],
-                &[event("e0", EventKind::Goal)],
+                &[event("late", EventKind::Goal)],
                 true,
                 &routes(),
             )
             .await
             .unwrap();
-        let head = store
-            .claim("chat", "me", Duration::from_secs(600), 1)
-            .await
-            .unwrap()[0]
-            .id;
-        assert_eq!(store.release_claims("me").await.unwrap(), 1);
+        let runs = next(&store, "chat", 10, 1_000, &[]).await;
+        let got: Vec<(String, usize)> = runs
+            .iter()
+            .map(|r| (r[0].recipient.to_string(), r.len()))
+            .collect();
+        assert_eq!(got[0].0, "channel-1", "{}", db.backend);
         assert_eq!(
-            store.claim("chat", "other", TTL, 1).await.unwrap()[0].id,
-            head,
+            got[0].1, 601,
+            "the whole backlog is one run ({})",
+            db.backend
+        );
+        assert_eq!(
+            got.get(1).map(|(r, n)| (r.as_str(), *n)),
+            Some(("7", 1)),
             "{}",
             db.backend
         );
+        let ids: Vec<&str> = runs[0].iter().map(|q| q.event.id.as_str()).collect();
+        assert_eq!(ids[..3], ["g0", "g1", "g2"], "in order ({})", db.backend);
+        assert_eq!(ids[600], "late");
+
+        // With channel-1's head in hand, or waiting for a retry, 7 is still served: the read
+        // goes on past the 600 rows it cannot take.
+        let head = &runs[0][0];
+        let held = next(&store, "chat", 10, 1, &[head]).await;
+        assert_eq!(held.len(), 1, "{}", db.backend);
+        assert_eq!(held[0][0].recipient, Recipient::new("7"));
+        store
+            .retry_later(head.id, 1, Duration::from_secs(3600), "boom")
+            .await
+            .unwrap();
+        let waiting = heads(&store, 10).await;
+        assert_eq!(waiting.len(), 1, "{}", db.backend);
+        assert_eq!(waiting[0].recipient, Recipient::new("7"));
         store.close().await;
         db.cleanup().await;
     }
@@ -397,7 +464,7 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
 }
 
 #[tokio::test]
-async fn runs_of_a_queue_are_claimed_settled_and_released() {
+async fn runs_of_a_queue_are_read_in_order_and_settled() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let events: Vec<Event> = (0..3)
@@ -407,20 +474,24 @@ async fn runs_of_a_queue_are_claimed_settled_and_released() {
             .commit_poll("src", None, &[tracked()], &events, true, &routes())
             .await
             .unwrap();
-        let head = store.claim("chat", "me", TTL, 10).await.unwrap().remove(0);
-        let run = store
-            .claim_following("chat", &["channel-1"], "me", TTL, 10)
-            .await
-            .unwrap();
+        let mut runs = next(&store, "chat", 10, 10, &[]).await;
+        assert_eq!(runs.len(), 1, "{}", db.backend);
+        let run = runs.remove(0);
         let ids: Vec<&str> = run.iter().map(|q| q.event.id.as_str()).collect();
-        assert_eq!(ids, ["g1", "g2"], "{}", db.backend);
-        assert_eq!(run[0].recipient, Recipient::new("channel-1"));
-        assert_eq!(run[0].attempts, 0);
-        assert!(run[0].created_at_ms > 0);
+        assert_eq!(ids, ["g0", "g1", "g2"], "{}", db.backend);
+        assert_eq!(run[1].recipient, Recipient::new("channel-1"));
+        assert_eq!(run[1].attempts, 0);
+        assert!(run[1].created_at_ms > 0);
+        let short = next(&store, "chat", 10, 2, &[]).await;
+        assert_eq!(
+            short[0].len(),
+            2,
+            "runs stop at their length ({})",
+            db.backend
+        );
 
-        store.release(&[run[1].id]).await.unwrap();
         store
-            .delivered(&[(head.id, None), (run[0].id, Some("m-1".into()))])
+            .delivered(&[(run[0].id, None), (run[1].id, Some("m-1".into()))])
             .await
             .unwrap();
         assert_eq!(
@@ -441,9 +512,9 @@ async fn runs_of_a_queue_are_claimed_settled_and_released() {
             store.receipt("chat", "channel-1", "g0").await.unwrap(),
             None
         );
-        let next = store.claim("chat", "me", TTL, 10).await.unwrap();
-        assert_eq!(next[0].id, run[1].id, "released, due again");
-        store.skip(next[0].id, "over the cap").await.unwrap();
+        let last = heads(&store, 10).await;
+        assert_eq!(last[0].id, run[2].id, "the next one moved up");
+        store.skip(last[0].id, "over the cap").await.unwrap();
         assert_eq!(store.pending("chat").await.unwrap(), 0);
         assert!(store.due_sinks().await.unwrap().is_empty());
 

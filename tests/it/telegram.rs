@@ -198,7 +198,7 @@ async fn a_server_error_is_retried() {
     let herald = start_with_chat(
         &db,
         &bot,
-        json!({"send_timeout": "500ms", "claim_ttl": "5s", "backoff_base": "50ms"}),
+        json!({"send_timeout": "500ms", "backoff_base": "50ms"}),
     )
     .await;
     bot.script([Answer::ServerError(502)]);

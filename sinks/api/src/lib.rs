@@ -35,8 +35,8 @@ pub trait Sink: Send + Sync + 'static {
     const KIND: &'static str;
 
     /// How this sink's deliveries are made when several herald instances share a store:
-    /// [`Delivery::PointToPoint`] (the default) sends each delivery once, from whichever
-    /// instance claims it; [`Delivery::Broadcast`] hands every notification to the sink on
+    /// [`Delivery::PointToPoint`] (the default) sends each delivery once, from the one
+    /// instance that delivers the sink; [`Delivery::Broadcast`] hands every notification to the sink on
     /// every instance, for the clients connected to that instance.
     const DELIVERY: Delivery = Delivery::PointToPoint;
 
@@ -83,8 +83,9 @@ pub trait Sink: Send + Sync + 'static {
 /// How a sink's deliveries are shared out between herald instances (see [`Sink::DELIVERY`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// A platform message per recipient (a chat, a phone, a webhook): each delivery is
-    /// claimed, sent once by one instance, retried on failure and settled in the store.
+    /// A platform message per recipient (a chat, a phone, a webhook): each delivery is sent
+    /// once, by the one instance delivering the sink, retried on failure and settled in the
+    /// store.
     PointToPoint,
     /// Clients connected to the instance itself (a stream, a room): every instance serves
     /// every notification to its own clients, in store order, under the same id everywhere.
