@@ -19,6 +19,8 @@ use crate::store::{Committed, Store, StoreError};
 
 /// Most published messages committed by one transaction.
 const MAX_GROUP: usize = 512;
+/// Yields in a row that bring no publish before a group is committed.
+const QUIET_YIELDS: usize = 2;
 /// Published messages waiting for the committing task before callers wait for room.
 const QUEUE: usize = 4_096;
 
@@ -126,11 +128,18 @@ async fn commit_publishes(
     while let Some(first) = rx.recv().await {
         group.push(first);
         // Let the requests being handled right now reach the queue: they join this group.
-        tokio::task::yield_now().await;
-        while group.len() < MAX_GROUP
-            && let Ok(next) = rx.try_recv()
-        {
-            group.push(next);
+        // While that brings more, give way again: requests answered together come back
+        // together, a little apart.
+        let mut quiet = 0;
+        while quiet < QUIET_YIELDS && group.len() < MAX_GROUP {
+            tokio::task::yield_now().await;
+            let before = group.len();
+            while group.len() < MAX_GROUP
+                && let Ok(next) = rx.try_recv()
+            {
+                group.push(next);
+            }
+            quiet = if group.len() > before { 0 } else { quiet + 1 };
         }
         let (events, replies): (Vec<Event>, Vec<Reply>) = group.drain(..).unzip();
         match store.publish(&events, &routes).await {

@@ -35,7 +35,7 @@ impl Store {
         let updated = sqlx::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(instance)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?
             .rows_affected();
         if updated == 1 {
@@ -47,7 +47,7 @@ impl Store {
         )
         .bind(instance)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(false)
     }
@@ -72,7 +72,7 @@ impl Store {
         .bind(now)
         .bind(instance)
         .bind(now - ms(timeout))
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.writer().await?)
         .await?;
         Ok((row.beat > 0, row.overdue > 0))
     }
@@ -84,7 +84,7 @@ impl Store {
     pub async fn deregister(&self, instance: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM instances WHERE id = $1")
             .bind(instance)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
@@ -101,7 +101,8 @@ impl Store {
         timeout: Duration,
         sweep: bool,
     ) -> Result<Reaped, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         let instances = sqlx::query("DELETE FROM instances WHERE seen_at < $1")
             .bind(now_ms() - ms(timeout))
             .execute(&mut *tx)
@@ -124,7 +125,8 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn reset_single_owner(&self) -> Result<Reaped, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         let instances = sqlx::query("DELETE FROM instances")
             .execute(&mut *tx)
             .await?
@@ -149,7 +151,7 @@ struct BeatRow {
 /// Releases every pending delivery's claim and every lease whose holder is not a registered
 /// instance; returns how many of each.
 async fn release_orphans(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
 ) -> Result<(u64, u64), StoreError> {
     let claims = sqlx::query(sql!(
         "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \

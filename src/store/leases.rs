@@ -27,7 +27,7 @@ impl Store {
         .bind(holder)
         .bind(now + ms(ttl))
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -40,7 +40,7 @@ impl Store {
         sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }

@@ -2,9 +2,10 @@
 //! and their deliveries in one transaction), published messages, and the lists the page and
 //! the name matching read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sink_api::Delivery;
+use sqlx::AnyConnection;
 
 use super::active::ACTIVE;
 use super::bulk::{self, Column, per_backend};
@@ -113,7 +114,8 @@ impl Store {
         routes: &[Route],
     ) -> Result<Committed, StoreError> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         sqlx::query(
             "INSERT INTO sources (name, cursor, first_polled_at, updated_at) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
@@ -169,7 +171,12 @@ impl Store {
         events: &[Event],
         routes: &[Route],
     ) -> Result<Vec<Committed>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        if self.backend == Backend::Postgres {
+            // One statement, atomic as it is: no transaction round trips.
+            return record_events(&mut conn, self.backend, events, true, routes, now_ms()).await;
+        }
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         let committed =
             record_events(&mut tx, self.backend, events, true, routes, now_ms()).await?;
         tx.commit().await?;
@@ -222,16 +229,20 @@ const BROADCAST_ORDER_LOCK: i64 = 0x6865_7261_6c64;
 /// Inserts events (once each) and, when `deliver`, their outbox rows; returns what each event
 /// queued, in order (nothing for one already recorded).
 ///
+/// The deliveries are routed first (reading the subscribers of point-to-point sinks), then
+/// written: on PostgreSQL events and deliveries in one statement, so that a publish outside a
+/// transaction is one round trip; on SQLite in two, inside the caller's transaction.
+///
 /// Broadcast rows are read by every instance in id order (`Store::broadcast_after`), so
 /// their ids must be in commit order: a row must never become visible behind one a reader
 /// has passed. PostgreSQL hands out ids at insert, not at commit, so on PostgreSQL the rows
 /// are inserted under a transaction-scoped advisory lock held until the commit (writers that
 /// queue broadcast rows take turns for that last step). SQLite has one writer at a time.
 ///
-/// On PostgreSQL the transaction also `NOTIFY`s the sinks that got rows: delivered at
-/// commit, it wakes the workers and followers of every other instance.
+/// On PostgreSQL the statement also `NOTIFY`s the sinks that got rows: delivered at commit,
+/// it wakes the workers and followers of every other instance.
 async fn record_events(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut AnyConnection,
     backend: Backend,
     events: &[Event],
     deliver: bool,
@@ -242,16 +253,82 @@ async fn record_events(
     if events.is_empty() {
         return Ok(out);
     }
-    let seqs = insert_events(tx, backend, events, now).await?;
-    let mut rows: Vec<OutboxRow> = Vec::new();
-    let mut subscriptions = Vec::new();
+    let targets = if deliver {
+        route(conn, backend, events, routes).await?
+    } else {
+        vec![Vec::new(); events.len()]
+    };
+    let seqs = match backend {
+        Backend::Postgres => insert_postgres(conn, events, &targets, now).await?,
+        Backend::Sqlite => {
+            let seqs = insert_events(conn, backend, events, now).await?;
+            let rows: Vec<_> = seqs
+                .iter()
+                .zip(&targets)
+                .filter_map(|(seq, targets)| seq.map(|seq| (seq, targets)))
+                .flat_map(|(seq, targets)| targets.iter().map(move |t| (seq, t)))
+                .map(|(seq, t)| {
+                    let (sink, recipient, locale, status) = t.columns();
+                    (seq, sink, recipient, locale, status)
+                })
+                .collect();
+            if !rows.is_empty() {
+                insert_outbox(conn, &rows, now).await?;
+            }
+            seqs
+        }
+    };
+    for (((event, seq), targets), committed) in events.iter().zip(&seqs).zip(targets).zip(&mut out)
+    {
+        if seq.is_none() {
+            tracing::debug!(event_id = %event.id, "event already recorded; not queued again");
+            continue;
+        }
+        committed.new_events.push(event.clone());
+        committed.deliveries = targets.len();
+        committed
+            .sinks
+            .extend(targets.into_iter().map(|t| t.target.sink));
+    }
+    Ok(out)
+}
+
+/// One delivery to queue.
+#[derive(Debug, Clone)]
+struct Queueing {
+    target: routing::Target,
+    /// Served by every instance, never taken by a worker: recorded as delivered at once.
+    broadcast: bool,
+}
+
+impl Queueing {
+    /// `sink, recipient, locale, status` as stored.
+    fn columns(&self) -> (&str, &str, &str, i64) {
+        (
+            self.target.sink.as_str(),
+            self.target.recipient.as_str(),
+            self.target.locale.as_str(),
+            if self.broadcast { DELIVERED } else { PENDING },
+        )
+    }
+}
+
+/// The deliveries of each event (none for a repeat of an id earlier in the batch: the first
+/// one is recorded).
+async fn route(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    events: &[Event],
+    routes: &[Route],
+) -> Result<Vec<Vec<Queueing>>, StoreError> {
     // Only point-to-point sinks have subscribers: broadcast sinks serve whoever is connected.
     let subscribed: Vec<(&str,)> = routes
         .iter()
         .filter(|r| r.delivery == Delivery::PointToPoint)
         .map(|r| (r.sink.as_str(),))
         .collect();
-    if deliver && !subscribed.is_empty() && seqs.iter().any(Option::is_some) {
+    let mut subscriptions = Vec::new();
+    if !subscribed.is_empty() {
         let statement = per_backend!(|backend| format!(
             "SELECT sink, recipient, scope, value, kinds, locale FROM subscriptions \
              WHERE active = {ACTIVE} AND sink IN (SELECT c0 FROM ({}) AS s) ORDER BY id",
@@ -259,84 +336,32 @@ async fn record_events(
         ));
         let rows: Vec<SubscriptionRow> = sqlx::query_as(statement.get(backend))
             .bind(bulk::json(&subscribed))
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *conn)
             .await?;
         subscriptions = SubscriptionRow::valid(rows);
     }
-    for ((event, seq), committed) in events.iter().zip(&seqs).zip(&mut out) {
-        let Some(seq) = *seq else {
-            tracing::debug!(event_id = %event.id, "event already recorded; not queued again");
-            continue;
-        };
-        committed.new_events.push(event.clone());
-        if !deliver {
-            continue;
-        }
-        for target in routing::targets(event, routes, &subscriptions) {
-            let broadcast = routes
-                .iter()
-                .any(|r| r.sink == target.sink && r.delivery == Delivery::Broadcast);
-            committed.deliveries += 1;
-            committed.sinks.insert(target.sink.clone());
-            rows.push(OutboxRow {
-                seq,
-                target,
-                broadcast,
-            });
-        }
-    }
-    if rows.is_empty() {
-        return Ok(out);
-    }
-    if backend == Backend::Postgres {
-        // One round trip: the wake-up of the other instances (sent at commit), and, before
-        // broadcast rows get their ids, the turn to queue them.
-        let sinks: BTreeSet<&str> = rows.iter().map(|r| r.target.sink.as_str()).collect();
-        let broadcast = rows.iter().any(|r| r.broadcast);
-        let query = sqlx::query(if broadcast {
-            "SELECT pg_notify($1, $2), pg_advisory_xact_lock($3)"
-        } else {
-            "SELECT pg_notify($1, $2)"
+    let mut seen = HashSet::with_capacity(events.len());
+    Ok(events
+        .iter()
+        .map(|event| {
+            if !seen.insert(event.id.as_str()) {
+                return Vec::new();
+            }
+            routing::targets(event, routes, &subscriptions)
+                .into_iter()
+                .map(|target| Queueing {
+                    broadcast: routes
+                        .iter()
+                        .any(|r| r.sink == target.sink && r.delivery == Delivery::Broadcast),
+                    target,
+                })
+                .collect()
         })
-        .bind(crate::signal::CHANNEL)
-        .bind(crate::signal::payload(sinks));
-        let query = if broadcast {
-            query.bind(BROADCAST_ORDER_LOCK)
-        } else {
-            query
-        };
-        query.execute(&mut **tx).await?;
-    }
-    insert_outbox(tx, backend, &rows, now).await?;
-    Ok(out)
+        .collect())
 }
 
-/// One outbox row to insert.
-struct OutboxRow {
-    seq: i64,
-    target: routing::Target,
-    /// Served by every instance, never claimed: recorded as delivered at once.
-    broadcast: bool,
-}
-
-/// Inserts `events` in one statement; returns each one's `seq`, `None` for an event id that
-/// was already recorded.
-async fn insert_events(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
-    events: &[Event],
-    now: i64,
-) -> Result<Vec<Option<i64>>, StoreError> {
-    let statement = per_backend!(|backend| format!(
-        "INSERT INTO events (event_id, match_id, kind, payload, created_at) \
-         SELECT c0, c1, c2, c3, $1 FROM ({}) AS e WHERE true ORDER BY n \
-         ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id",
-        bulk::rows(
-            backend,
-            2,
-            &[Column::Text, Column::Text, Column::Text, Column::Text]
-        )
-    ));
+/// The rows of `events` to bind: `event_id, match_id, kind, payload`.
+fn event_rows(events: &[Event]) -> Result<String, StoreError> {
     let mut rows = Vec::with_capacity(events.len());
     for event in events {
         let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
@@ -350,59 +375,135 @@ async fn insert_events(
             payload,
         ));
     }
-    let inserted: Vec<SeqRow> = sqlx::query_as(statement.get(backend))
-        .bind(now)
-        .bind(bulk::json(&rows))
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut seqs: HashMap<String, i64> =
-        inserted.into_iter().map(|r| (r.event_id, r.seq)).collect();
-    // The same id twice in one batch is recorded once: the first one has it.
-    Ok(events.iter().map(|e| seqs.remove(&e.id)).collect())
+    Ok(bulk::json(&rows))
 }
 
-/// Inserts outbox rows in one statement, with ids in the order of `rows`.
-async fn insert_outbox(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Each event's `seq` from the rows an insert returned, `None` for an event id that was
+/// already recorded (and for a repeat in the batch: the first one has it).
+fn seqs_of(events: &[Event], inserted: Vec<SeqRow>) -> Vec<Option<i64>> {
+    let mut seqs: HashMap<String, i64> =
+        inserted.into_iter().map(|r| (r.event_id, r.seq)).collect();
+    events.iter().map(|e| seqs.remove(&e.id)).collect()
+}
+
+/// The columns of [`event_rows`].
+const EVENT_COLUMNS: [Column; 4] = [Column::Text, Column::Text, Column::Text, Column::Text];
+
+/// Inserts `events` in one statement; returns each one's `seq` (see [`seqs_of`]).
+async fn insert_events(
+    conn: &mut AnyConnection,
     backend: Backend,
-    rows: &[OutboxRow],
+    events: &[Event],
+    now: i64,
+) -> Result<Vec<Option<i64>>, StoreError> {
+    let statement = per_backend!(|backend| format!(
+        "INSERT INTO events (event_id, match_id, kind, payload, created_at) \
+         SELECT c0, c1, c2, c3, $1 FROM ({}) AS e WHERE true ORDER BY n \
+         ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id",
+        bulk::rows(backend, 2, &EVENT_COLUMNS)
+    ));
+    let inserted: Vec<SeqRow> = sqlx::query_as(statement.get(backend))
+        .bind(now)
+        .bind(event_rows(events)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(seqs_of(events, inserted))
+}
+
+/// Inserts outbox rows (`event_seq, sink, recipient, locale, status`) in one statement, with
+/// ids in their order. SQLite.
+async fn insert_outbox(
+    conn: &mut AnyConnection,
+    rows: &[(i64, &str, &str, &str, i64)],
     now: i64,
 ) -> Result<(), StoreError> {
     let statement = per_backend!(|backend| format!(
         "INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, \
          next_attempt_at, created_at, updated_at) \
          SELECT c0, c1, c2, c3, c4, 0, $1, $1, $1 FROM ({}) AS o ORDER BY n",
-        bulk::rows(
-            backend,
-            2,
-            &[
-                Column::Int,
-                Column::Text,
-                Column::Text,
-                Column::Text,
-                Column::Int
-            ]
-        )
+        bulk::rows(backend, 2, &OUTBOX_COLUMNS)
     ));
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            (
-                row.seq,
-                row.target.sink.as_str(),
-                row.target.recipient.as_str(),
-                row.target.locale.as_str(),
-                if row.broadcast { DELIVERED } else { PENDING },
-            )
-        })
-        .collect();
-    sqlx::query(statement.get(backend))
+    sqlx::query(statement.get(Backend::Sqlite))
         .bind(now)
-        .bind(bulk::json(&rows))
-        .execute(&mut **tx)
+        .bind(bulk::json(rows))
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
+
+/// The columns of an outbox row to insert: `event_seq` (on PostgreSQL the `event_id`, joined
+/// to the events inserted), `sink, recipient, locale, status`.
+const OUTBOX_COLUMNS: [Column; 5] = [
+    Column::Int,
+    Column::Text,
+    Column::Text,
+    Column::Text,
+    Column::Int,
+];
+
+/// PostgreSQL: inserts `events` and the deliveries of the new ones in one statement (the
+/// deliveries joined to the events it inserted, by id); returns each event's `seq` (see
+/// [`seqs_of`]). Before the first delivery gets its id the statement notifies the sinks and,
+/// when some are broadcast, takes the lock that keeps broadcast ids in commit order (a filter
+/// that does not depend on any row is evaluated once, before the rows reach the insert).
+async fn insert_postgres(
+    conn: &mut AnyConnection,
+    events: &[Event],
+    targets: &[Vec<Queueing>],
+    now: i64,
+) -> Result<Vec<Option<i64>>, StoreError> {
+    let rows: Vec<_> = events
+        .iter()
+        .zip(targets)
+        .flat_map(|(event, targets)| targets.iter().map(move |t| (event.id.as_str(), t)))
+        .map(|(event_id, t)| {
+            let (sink, recipient, locale, status) = t.columns();
+            (event_id, sink, recipient, locale, status)
+        })
+        .collect();
+    if rows.is_empty() {
+        return insert_events(conn, Backend::Postgres, events, now).await;
+    }
+    let broadcast = targets.iter().flatten().any(|t| t.broadcast);
+    let statement = &POSTGRES_RECORD[usize::from(broadcast)];
+    let sinks: BTreeSet<&str> = rows.iter().map(|r| r.1).collect();
+    let query = sqlx::query_as(statement.as_str())
+        .bind(now)
+        .bind(event_rows(events)?)
+        .bind(bulk::json(&rows))
+        .bind(crate::signal::CHANNEL)
+        .bind(crate::signal::payload(sinks));
+    let query = if broadcast {
+        query.bind(BROADCAST_ORDER_LOCK)
+    } else {
+        query
+    };
+    let inserted: Vec<SeqRow> = query.fetch_all(&mut *conn).await?;
+    Ok(seqs_of(events, inserted))
+}
+
+/// The statement of [`insert_postgres`]: without the broadcast lock, and with it.
+static POSTGRES_RECORD: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    let statement = |lock: &str| {
+        let mut columns = OUTBOX_COLUMNS;
+        columns[0] = Column::Text;
+        format!(
+            "WITH e AS (INSERT INTO events (event_id, match_id, kind, payload, created_at) \
+             SELECT c0, c1, c2, c3, $1 FROM ({events}) AS x ORDER BY n \
+             ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id), \
+             o AS (INSERT INTO outbox (event_seq, sink, recipient, locale, status, attempts, \
+             next_attempt_at, created_at, updated_at) \
+             SELECT e.seq, r.c1, r.c2, r.c3, r.c4, 0, $1, $1, $1 FROM ({rows}) AS r \
+             JOIN e ON e.event_id = r.c0 \
+             WHERE (SELECT COUNT(*) FROM (SELECT pg_notify($4, $5){lock}) AS g) = 1 \
+             ORDER BY r.n) \
+             SELECT seq, event_id FROM e",
+            events = bulk::rows(Backend::Postgres, 2, &EVENT_COLUMNS),
+            rows = bulk::rows(Backend::Postgres, 3, &columns),
+        )
+    };
+    [statement(""), statement(", pg_advisory_xact_lock($6)")]
+});
 
 /// An inserted event, as returned: `seq, event_id`.
 #[derive(sqlx::FromRow)]

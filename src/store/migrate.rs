@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migrate, MigrateError, Migration, Migrator};
 
@@ -54,16 +54,14 @@ fn migrator(backend: Backend) -> Migrator {
 }
 
 /// Applies every pending migration. Returns how many were applied.
-pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize, MigrateError> {
+pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<usize, MigrateError> {
     let migrator = migrator(backend);
-    let mut conn = pool.acquire().await?;
     conn.ensure_migrations_table(&migrator.table_name).await?;
     let applied = conn.list_applied_migrations(&migrator.table_name).await?;
-    drop(conn);
     let pending = migrator
         .iter()
         .filter(|m| !applied.iter().any(|a| a.version == m.version))
         .count();
-    migrator.run(pool).await?;
+    migrator.run(&mut *conn).await?;
     Ok(pending)
 }

@@ -43,6 +43,7 @@ mod rate_limits;
 mod recent;
 mod signups;
 mod subscriptions;
+mod writer;
 
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
@@ -121,16 +122,14 @@ mod active {
 
 /// A handle on the database; cheap to clone.
 ///
-/// Reads go through `pool`, writes through `writer`. On PostgreSQL they are the same pool. On
-/// SQLite, which takes one writer at a time, `writer` is a pool of one connection: writers
-/// queue for it in the pool and are handed the connection the moment it is free, instead of
-/// contending for the file's write lock (where a writer that finds it taken sleeps in steps
-/// of milliseconds), and reads run beside them (WAL). SQLite's reading connections are
-/// `query_only`, so a write sent to the wrong pool fails instead of contending.
+/// Reads go through `pool`, writes through `writer` (see [`writer`]): the same pool on
+/// PostgreSQL, one connection of its own on SQLite, beside which reads run (WAL). SQLite's
+/// reading connections are `query_only`, so a write sent to the wrong one fails instead of
+/// contending.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    writer: AnyPool,
+    writer: writer::Writer,
     backend: Backend,
     recent: recent::RecentEvents,
 }
@@ -167,21 +166,19 @@ fn pool_options(max: u32, timeout: Duration) -> AnyPoolOptions {
         .test_before_acquire(false)
 }
 
-/// SQLite connections as herald sets them up: WAL, so that readers work while one connection
+/// How herald sets SQLite connections up: WAL, so that readers work while one connection
 /// writes; a busy timeout, so that a writer from another process waits instead of failing;
-/// foreign keys enforced; and, for `read_only` connections, no writes at all.
-fn sqlite_pool(options: AnyPoolOptions, read_only: bool) -> AnyPoolOptions {
-    options.after_connect(move |conn, _| {
+/// foreign keys enforced.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+
+/// SQLite's reading connections: set up, and unable to write.
+fn sqlite_pool(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.after_connect(|conn, _| {
         Box::pin(async move {
-            conn.execute(sqlx::raw_sql(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            ))
-            .await?;
-            if read_only {
-                conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;"))
-                    .await?;
-            }
+            conn.execute(sqlx::raw_sql(SQLITE_SETUP)).await?;
+            conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;"))
+                .await?;
             Ok(())
         })
     })
@@ -215,10 +212,10 @@ impl Store {
             }
             // The writer first: it creates the file and switches it to WAL before any reader
             // opens it.
-            let writer = sqlite_pool(pool_options(1, Duration::from_secs(30)), false)
-                .connect(&url)
-                .await?;
-            let pool = sqlite_pool(options, true).connect(&url).await?;
+            let mut writer = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
+            writer.execute(sqlx::raw_sql(SQLITE_SETUP)).await?;
+            let writer = writer::Writer::One(std::sync::Arc::new(tokio::sync::Mutex::new(writer)));
+            let pool = sqlite_pool(options).connect(&url).await?;
             return Ok(Self {
                 pool,
                 writer,
@@ -253,21 +250,16 @@ impl Store {
             .connect(&url)
             .await?;
         Ok(Self {
-            writer: pool.clone(),
+            writer: writer::Writer::Pool(pool.clone()),
             pool,
             backend,
             recent: recent::RecentEvents::default(),
         })
     }
 
-    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
-    /// a transaction that reads first and writes later would fail at once instead of waiting
-    /// when another connection writes in between.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
-        })
+    /// A connection to write with (see [`writer`]).
+    async fn writer(&self) -> Result<writer::WriteConn, StoreError> {
+        self.writer.acquire().await
     }
 
     /// Which database this is.
@@ -280,7 +272,8 @@ impl Store {
     /// # Errors
     /// When a migration fails or the applied ones differ from this version's.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        Ok(migrate::run(&self.writer, self.backend).await?)
+        let mut conn = self.writer().await?;
+        Ok(migrate::run(&mut conn, self.backend).await?)
     }
 
     /// Closes the pools, waiting for connections to be returned.
@@ -288,4 +281,17 @@ impl Store {
         self.pool.close().await;
         self.writer.close().await;
     }
+}
+
+/// A write transaction on `conn`. On SQLite it takes the write lock up front (`BEGIN
+/// IMMEDIATE`): a transaction that reads first and writes later would fail at once instead
+/// of waiting when another process writes in between.
+async fn begin(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'_, sqlx::Any>, StoreError> {
+    Ok(match backend {
+        Backend::Sqlite => sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?,
+        Backend::Postgres => sqlx::Connection::begin(conn).await?,
+    })
 }

@@ -98,7 +98,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -137,7 +137,7 @@ impl Store {
         .bind(error)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -263,7 +263,7 @@ impl Store {
         ))
         .bind(now_ms())
         .bind(sink)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?
         .rows_affected())
     }
@@ -302,7 +302,10 @@ impl Store {
             ))
             .bind(now),
         };
-        Ok(query.execute(&self.writer).await?.rows_affected())
+        Ok(query
+            .execute(&mut *self.writer().await?)
+            .await?
+            .rows_affected())
     }
 }
 

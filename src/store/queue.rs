@@ -228,7 +228,7 @@ impl Store {
         sqlx::query(statement.get(self.backend))
             .bind(now_ms())
             .bind(bulk::json(done))
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }

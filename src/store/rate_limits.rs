@@ -34,7 +34,7 @@ impl Store {
         .bind(now)
         .bind(interval)
         .bind(tolerance)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?
         .rows_affected();
         Ok(admitted == 1)
@@ -47,7 +47,7 @@ impl Store {
     pub async fn sweep_rate_limits(&self) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM rate_limits WHERE tat < $1")
             .bind(now_ms())
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?
             .rows_affected())
     }

@@ -68,7 +68,7 @@ impl Store {
         .bind(request)
         .bind(now_ms())
         .bind(signup.expires_at_ms)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -101,7 +101,7 @@ impl Store {
     pub async fn sweep_signups(&self, now_ms: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM sms_signups WHERE expires_at < $1")
             .bind(now_ms)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(result.rows_affected())
     }
@@ -126,7 +126,7 @@ impl Store {
         .bind(phone)
         .bind(i64::from(max_attempts))
         .bind(now_ms())
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?
         .rows_affected();
         Ok(counted == 1)
@@ -140,7 +140,7 @@ impl Store {
         sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
             .bind(sink)
             .bind(phone)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
@@ -151,7 +151,8 @@ impl Store {
     /// Database errors; nothing changes then.
     pub async fn confirm_signup(&self, signup: &PendingSignup) -> Result<(), StoreError> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         let scopes = if signup.scopes.is_empty() {
             vec![Scope::All]
         } else {

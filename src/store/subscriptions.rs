@@ -41,7 +41,7 @@ impl Store {
         .bind(now_ms())
         .bind(sink)
         .bind(recipient)
-        .execute(&self.writer)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(result.rows_affected())
     }
@@ -51,7 +51,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn subscribe(&self, sub: &Subscription) -> Result<(), StoreError> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.writer().await?;
         upsert_subscription(&mut conn, sub, now_ms()).await
     }
 
@@ -74,14 +74,14 @@ impl Store {
                     .bind(recipient)
                     .bind(kind)
                     .bind(value)
-                    .execute(&self.writer)
+                    .execute(&mut *self.writer().await?)
                     .await?
             }
             None => {
                 sqlx::query("DELETE FROM subscriptions WHERE sink = $1 AND recipient = $2")
                     .bind(sink)
                     .bind(recipient)
-                    .execute(&self.writer)
+                    .execute(&mut *self.writer().await?)
                     .await?
             }
         };
@@ -156,7 +156,8 @@ impl Store {
         locale: &str,
     ) -> Result<(), StoreError> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = super::begin(&mut conn, self.backend).await?;
         sqlx::query(
             "INSERT INTO chats (sink, recipient, locale, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (sink, recipient) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at",

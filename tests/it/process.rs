@@ -82,7 +82,7 @@ impl Process {
         process
     }
 
-    /// The process id (the first part of its instance name in leases and claims).
+    /// The process id (the first part of its instance name in leases).
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -141,7 +141,7 @@ async fn events_are_recorded_and_queued_once_with_state_and_cursor() {
             .unwrap();
         assert!(again.new_events.is_empty(), "{}", db.backend);
         assert_eq!(again.deliveries, 0);
-        // Broadcast rows are served by every instance, never claimed: nothing pending.
+        // Broadcast rows are served by every instance, never taken by a worker: nothing pending.
         assert_eq!(store.pending("sse").await.unwrap(), 0);
         let served: Vec<String> = store
             .broadcast_after("sse", 0, 10)
