@@ -6,7 +6,7 @@
 //! the sink's lease (`deliver:<sink id>`); the others stand by and take over when it stops or
 //! dies. One sender per sink keeps every recipient's order and the platform's rate limits
 //! (Telegram's 30 messages/s are the bot's, whatever the number of instances) without a claim
-//! written to each delivery: what the worker has in hand it knows itself ([`held`]). A dead
+//! written to each delivery: what the worker has in hand it knows itself (`held`). A dead
 //! holder's unrecorded deliveries are sent again by the next one: at least once, never lost.
 //!
 //! The worker owns every policy so that sinks only speak their platform:
@@ -169,6 +169,9 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>, lost: CancellationToken) {
     // Whether the outbox may hold due deliveries this worker has not taken: set by a wake,
     // a retry coming due, or a batch that came back full.
     let mut woken = true;
+    // The settler's batch count when the last read started: a batch recorded after it may
+    // have moved a recipient's queue on that the read still saw as busy.
+    let mut read_after = shared.settler.batches();
     loop {
         // Finished deliveries free their room before it is counted.
         while let Some(done) = in_flight.try_join_next() {
@@ -184,6 +187,7 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>, lost: CancellationToken) {
             .max_in_flight
             .saturating_sub(in_flight.len().max(unrecorded));
         if woken && room > 0 && (in_flight.is_empty() || room >= refill_room) {
+            read_after = shared.settler.batches();
             woken = match fill(&shared, &mut in_flight, &mut floor, room).await {
                 Ok(started) => started == room,
                 Err(error) => {
@@ -195,9 +199,14 @@ async fn worker_loop<S: Sink>(shared: Arc<Shared<S>>, lost: CancellationToken) {
             continue;
         }
         // Done draining once nothing is due, in flight or waiting to be recorded (recording
-        // moves a recipient's queue on, and wakes this loop).
+        // moves a recipient's queue on, and wakes this loop), and the last read saw every
+        // recording: one that landed while it ran is read again first.
         if draining && !woken && in_flight.is_empty() && shared.settler.idle() {
-            break;
+            if shared.settler.batches() == read_after {
+                break;
+            }
+            woken = true;
+            continue;
         }
         let retry_at = shared.take_retry_at();
         tokio::select! {

@@ -8,7 +8,7 @@
 //! again, its recipients waiting, until it is recorded or the worker stops.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
@@ -33,6 +33,8 @@ type Done = (i64, Option<String>);
 pub(super) struct Settler {
     /// Successes reported and not recorded yet.
     outstanding: Arc<AtomicUsize>,
+    /// Batches recorded (or given up) so far.
+    batches: Arc<AtomicU64>,
     /// Notified after each batch.
     recorded: Arc<Notify>,
     tx: std::sync::Mutex<Option<mpsc::UnboundedSender<Done>>>,
@@ -45,6 +47,7 @@ impl Settler {
     pub(super) fn spawn(store: Store, wake: Arc<Notify>, held: Held) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let outstanding = Arc::new(AtomicUsize::new(0));
+        let batches = Arc::new(AtomicU64::new(0));
         let recorded = Arc::new(Notify::new());
         let task = tokio::spawn(record(
             store,
@@ -53,11 +56,13 @@ impl Settler {
                 wake,
                 held,
                 outstanding: Arc::clone(&outstanding),
+                batches: Arc::clone(&batches),
                 recorded: Arc::clone(&recorded),
             },
         ));
         Self {
             outstanding,
+            batches,
             recorded,
             tx: std::sync::Mutex::new(Some(tx)),
             task: std::sync::Mutex::new(Some(task)),
@@ -82,6 +87,11 @@ impl Settler {
     /// Whether every reported success is recorded (the recipients' next deliveries are due).
     pub(super) fn idle(&self) -> bool {
         self.outstanding.load(Ordering::SeqCst) == 0
+    }
+
+    /// How many batches have been recorded (or given up) so far.
+    pub(super) fn batches(&self) -> u64 {
+        self.batches.load(Ordering::SeqCst)
     }
 
     /// Waits until every success reported so far is recorded.
@@ -124,6 +134,8 @@ struct Recorded {
     held: Held,
     /// Successes reported and not recorded yet.
     outstanding: Arc<AtomicUsize>,
+    /// [`Settler::batches`].
+    batches: Arc<AtomicU64>,
     /// [`Settler::flush`].
     recorded: Arc<Notify>,
 }
@@ -159,6 +171,7 @@ async fn record(store: Store, mut rx: mpsc::UnboundedReceiver<Done>, after: Reco
             }
         }
         after.held.release(batch.iter().map(|(id, _)| *id));
+        after.batches.fetch_add(1, Ordering::SeqCst);
         after.outstanding.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
         after.recorded.notify_waiters();

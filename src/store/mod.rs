@@ -122,7 +122,7 @@ mod active {
 
 /// A handle on the database; cheap to clone.
 ///
-/// Reads go through `pool`, writes through `writer` (see [`writer`]): the same pool on
+/// Reads go through `pool`, writes through `writer` (see the `writer` module): the same pool on
 /// PostgreSQL, one connection of its own on SQLite, beside which reads run (WAL). SQLite's
 /// reading connections are `query_only`, so a write sent to the wrong one fails instead of
 /// contending.
