@@ -412,6 +412,8 @@ async fn record_failure<S: Sink>(
         failure @ Failure::Sink(SinkError::RecipientGone(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "recipient is gone; delivery dropped and subscriptions paused");
+            // The dead letter first: whoever sees the pause also sees why.
+            let dead = ctx.store.dead(queued.id, attempts + 1, &error).await;
             if let Err(e) = ctx
                 .store
                 .pause_recipient(&ctx.sink_id, queued.recipient.as_str())
@@ -419,7 +421,7 @@ async fn record_failure<S: Sink>(
             {
                 tracing::error!(error = %error_chain(&e), "cannot pause the recipient's subscriptions");
             }
-            ctx.store.dead(queued.id, attempts + 1, &error).await
+            dead
         }
         failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_)) => {
             let error = failure.describe();
