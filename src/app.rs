@@ -175,7 +175,13 @@ impl AppBuilder {
             )?),
             (None, false) => None,
         };
-        let wakers = Wakers::new(registry.entries.iter().map(|e| e.id.clone()));
+        let wakers = Wakers::new(
+            registry
+                .entries
+                .iter()
+                .map(|e| e.id.clone())
+                .chain([crate::signal::MESSAGES.to_owned()]),
+        );
         let mut app = App {
             config,
             store,
@@ -249,9 +255,19 @@ impl App {
     /// # Errors
     /// When the HTTP server fails.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let outbox = Outbox::new(
+        let routes = Arc::new(self.registry.routes());
+        let outbox = Outbox::new(self.store.clone(), Arc::clone(&routes), self.wakers.clone());
+        let specs = self
+            .config
+            .sinks
+            .iter()
+            .map(|(id, sink)| (id.clone(), Arc::clone(&sink.spec)))
+            .collect();
+        let messages = crate::messages::Messages::new(
             self.store.clone(),
-            Arc::new(self.registry.routes()),
+            routes,
+            &specs,
+            Arc::clone(&self.renderer),
             self.wakers.clone(),
         );
         let tracker = TaskTracker::new();
@@ -263,7 +279,8 @@ impl App {
             let state = AppState {
                 store: self.store.clone(),
                 outbox: outbox.clone(),
-                admin_token: self.config.http.admin_token.clone(),
+                messages: messages.clone(),
+                auth: http::auth::Auth::new(&self.config.http),
             };
             let router = http::router(state, self.registry.routers);
             let addr = listener.local_addr().ok();
@@ -301,6 +318,18 @@ impl App {
             self.store.clone(),
             self.wakers.clone(),
             followers,
+            stop_signals.clone(),
+        ));
+        signals.spawn(crate::messages::scheduler::run(
+            messages.clone(),
+            self.wakers
+                .get(crate::signal::MESSAGES)
+                .unwrap_or_else(|| Arc::new(Notify::new())),
+            stop_signals.clone(),
+        ));
+        signals.spawn(crate::retention::run(
+            self.store.clone(),
+            self.config.store.retention,
             stop_signals.clone(),
         ));
         signals.close();

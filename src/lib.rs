@@ -15,7 +15,9 @@
 //! | [`dispatch`] | one worker per sink instance: order, limits, retries, dead letters |
 //! | [`plugins`] | the one list of sink and source plug-ins: config, checks, `check-config` and building go through it |
 //! | [`registry`] | configured sinks built into running ones, with their routes and tasks |
-//! | [`http`] | the live page, the JSON API, the publish endpoint, sinks' routes (SSE) |
+//! | [`http`] | the live page, the JSON API, the publish and messages endpoints, sinks' routes (SSE) |
+//! | [`messages`] | addressed, scheduled and tracked messages: checks, scheduling, status |
+//! | [`retention`] | deletes settled deliveries, old events and finished messages after `store.retention` |
 //! | [`config`] | figment: TOML + `HERALD_*` env, typed, validated, secrets redacted |
 //! | [`app`] | builds everything from a config; startup and shutdown order |
 //! | [`commands`] | what the CLI subcommands do |
@@ -31,12 +33,14 @@ pub mod dispatch;
 pub mod exclusive;
 pub mod http;
 pub mod liveness;
+pub mod messages;
 pub mod model;
 pub mod outbox;
 pub mod plugins;
 pub mod poller;
 pub mod registry;
 pub mod render;
+pub mod retention;
 pub mod routing;
 pub mod signal;
 #[cfg(feature = "twilio")]
@@ -46,6 +50,8 @@ pub mod store;
 pub mod subscriptions;
 pub mod targets;
 pub mod teams;
+#[cfg(feature = "whatsapp")]
+pub mod whatsapp;
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

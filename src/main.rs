@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use herald::app::App;
-use herald::commands::{self, DeadLetterAction, SubscribersAction};
+use herald::commands::{self, DeadLetterAction, MessagesAction, SendArgs, SubscribersAction};
 use herald::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Send, schedule, list, inspect, cancel or purge messages, through the running herald's
+    /// messages API.
+    Messages {
+        /// herald's base URL (default: http://<http.listen>).
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// An API token (default: http.admin_token).
+        #[arg(long, global = true, env = "HERALD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[command(subcommand)]
+        action: MessagesCommand,
+    },
     /// List, add, remove or export subscribers (SMS numbers, chats).
     Subscribers {
         /// The sink instance (default: the only twilio sink).
@@ -65,6 +77,68 @@ enum Command {
         sink: Option<String>,
         #[command(subcommand)]
         action: SubscribersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MessagesCommand {
+    /// Send a message now, or at --at.
+    Send {
+        /// The text.
+        body: String,
+        /// A headline.
+        #[arg(long)]
+        title: Option<String>,
+        /// A recipient as sink:address (sms:+14155552671, tg:-100123), or a stream's sink
+        /// id alone (sse); repeat for several.
+        #[arg(long = "to")]
+        to: Vec<String>,
+        /// When to send it (RFC 3339: 2026-06-11T18:00:00Z).
+        #[arg(long)]
+        at: Option<String>,
+        /// Instead of --to: whoever follows this topic.
+        #[arg(long)]
+        topic: Option<String>,
+        /// Instead of --to: whoever follows this team (repeat).
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Only followers of these kinds or groups (repeat).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// Locale of every delivery.
+        #[arg(long)]
+        locale: Option<String>,
+        /// An idempotency key: sending again with it sends nothing more.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List messages, newest first.
+    List {
+        /// scheduled, queued, sending, delivered, failed or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Where the previous page ended.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Show a message and each of its deliveries.
+    Show {
+        /// The message id.
+        id: String,
+    },
+    /// Cancel what is not sent yet.
+    Cancel {
+        /// The message id.
+        id: String,
+    },
+    /// Delete finished messages: delivered, failed or cancelled.
+    Purge {
+        /// delivered, failed or cancelled.
+        #[arg(long)]
+        status: String,
     },
 }
 
@@ -163,6 +237,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (None, false) => DeadLetterAction::List { limit },
             };
             print!("{}", commands::dead_letters(&config, action).await?);
+            Ok(())
+        }
+        Command::Messages { url, token, action } => {
+            let remote = commands::Remote::new(&config, url, token.map(Into::into))?;
+            let action = match action {
+                MessagesCommand::Send {
+                    body,
+                    title,
+                    to,
+                    at,
+                    topic,
+                    teams,
+                    kinds,
+                    locale,
+                    key,
+                } => MessagesAction::Send(Box::new(SendArgs {
+                    body,
+                    title,
+                    to,
+                    at,
+                    topic,
+                    teams,
+                    kinds,
+                    locale,
+                    key,
+                })),
+                MessagesCommand::List {
+                    status,
+                    limit,
+                    cursor,
+                } => MessagesAction::List {
+                    status,
+                    limit,
+                    cursor,
+                },
+                MessagesCommand::Show { id } => MessagesAction::Show { id },
+                MessagesCommand::Cancel { id } => MessagesAction::Cancel { id },
+                MessagesCommand::Purge { status } => MessagesAction::Purge { status },
+            };
+            print!("{}", commands::messages(&remote, action).await?);
             Ok(())
         }
         Command::Subscribers { sink, action } => {

@@ -224,6 +224,60 @@ pub fn targets(event: &Event, routes: &[Route], subscriptions: &[Subscription]) 
     out
 }
 
+/// Who a message addressed through the messages API goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Whoever the routing sends any of these events to: the message as each of its topics,
+    /// teams and kinds would be routed (configured recipients and subscribers).
+    Routed(Vec<Event>),
+    /// These recipients, exactly.
+    Recipients(Vec<Target>),
+    /// Every active subscriber of these sinks, whatever they follow.
+    Subscribers(Vec<String>),
+}
+
+/// The targets of `audience`, once each, in the order found; `locale` replaces every
+/// target's own when given.
+pub fn audience_targets(
+    audience: &Audience,
+    routes: &[Route],
+    subscriptions: &[Subscription],
+    locale: Option<&str>,
+) -> Vec<Target> {
+    let found: Vec<Target> = match audience {
+        Audience::Routed(probes) => probes
+            .iter()
+            .flat_map(|probe| targets(probe, routes, subscriptions))
+            .collect(),
+        Audience::Recipients(targets) => targets.clone(),
+        Audience::Subscribers(sinks) => routes
+            .iter()
+            .filter(|r| sinks.contains(&r.sink))
+            .flat_map(|route| {
+                subscriptions
+                    .iter()
+                    .filter(|s| s.sink == route.sink)
+                    .map(|s| Target {
+                        sink: route.sink.clone(),
+                        recipient: s.recipient.clone(),
+                        locale: s.locale.clone().unwrap_or_else(|| route.locale.clone()),
+                    })
+            })
+            .collect(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    found
+        .into_iter()
+        .filter(|t| seen.insert((t.sink.clone(), t.recipient.clone())))
+        .map(|mut t| {
+            if let Some(locale) = locale {
+                locale.clone_into(&mut t.locale);
+            }
+            t
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +374,51 @@ mod tests {
         assert_eq!(t[0].locale, "en");
         assert_eq!(t[1].recipient, Recipient::new("42"));
         assert_eq!(t[1].locale, "pt-BR");
+    }
+
+    #[test]
+    fn an_audience_reaches_each_target_once_in_the_messages_locale() {
+        let routes = vec![route(&RouteConfig::default()), {
+            let mut r = Route::new("sms", &RouteConfig::default(), vec![], "en");
+            r.locale = "fr".into();
+            r
+        }];
+        let sub = |sink: &str, to: &str, scope: Scope| Subscription {
+            sink: sink.into(),
+            recipient: Recipient::new(to),
+            scope,
+            kinds: vec![],
+            locale: None,
+        };
+        let subs = vec![
+            sub("sms", "+1", Scope::Team("France".into())),
+            sub("sms", "+1", Scope::All),
+            sub("sms", "+2", Scope::Team("Spain".into())),
+        ];
+        let everyone = audience_targets(
+            &Audience::Subscribers(vec!["sms".into()]),
+            &routes,
+            &subs,
+            None,
+        );
+        let to: Vec<&str> = everyone.iter().map(|t| t.recipient.as_str()).collect();
+        assert_eq!(to, ["+1", "+2"]);
+        assert!(everyone.iter().all(|t| t.locale == "fr"));
+        let mut news = crate::render::sample(EventKind::Announcement);
+        news.topic = Some("Spain".into());
+        let mut france = news.clone();
+        france.topic = Some("France".into());
+        let routed = audience_targets(
+            &Audience::Routed(vec![news, france]),
+            &routes,
+            &subs,
+            Some("de"),
+        );
+        let to: Vec<(&str, &str)> = routed
+            .iter()
+            .map(|t| (t.sink.as_str(), t.recipient.as_str()))
+            .collect();
+        assert_eq!(to, [("s", "*"), ("sms", "+1"), ("sms", "+2")]);
+        assert!(routed.iter().all(|t| t.locale == "de"));
     }
 }

@@ -25,6 +25,10 @@ use crate::store::{Store, now_ms};
 /// sink ids.
 pub const CHANNEL: &str = "herald_outbox";
 
+/// The wake-up id of the messages scheduler (not a sink id: those cannot start with `#`):
+/// a message scheduled on one instance wakes the schedulers of the others.
+pub const MESSAGES: &str = "#messages";
+
 /// The `application_name` of the listening connection (`pg_stat_activity` shows it).
 pub const LISTENER_NAME: &str = "herald-listener";
 

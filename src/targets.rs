@@ -50,13 +50,7 @@ pub(crate) fn kind_word(word: &str) -> Option<String> {
 /// a team; or suggestions when it names nothing herald knows.
 pub(crate) async fn resolve(store: &Store, typed: &str) -> Result<Resolved, StoreError> {
     let trimmed = typed.trim();
-    let digits = trimmed.chars().filter(char::is_ascii_digit).count();
-    if trimmed.starts_with('+')
-        && digits >= 7
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
+    if trimmed.starts_with('+') && is_phone_number(trimmed) {
         return Ok(Resolved::Phone);
     }
     let matches = store.matches(500).await?;
@@ -83,6 +77,17 @@ pub(crate) async fn resolve(store: &Store, typed: &str) -> Result<Resolved, Stor
         &seen_teams,
         &competitions,
     )))
+}
+
+/// Whether `typed` is written like a phone number: at least seven digits, with only spaces,
+/// dashes, dots, parentheses and a leading `+` between them.
+pub(crate) fn is_phone_number(typed: &str) -> bool {
+    let typed = typed.trim();
+    let typed = typed.strip_prefix('+').unwrap_or(typed);
+    typed.chars().filter(char::is_ascii_digit).count() >= 7
+        && typed
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -().".contains(c))
 }
 
 /// What a typed target names.

@@ -1,6 +1,7 @@
 //! What the CLI subcommands do, apart from parsing arguments (`main.rs`) and running the
 //! service (`app.rs`).
 
+mod messages;
 #[cfg(feature = "console")]
 mod replay;
 mod subscribers;
@@ -11,6 +12,7 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 use crate::store::Store;
 
+pub use messages::{MessagesAction, Remote, SendArgs, messages};
 #[cfg(feature = "console")]
 pub use replay::replay;
 pub use subscribers::{SubscribersAction, subscribers};
@@ -26,19 +28,25 @@ pub fn describe(config: &Config) -> String {
     let mut out = String::new();
     line(&mut out, format_args!("configuration is valid"));
     if config.http.enabled {
-        let publish = if config
+        let mut tokens: Vec<String> = config
             .http
             .admin_token
-            .as_ref()
-            .is_some_and(|t| !t.expose_secret().is_empty())
-        {
-            "enabled (token set)"
+            .iter()
+            .filter(|t| !t.expose_secret().is_empty())
+            .map(|_| format!("{}: all scopes", crate::http::auth::ADMIN))
+            .collect();
+        tokens.extend(config.http.tokens.iter().map(|t| {
+            let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+            format!("{}: {}", t.name.trim(), scopes.join(", "))
+        }));
+        let api = if tokens.is_empty() {
+            "API disabled: no http.admin_token or http.tokens".to_owned()
         } else {
-            "disabled (no http.admin_token)"
+            format!("API tokens {}", tokens.join("; "))
         };
         line(
             &mut out,
-            format_args!("http:    {} (publish API {publish})", config.http.listen),
+            format_args!("http:    {} ({api})", config.http.listen),
         );
     } else {
         line(&mut out, format_args!("http:    disabled"));

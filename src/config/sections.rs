@@ -16,9 +16,12 @@ pub struct HttpConfig {
     pub enabled: bool,
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Bearer token for `POST /api/v1/publish`; without one the endpoint is refused.
+    /// A token with every scope (named `admin` for HTTP Basic); without it and without
+    /// `tokens` the API's protected routes are refused.
     #[serde(deserialize_with = "sink_api::secret::optional")]
     pub admin_token: Option<SecretString>,
+    /// API tokens, each with a name and the scopes it grants (`[[http.tokens]]`).
+    pub tokens: Vec<TokenConfig>,
     /// Reverse proxies (addresses or CIDRs) whose forwarding headers are believed; from any
     /// other peer `X-Forwarded-For` is ignored.
     #[serde(deserialize_with = "networks")]
@@ -34,6 +37,45 @@ pub struct HttpConfig {
     /// clients that stopped reading).
     #[serde(with = "humantime_serde")]
     pub write_timeout: Duration,
+}
+
+/// `[[http.tokens]]`: one API token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds it: logs name it, and it is the user name of HTTP Basic.
+    pub name: String,
+    /// The token itself (16 characters or more; `${VAR}` reads it from the environment).
+    #[serde(deserialize_with = "sink_api::secret::required")]
+    pub token: SecretString,
+    /// What it may do.
+    pub scopes: Vec<ApiScope>,
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiScope {
+    /// Publish announcements and send, schedule and cancel messages.
+    Publish,
+    /// Read messages and their deliveries.
+    Read,
+    /// Everything, purges included.
+    Admin,
+    /// Push match data (producers).
+    Ingest,
+}
+
+impl ApiScope {
+    /// The name used in config and errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::Read => "read",
+            Self::Admin => "admin",
+            Self::Ingest => "ingest",
+        }
+    }
 }
 
 /// Addresses (`10.0.0.5`) and networks (`10.0.0.0/8`, `fd00::/8`).
@@ -65,6 +107,7 @@ impl Default for HttpConfig {
                 .parse()
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
             admin_token: None,
+            tokens: Vec::new(),
             trusted_proxies: Vec::new(),
             header_timeout: Duration::from_secs(10),
             max_pending_connections: 256,
@@ -93,6 +136,10 @@ pub struct StoreConfig {
     /// leases over (a crashed process is detected this fast, not after `claim_ttl`).
     #[serde(with = "humantime_serde")]
     pub instance_timeout: Duration,
+    /// Settled deliveries, the events left without any, and finished messages older than
+    /// this are deleted (hourly, in batches); pending deliveries never are.
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
 }
 
 /// A file next to where herald runs: nothing to install, survives restarts.
@@ -103,6 +150,9 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 /// One small write every 2 s per instance.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(2);
+/// A month of history: delivery receipts for corrections and the SSE history outlive any
+/// match by far.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3_600);
 /// Three missed heartbeats: a crash is taken over in under 10 s, a slow query is not a crash.
 pub const DEFAULT_INSTANCE_TIMEOUT: Duration = Duration::from_secs(6);
 
@@ -114,6 +164,7 @@ impl Default for StoreConfig {
             lease_ttl: DEFAULT_LEASE_TTL,
             heartbeat: DEFAULT_HEARTBEAT,
             instance_timeout: DEFAULT_INSTANCE_TIMEOUT,
+            retention: DEFAULT_RETENTION,
         }
     }
 }

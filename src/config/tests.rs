@@ -148,7 +148,7 @@ fn sink_and_source_types_are_checked() {
         .filter_map(|e| e.plugin.map(|p| p.kind()))
         .collect();
     assert!(known.starts_with(&[
-        "console", "sse", "telegram", "slack", "discord", "twilio", "x"
+        "console", "sse", "telegram", "slack", "discord", "twilio", "whatsapp", "x"
     ]));
     assert_eq!(
         error("[sinks.pager]\ntype = \"pager\""),

@@ -40,6 +40,12 @@ impl Config {
                 "must be at least three times store.heartbeat (one slow heartbeat is not a crash)",
             ));
         }
+        if self.store.retention < Duration::from_secs(3_600) {
+            return Err(invalid(
+                "store.retention",
+                "must be at least 1h (delivery history is read back for corrections and streams)",
+            ));
+        }
         if self
             .http
             .admin_token
@@ -51,6 +57,7 @@ impl Config {
                 "must be at least 16 characters",
             ));
         }
+        self.check_tokens()?;
         for (key, zero) in [
             ("http.header_timeout", self.http.header_timeout.is_zero()),
             ("http.write_timeout", self.http.write_timeout.is_zero()),
@@ -107,6 +114,12 @@ impl Config {
         }
         let mut served: BTreeMap<&str, &str> = BTreeMap::new();
         for (id, sink) in &self.sinks {
+            if id.is_empty() || id.starts_with('#') || id.chars().any(char::is_whitespace) {
+                return Err(invalid(
+                    format!("sinks.{id}"),
+                    "a sink id is a name without spaces, not starting with #",
+                ));
+            }
             let key = |k: &str| format!("sinks.{id}.{k}");
             if let Some(locale) = &sink.route.locale {
                 check_locale(&key("locale"), locale, locales_open)?;
@@ -135,6 +148,59 @@ impl Config {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `[[http.tokens]]`: named once each, long enough, distinct, each granting something.
+    fn check_tokens(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        let mut names = std::collections::BTreeSet::new();
+        let mut secrets: Vec<&str> = self
+            .http
+            .admin_token
+            .iter()
+            .map(|t| t.expose_secret())
+            .collect();
+        for (i, token) in self.http.tokens.iter().enumerate() {
+            let key = |k: &str| format!("http.tokens[{i}].{k}");
+            let name = token.name.trim();
+            if name.is_empty()
+                || name.len() > 64
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(invalid(
+                    key("name"),
+                    "must be 1 to 64 letters, digits, `-`, `_` or `.`",
+                ));
+            }
+            if name == crate::http::auth::ADMIN || !names.insert(name) {
+                return Err(invalid(
+                    key("name"),
+                    format!("`{name}` is already the name of another token"),
+                ));
+            }
+            let secret = token.token.expose_secret();
+            if secret.chars().count() < 16 {
+                return Err(invalid(key("token"), "must be at least 16 characters"));
+            }
+            if secrets.contains(&secret) {
+                return Err(invalid(
+                    key("token"),
+                    "is the same as another token: give each holder its own",
+                ));
+            }
+            secrets.push(secret);
+            if token.scopes.is_empty() {
+                return Err(invalid(
+                    key("scopes"),
+                    "must name at least one of publish, read, admin, ingest",
+                ));
             }
         }
         Ok(())

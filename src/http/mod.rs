@@ -2,7 +2,10 @@
 //! sinks mount (the SSE stream).
 
 mod api;
+pub mod auth;
 pub mod client_ip;
+mod compat;
+mod messages;
 mod page;
 mod publish;
 pub mod serve;
@@ -12,7 +15,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use secrecy::SecretString;
 
 use crate::outbox::Outbox;
 use crate::store::Store;
@@ -30,8 +32,10 @@ pub struct AppState {
     pub store: Store,
     /// Where published messages are queued.
     pub outbox: Outbox,
-    /// The publish endpoint's bearer token; `None` refuses publishing.
-    pub admin_token: Option<SecretString>,
+    /// The messages API.
+    pub messages: crate::messages::Messages,
+    /// Who may call the protected routes.
+    pub auth: auth::Auth,
 }
 
 /// The whole router: herald's own routes plus `extra` (sinks' routes), all under one body
@@ -42,6 +46,17 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/v1/matches", get(api::matches))
         .route("/api/v1/publish", post(publish::publish))
+        .route(
+            "/api/v1/messages",
+            post(messages::submit)
+                .get(messages::list)
+                .delete(messages::purge),
+        )
+        .route("/updates", post(compat::updates))
+        .route(
+            "/api/v1/messages/{id}",
+            get(messages::show).delete(messages::cancel),
+        )
         .fallback(not_found)
         .with_state(state);
     for r in extra {

@@ -1,15 +1,15 @@
 //! `POST /api/v1/publish`: a free-form message through the same store → dispatch → sinks path
-//! as match events. Bearer-token protected; refused outright when no token is configured.
+//! as match events. Needs a token with the `publish` scope; refused outright when no token is
+//! configured.
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
 use super::{AppState, error};
+use crate::config::ApiScope;
 use crate::dispatch::error_chain;
 use crate::model::{Event, EventKind};
 
@@ -31,31 +31,8 @@ pub(super) async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(expected) = &state.admin_token else {
-        return error(
-            StatusCode::FORBIDDEN,
-            "publishing is disabled: set http.admin_token to enable it",
-            None,
-        );
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let authorized =
-        given.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose_secret().as_bytes())));
-    if !authorized {
-        let message = if given.is_some() {
-            "invalid bearer token"
-        } else {
-            "missing bearer token (Authorization: Bearer <token>)"
-        };
-        let mut response = error(StatusCode::UNAUTHORIZED, message, None);
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+    if let Err(refused) = state.auth.authorize(&headers, ApiScope::Publish) {
+        return refused;
     }
     if !is_json(&headers) {
         return error(

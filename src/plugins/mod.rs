@@ -39,8 +39,14 @@ pub static SINKS: &[SinkEntry] = &[
     sink!("slack", sink_slack::Plugin),
     sink!("discord", sink_discord::Plugin),
     sink!("twilio", sink_twilio::Plugin, crate::sms::Extension),
+    sink!(
+        "whatsapp",
+        sink_twilio::WhatsAppPlugin,
+        crate::whatsapp::Extension
+    ),
     sink!("x", sink_x::Plugin),
     sink!("webhook", sink_webhook::Plugin),
+    sink!("viber", sink_viber::Plugin),
 ];
 
 /// Every source type, in the order error messages list them.

@@ -58,6 +58,12 @@ pub trait SinkSpec: fmt::Debug + Send + Sync {
     /// Its line in `check-config`.
     fn describe(&self) -> String;
 
+    /// Checks a recipient given by hand (see [`Plugin::check_recipient`]).
+    ///
+    /// # Errors
+    /// What is wrong with `to`.
+    fn check_recipient(&self, to: &str) -> Result<(), String>;
+
     /// Builds the instance `id` into `registry`.
     ///
     /// # Errors
@@ -191,6 +197,10 @@ impl<P: Plugin, E: Extension<P>> SinkSpec for Spec<P, E> {
 
     fn describe(&self) -> String {
         P::describe(&self.settings)
+    }
+
+    fn check_recipient(&self, to: &str) -> Result<(), String> {
+        P::check_recipient(&self.settings, to)
     }
 
     fn build(

@@ -190,7 +190,7 @@ fn every_built_in_locale_has_every_template_and_no_other() {
     let mut sources = BTreeMap::new();
     built_in(&BUILT_IN, &mut sources);
     let expected = expected_templates();
-    assert_eq!(expected.len(), 22 + 20 + 7 + 2, "{expected:?}");
+    assert_eq!(expected.len(), 22 + 20 + 8 + 2, "{expected:?}");
     let found: BTreeSet<&str> = sources
         .keys()
         .filter_map(|name| name.split_once('/').map(|(locale, _)| locale))

@@ -272,6 +272,8 @@ pub enum SmsText {
     },
     /// Notifications resumed after STOP.
     Resumed,
+    /// Opted out with STOP. Twilio answers an SMS STOP itself; on WhatsApp herald does.
+    Stopped,
     /// The keywords.
     Help,
     /// A code that does not match.
@@ -303,6 +305,7 @@ impl Text for SmsText {
             },
             Self::Welcome { following },
             Self::Resumed,
+            Self::Stopped,
             Self::Help,
             Self::WrongCode,
             Self::NothingPending,

@@ -23,6 +23,7 @@ pub fn router(signup: Arc<Signup>) -> Router {
         .route("/api/v1/sms", get(settings))
         .route("/api/v1/sms/subscribe", post(subscribe))
         .route("/api/v1/sms/confirm", post(confirm))
+        .route("/subscribe", post(subscribe_number))
         .route(webhook::INBOUND_PATH, post(inbound))
         .route(webhook::STATUS_PATH, post(status))
         .with_state(signup)
@@ -136,15 +137,15 @@ impl Fields {
     }
 }
 
-/// The status and the field a signup error is about.
-fn refusal(err: &SignupError) -> Response {
+/// The status and the field a signup error is about, the phone number being `phone_field`.
+fn refusal(err: &SignupError, phone_field: &'static str) -> Response {
     let (status, field) = match err {
         SignupError::Phone(_)
         | SignupError::Country(_)
         | SignupError::NotReal
         | SignupError::Costly(_)
         | SignupError::Unreachable
-        | SignupError::NothingPending => (StatusCode::BAD_REQUEST, Some("phone")),
+        | SignupError::NothingPending => (StatusCode::BAD_REQUEST, Some(phone_field)),
         SignupError::UnknownTarget { .. } => (StatusCode::BAD_REQUEST, Some("teams")),
         SignupError::UnknownKind(_) => (StatusCode::BAD_REQUEST, Some("kinds")),
         SignupError::UnknownLocale { .. } => (StatusCode::BAD_REQUEST, Some("locale")),
@@ -172,10 +173,15 @@ async fn settings(State(signup): State<Arc<Signup>>) -> Response {
     .into_response()
 }
 
-fn signup_request(headers: &HeaderMap, body: &[u8]) -> Result<Request, Malformed> {
+/// A signup request whose phone number is the field `phone_field`.
+fn signup_request(
+    headers: &HeaderMap,
+    body: &[u8],
+    phone_field: &'static str,
+) -> Result<Request, Malformed> {
     let fields = Fields::parse(headers, body)?;
     Ok(Request {
-        phone: fields.text("phone")?.unwrap_or_default(),
+        phone: fields.text(phone_field)?.unwrap_or_default(),
         teams: fields.list("teams")?,
         competitions: fields.list("competitions")?,
         kinds: fields.list("kinds")?,
@@ -183,17 +189,40 @@ fn signup_request(headers: &HeaderMap, body: &[u8]) -> Result<Request, Malformed
     })
 }
 
+/// `POST /api/v1/sms/subscribe`: `phone` and what to follow.
 async fn subscribe(
     State(signup): State<Arc<Signup>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request = match signup_request(&headers, &body) {
+    start(&signup, peer, &headers, &body, "phone").await
+}
+
+/// `POST /subscribe {"number": "..."}`: the signup route of the World Cup SMS bot tutorial,
+/// for its clients; the same double opt-in.
+async fn subscribe_number(
+    State(signup): State<Arc<Signup>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    start(&signup, peer, &headers, &body, "number").await
+}
+
+/// Starts a signup whose phone number is the field `phone_field` of the body.
+async fn start(
+    signup: &Signup,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+    phone_field: &'static str,
+) -> Response {
+    let request = match signup_request(headers, body, phone_field) {
         Ok(r) => r,
         Err(bad) => return bad.into_response(),
     };
-    let origin = Origin::Ip(signup.client_ip().resolve(&headers, peer));
+    let origin = Origin::Ip(signup.client_ip().resolve(headers, peer));
     match signup.start(request, origin).await {
         Ok(started) => (
             StatusCode::ACCEPTED,
@@ -205,7 +234,7 @@ async fn subscribe(
             })),
         )
             .into_response(),
-        Err(e) => refusal(&e),
+        Err(e) => refusal(&e, phone_field),
     }
 }
 
@@ -228,7 +257,7 @@ async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: By
             "following": confirmed.following,
         }))
         .into_response(),
-        Err(e) => refusal(&e),
+        Err(e) => refusal(&e, "phone"),
     }
 }
 

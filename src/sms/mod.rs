@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use sink_api::SinkError;
+use sink_twilio::keywords::{self, HELP as HELP_WORDS, START as START_WORDS, STOP as STOP_WORDS};
 use sink_twilio::phone::{self, Phone, PhoneError};
 use sink_twilio::{SignupConfig, TwilioSink};
 use subtle::ConstantTimeEq;
@@ -24,24 +25,6 @@ use crate::dispatch::error_chain;
 use crate::render::{Renderer, SmsText};
 use crate::routing::Scope;
 use crate::store::{PendingSignup, Store, StoreError, now_ms};
-
-/// Keywords that opt a number out (Twilio's standard set).
-const STOP_WORDS: [&str; 8] = [
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "OPTOUT",
-    "REVOKE",
-];
-
-/// Keywords that opt a number back in or confirm a signup (the `sms/code.j2` templates name
-/// theirs: YES, SIM, SI, OUI).
-const START_WORDS: [&str; 8] = ["START", "UNSTOP", "YES", "SIM", "SI", "SÍ", "OUI", "Y"];
-/// Keywords that ask for help.
-const HELP_WORDS: [&str; 5] = ["HELP", "INFO", "AJUDA", "AYUDA", "AIDE"];
 
 /// What a signup asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,6 +175,12 @@ impl Signup {
     /// How the client's address is found.
     pub(crate) fn client_ip(&self) -> &crate::http::client_ip::ClientIp {
         &self.client_ip
+    }
+
+    /// Whether numbers typed without a `+` are read as national numbers of
+    /// `signup.default_country`.
+    pub fn takes_national_numbers(&self) -> bool {
+        self.config.default_country.is_some()
     }
 
     /// The sink instance id.
@@ -495,12 +484,7 @@ impl Signup {
             return Ok(None);
         };
         let number = phone.e164.as_str();
-        let word = body
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_uppercase();
+        let word = keywords::first_word(body);
         let pending = self.store.signup(&self.sink_id, number).await?;
         let locale = match &pending {
             Some(p) => p.locale.clone(),

@@ -14,7 +14,7 @@ use super::subscriptions::SubscriptionRow;
 use super::{Backend, Store, StoreError, now_ms};
 use crate::detect::Tracked;
 use crate::model::{Event, Phase};
-use crate::routing::{self, Route};
+use crate::routing::{self, Audience, Route};
 
 /// What a commit queued.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +154,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let committed = record_events(&mut tx, self.backend, events, deliver, routes, now).await?;
+        let committed =
+            record_events(&mut tx, self.backend, events, deliver, routes, None, now).await?;
         tx.commit().await?;
         Ok(committed
             .into_iter()
@@ -174,11 +175,20 @@ impl Store {
         let mut conn = self.writer().await?;
         if self.backend == Backend::Postgres {
             // One statement, atomic as it is: no transaction round trips.
-            return record_events(&mut conn, self.backend, events, true, routes, now_ms()).await;
+            return record_events(
+                &mut conn,
+                self.backend,
+                events,
+                true,
+                routes,
+                None,
+                now_ms(),
+            )
+            .await;
         }
         let mut tx = super::begin(&mut conn, self.backend).await?;
         let committed =
-            record_events(&mut tx, self.backend, events, true, routes, now_ms()).await?;
+            record_events(&mut tx, self.backend, events, true, routes, None, now_ms()).await?;
         tx.commit().await?;
         Ok(committed)
     }
@@ -241,12 +251,16 @@ const BROADCAST_ORDER_LOCK: i64 = 0x6865_7261_6c64;
 ///
 /// On PostgreSQL the statement also `NOTIFY`s the sinks that got rows: delivered at commit,
 /// it wakes the workers and followers of every other instance.
-async fn record_events(
+///
+/// With an `audience` (a message of the messages API), every event goes to it instead of
+/// where the routing would send it.
+pub(super) async fn record_events(
     conn: &mut AnyConnection,
     backend: Backend,
     events: &[Event],
     deliver: bool,
     routes: &[Route],
+    audience: Option<(&Audience, Option<&str>)>,
     now: i64,
 ) -> Result<Vec<Committed>, StoreError> {
     let mut out = vec![Committed::default(); events.len()];
@@ -254,7 +268,7 @@ async fn record_events(
         return Ok(out);
     }
     let targets = if deliver {
-        route(conn, backend, events, routes).await?
+        route(conn, backend, events, routes, audience).await?
     } else {
         vec![Vec::new(); events.len()]
     };
@@ -320,11 +334,14 @@ async fn route(
     backend: Backend,
     events: &[Event],
     routes: &[Route],
+    audience: Option<(&Audience, Option<&str>)>,
 ) -> Result<Vec<Vec<Queueing>>, StoreError> {
     // Only point-to-point sinks have subscribers: broadcast sinks serve whoever is connected.
+    // An audience of given recipients needs none.
     let subscribed: Vec<(&str,)> = routes
         .iter()
         .filter(|r| r.delivery == Delivery::PointToPoint)
+        .filter(|_| !matches!(audience, Some((Audience::Recipients(_), _))))
         .map(|r| (r.sink.as_str(),))
         .collect();
     let mut subscriptions = Vec::new();
@@ -347,15 +364,20 @@ async fn route(
             if !seen.insert(event.id.as_str()) {
                 return Vec::new();
             }
-            routing::targets(event, routes, &subscriptions)
-                .into_iter()
-                .map(|target| Queueing {
-                    broadcast: routes
-                        .iter()
-                        .any(|r| r.sink == target.sink && r.delivery == Delivery::Broadcast),
-                    target,
-                })
-                .collect()
+            match audience {
+                Some((audience, locale)) => {
+                    routing::audience_targets(audience, routes, &subscriptions, locale)
+                }
+                None => routing::targets(event, routes, &subscriptions),
+            }
+            .into_iter()
+            .map(|target| Queueing {
+                broadcast: routes
+                    .iter()
+                    .any(|r| r.sink == target.sink && r.delivery == Delivery::Broadcast),
+                target,
+            })
+            .collect()
         })
         .collect())
 }

@@ -36,6 +36,7 @@ mod bulk;
 mod instances;
 mod leases;
 mod matches;
+mod messages;
 mod migrate;
 mod outbox;
 mod queue;
@@ -43,14 +44,20 @@ mod rate_limits;
 mod recent;
 mod signups;
 mod subscriptions;
+mod whatsapp;
 mod writer;
 
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
+pub use messages::{
+    Cancelled, Counts, DeliveryRow, DeliveryStatus, MessageRow, MessageState, NewMessage, Purged,
+    Recorded,
+};
 pub use outbox::{DeadLetter, Queued};
 pub use queue::{Batch, Next};
 pub use signups::PendingSignup;
 pub use subscriptions::SubscriberRow;
+pub use whatsapp::WhatsAppSession;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -110,6 +117,8 @@ mod status {
     pub(super) const DEAD: i64 = 2;
     /// Not sent on purpose (over a recipient's daily cap); kept for the record.
     pub(super) const SKIPPED: i64 = 3;
+    /// Cancelled through the messages API before it was sent.
+    pub(super) const CANCELLED: i64 = 4;
 }
 
 /// Values of `subscriptions.active`: a flag, stored as BIGINT 0/1 (SQLite has no boolean).

@@ -18,7 +18,7 @@ use crate::model::Phase;
 use crate::render::{Followed, LiveMatch, Renderer, Reply as Answer, Target};
 use crate::routing::{Scope, Subscription};
 use crate::store::{Store, StoreError};
-use crate::targets::{Resolved, resolve};
+use crate::targets::{Resolved, is_phone_number, resolve};
 
 /// The subscriptions service of one sink instance.
 #[derive(Debug, Clone)]
@@ -81,6 +81,19 @@ impl Service {
             };
         }
         Answer::SmsUnavailable
+    }
+
+    fn sms_takes_national_numbers(&self) -> bool {
+        #[cfg(feature = "twilio")]
+        {
+            self.sms
+                .get()
+                .is_some_and(|sms| sms.takes_national_numbers())
+        }
+        #[cfg(not(feature = "twilio"))]
+        {
+            false
+        }
     }
 
     fn sms_configured(&self) -> bool {
@@ -160,6 +173,13 @@ impl Service {
                     Some(typed) => match resolve(&self.store, &typed).await? {
                         Resolved::Scope(scope) => scope,
                         Resolved::Phone => {
+                            return Ok(self.sms_signup(chat, &typed, &kinds, locale).await);
+                        }
+                        // A national number (`subscribe 4155552671`), when the SMS signup
+                        // has a default country to read it in.
+                        Resolved::Unknown(_)
+                            if self.sms_takes_national_numbers() && is_phone_number(&typed) =>
+                        {
                             return Ok(self.sms_signup(chat, &typed, &kinds, locale).await);
                         }
                         Resolved::Unknown(suggestions) => {

@@ -53,6 +53,8 @@ fn env() -> BTreeMap<String, String> {
         ("X_ACCESS_TOKEN", "t"),
         ("X_ACCESS_TOKEN_SECRET", "s"),
         ("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ("VIBER_AUTH_TOKEN", "445da6az1s345z78-dazcczb2542zv51a"),
+        ("NEWSROOM_TOKEN", "newsroom-token-0123456789"),
         (
             "DISCORD_PUBLIC_KEY",
             "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a",
@@ -90,9 +92,22 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         (
             config.store.url.as_str(),
             config.store.max_connections,
-            config.store.lease_ttl
+            config.store.lease_ttl,
+            config.store.retention
         ),
-        (store.url.as_str(), store.max_connections, store.lease_ttl)
+        (
+            store.url.as_str(),
+            store.max_connections,
+            store.lease_ttl,
+            store.retention
+        )
+    );
+    let tokens = &config.http.tokens;
+    assert_eq!(tokens.len(), 1, "the [[http.tokens]] example");
+    assert_eq!(tokens[0].name, "newsroom");
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&tokens[0].token),
+        "newsroom-token-0123456789"
     );
     let d = DispatchConfig::default();
     let got = &config.dispatch;
@@ -206,6 +221,28 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
             d.per_prefix_per_hour
         )
     );
+    let Some(wa) = config.sinks["whatsapp"].settings::<sink_twilio::WhatsAppConfig>() else {
+        panic!("whatsapp is a whatsapp sink")
+    };
+    let defaults: sink_twilio::WhatsAppConfig = serde_json::from_value(serde_json::json!({
+        "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "auth_token": "t",
+        "from": "+14155238886",
+        "content_sid": "HXb5b62575e6e4ff6129ad7c8efe1f983e",
+    }))
+    .unwrap();
+    assert_eq!(
+        (
+            wa.endpoint.as_str(),
+            wa.messages_per_second,
+            &wa.content_variables
+        ),
+        (
+            defaults.endpoint.as_str(),
+            defaults.messages_per_second,
+            &defaults.content_variables
+        )
+    );
     let Some(x) = config.sinks["x"].settings::<sink_x::Config>() else {
         panic!("x is an x sink")
     };
@@ -228,6 +265,24 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
             defaults.per_url_per_second
         )
     );
+    let Some(viber) = config.sinks["viber"].settings::<sink_viber::Config>() else {
+        panic!("viber is a viber sink")
+    };
+    let defaults: sink_viber::Config =
+        serde_json::from_value(serde_json::json!({"auth_token": "t", "sender_name": "herald"}))
+            .unwrap();
+    assert_eq!(
+        (
+            viber.endpoint.as_str(),
+            viber.per_user_per_hour,
+            viber.global_per_second
+        ),
+        (
+            defaults.endpoint.as_str(),
+            defaults.per_user_per_hour,
+            defaults.global_per_second
+        )
+    );
 }
 
 #[test]
@@ -238,6 +293,8 @@ fn every_key_is_documented() {
         "enabled",
         "listen",
         "admin_token",
+        "scopes",
+        "retention",
         "trusted_proxies",
         "header_timeout",
         "max_pending_connections",
@@ -310,6 +367,9 @@ fn every_key_is_documented() {
         "client_ip_header",
         "allow_costly_numbers",
         "pause_after_failures",
+        // whatsapp
+        "content_sid",
+        "content_variables",
         // x
         "api_key",
         "api_secret",
@@ -321,7 +381,17 @@ fn every_key_is_documented() {
         "urls",
         "timeout",
         "per_url_per_second",
+        // viber
+        "sender_name",
+        "sender_avatar",
+        "webhook_url",
+        "per_user_per_hour",
+        "global_per_second",
     ];
+    assert!(
+        text.contains("\n# [[http.tokens]]\n"),
+        "config.toml.example does not document [[http.tokens]]"
+    );
     for key in keys {
         assert!(
             text.lines().any(|l| l

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
 mod cli;
+mod compat;
 mod config_example;
 mod corrections;
 mod crash;
@@ -13,6 +14,7 @@ mod fake_provider;
 mod fixtures_detect;
 mod harness;
 mod http_limits;
+mod messages;
 mod process;
 mod publish;
 mod quota;
@@ -27,5 +29,7 @@ mod sse_client;
 mod store;
 mod subscriptions;
 mod telegram;
+mod viber;
 mod webhook;
+mod whatsapp;
 mod x;

@@ -52,6 +52,20 @@ pub trait Plugin: 'static {
         String::new()
     }
 
+    /// Checks a recipient given by hand (the messages API, `herald messages send`) before
+    /// anything is queued: a numeric chat id for Telegram, an E.164 number for SMS. The
+    /// default takes any non-empty text up to 200 characters.
+    ///
+    /// # Errors
+    /// What is wrong with `to`, in one sentence that may quote it.
+    fn check_recipient(config: &Self::Config, to: &str) -> Result<(), String> {
+        let _ = config;
+        if to.trim().is_empty() || to.chars().count() > 200 {
+            return Err("must be 1 to 200 characters".to_owned());
+        }
+        Ok(())
+    }
+
     /// Builds the sink and what it needs served or run.
     ///
     /// # Errors

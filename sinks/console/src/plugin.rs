@@ -19,6 +19,14 @@ impl sink_api::Plugin for Plugin {
         }
     }
 
+    fn check_recipient(_config: &Config, to: &str) -> Result<(), String> {
+        if to == sink_api::Recipient::BROADCAST {
+            Ok(())
+        } else {
+            Err("this sink has one audience of its own: leave `to` out".to_owned())
+        }
+    }
+
     fn build(config: &Config, _ctx: &Context) -> Result<Built<ConsoleSink>, BoxError> {
         Ok(Built::new(ConsoleSink::new(config.clone())))
     }

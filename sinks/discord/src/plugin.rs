@@ -33,6 +33,13 @@ impl sink_api::Plugin for Plugin {
         )
     }
 
+    fn check_recipient(_config: &Config, to: &str) -> Result<(), String> {
+        if !(17..=20).contains(&to.len()) || !to.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("a Discord channel id is a number of 17 to 20 digits".to_owned());
+        }
+        Ok(())
+    }
+
     fn build(config: &Config, ctx: &Context) -> Result<Built<DiscordSink>, BoxError> {
         let sink = DiscordSink::new(config.clone());
         let router = crate::router(&sink, ctx.id(), ctx.commands());

@@ -25,6 +25,16 @@ impl sink_api::Plugin for Plugin {
         )
     }
 
+    fn check_recipient(_config: &Config, to: &str) -> Result<(), String> {
+        let digits = to.strip_prefix('-').unwrap_or(to);
+        if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(
+                "a Telegram chat id is a number (negative for groups: -1001234567890)".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
     fn build(config: &Config, ctx: &Context) -> Result<Built<TelegramSink>, BoxError> {
         let sink = TelegramSink::new(config.clone())?;
         let mut built = Built::new(sink.clone());

@@ -103,7 +103,7 @@ impl Default for SignupConfig {
     }
 }
 
-fn default_endpoint() -> String {
+pub(crate) fn default_endpoint() -> String {
     DEFAULT_ENDPOINT.to_owned()
 }
 
@@ -123,26 +123,44 @@ fn yes() -> bool {
     true
 }
 
-fn check_url(key: &'static str, url: &str) -> Result<(), (&'static str, String)> {
+pub(crate) fn check_url(key: &'static str, url: &str) -> Result<(), (&'static str, String)> {
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
         _ => Err((key, format!("not an http(s) URL: {url}"))),
     }
 }
 
+/// Checks an account SID and its auth token (the SMS and the WhatsApp sink's); pure.
+pub(crate) fn check_account(
+    account_sid: &str,
+    auth_token: &SecretString,
+) -> Result<(), (&'static str, String)> {
+    if !account_sid.starts_with("AC") || account_sid.len() < 10 {
+        return Err(("account_sid", "must be an account SID (AC…)".into()));
+    }
+    if auth_token.expose_secret().trim().is_empty() {
+        return Err(("auth_token", "must not be empty".into()));
+    }
+    Ok(())
+}
+
 impl Config {
+    /// The account the SMS are sent from.
+    pub(crate) fn account(&self) -> crate::client::Account<'_> {
+        crate::client::Account {
+            endpoint: &self.endpoint,
+            sid: &self.account_sid,
+            token: &self.auth_token,
+        }
+    }
+
     /// Checks the values; pure.
     ///
     /// # Errors
     /// The key and what is wrong with it.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         check_url("endpoint", &self.endpoint)?;
-        if !self.account_sid.starts_with("AC") || self.account_sid.len() < 10 {
-            return Err(("account_sid", "must be an account SID (AC…)".into()));
-        }
-        if self.auth_token.expose_secret().trim().is_empty() {
-            return Err(("auth_token", "must not be empty".into()));
-        }
+        check_account(&self.account_sid, &self.auth_token)?;
         match (&self.messaging_service_sid, &self.from) {
             (Some(_), Some(_)) => {
                 return Err((

@@ -1,10 +1,11 @@
-//! Twilio sink: notifications as SMS to subscribed phone numbers, in as few segments as the
-//! text allows.
+//! Twilio sinks: notifications as SMS to subscribed phone numbers, in as few segments as the
+//! text allows, and as WhatsApp messages to numbers that opted in.
 #![doc = include_str!("../README.md")]
 
 mod client;
 mod config;
 pub mod gsm;
+pub mod keywords;
 pub mod phone;
 mod plugin;
 pub mod signature;
@@ -12,6 +13,7 @@ pub mod signature;
 pub mod testing;
 pub mod twiml;
 pub mod webhook;
+pub mod whatsapp;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 pub use client::{BuildError, TwilioError};
 pub use config::{Config, SignupConfig};
 pub use plugin::Plugin;
+pub use whatsapp::{Session, Sessions, WhatsAppConfig, WhatsAppPlugin, WhatsAppSink};
 
 /// Delivers SMS through one Twilio account; see the crate docs.
 #[derive(Debug, Clone)]
@@ -104,7 +107,7 @@ impl Sink for TwilioSink {
     }
 
     async fn healthcheck(&self) -> Result<(), SinkError> {
-        self.client.account(&self.config).await
+        self.client.fetch_account(self.config.account()).await
     }
 
     /// One segment every `1 / messages_per_second`, without bursts: Twilio queues what comes

@@ -92,6 +92,19 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
     })
 }
 
+/// Checks that `to` is a number already in E.164 form (`+14155552671`), as recipients are
+/// stored: a recipient given by hand is used as typed.
+///
+/// # Errors
+/// What is wrong with `to`, with its E.164 form when it is a number written otherwise.
+pub fn check_e164(to: &str) -> Result<(), String> {
+    match normalize(to, None) {
+        Ok(phone) if phone.e164 == to => Ok(()),
+        Ok(phone) => Err(format!("write the number in E.164: {}", phone.e164)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn shorten(text: &str) -> String {
     text.chars().take(32).collect()
 }
@@ -170,6 +183,18 @@ mod tests {
         }
         assert!(normalize("+19002345678", None).unwrap().costly.is_some());
         assert!(normalize("+33899123456", None).unwrap().costly.is_some());
+    }
+
+    #[test]
+    fn recipients_must_already_be_e164() {
+        assert_eq!(check_e164("+14155552671"), Ok(()));
+        assert_eq!(
+            check_e164("+1 (415) 555-2671"),
+            Err("write the number in E.164: +14155552671".to_owned())
+        );
+        assert!(check_e164("whatsapp:+14155552671").is_err());
+        assert!(check_e164("4155552671").is_err());
+        assert_eq!(check_e164(""), Err("a phone number is required".to_owned()));
     }
 
     #[test]

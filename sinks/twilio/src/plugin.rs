@@ -38,6 +38,14 @@ impl sink_api::Plugin for Plugin {
         )
     }
 
+    fn check_recipient(_config: &Config, to: &str) -> Result<(), String> {
+        match crate::phone::normalize(to, None) {
+            Ok(phone) if phone.e164 == to => Ok(()),
+            Ok(phone) => Err(format!("write the number in E.164: {}", phone.e164)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     fn build(config: &Config, _ctx: &Context) -> Result<Built<TwilioSink>, BoxError> {
         Ok(Built::new(TwilioSink::new(config.clone())?))
     }

@@ -1,6 +1,9 @@
 //! A local fake of Twilio for tests: the real Messages path, Basic auth, form fields, JSON
 //! answers and error bodies (`{"code": 21211, …}`), the account and Lookup resources, and
-//! scripted failures (429/20429, 5xx, unsubscribed numbers).
+//! scripted failures (429/20429, 5xx, unsubscribed numbers). WhatsApp messages (`To` and
+//! `From` as `whatsapp:+…`, a `Body` or a `ContentSid` with `ContentVariables`) are recorded
+//! apart from SMS, and the fake posts inbound WhatsApp messages to herald, signed as Twilio
+//! signs them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -61,12 +64,48 @@ pub struct Sent {
     pub at: Instant,
 }
 
+/// A WhatsApp message Twilio accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppSent {
+    /// The `To` address as sent (`whatsapp:+14155552671`).
+    pub to: String,
+    /// The `From` address as sent (`whatsapp:+14155238886`).
+    pub from: String,
+    /// The free-form `Body`, if any.
+    pub body: Option<String>,
+    /// The template's `ContentSid`, if any.
+    pub content_sid: Option<String>,
+    /// The `ContentVariables`, parsed.
+    pub content_variables: Option<BTreeMap<String, String>>,
+    /// The message SID answered.
+    pub sid: String,
+    /// When the fake received it.
+    pub at: Instant,
+}
+
+impl WhatsAppSent {
+    /// Whether this is a template rather than free-form text.
+    pub fn is_template(&self) -> bool {
+        self.content_sid.is_some()
+    }
+}
+
+/// herald's answer to a webhook the fake posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body (TwiML for an inbound message).
+    pub body: String,
+}
+
 #[derive(Default)]
 struct Data {
     account_sid: String,
     auth_token: String,
     requests: Vec<Request>,
     sent: Vec<Sent>,
+    whatsapp: Vec<WhatsAppSent>,
     unsubscribed: BTreeSet<String>,
     not_real: BTreeSet<String>,
     lookups: Vec<String>,
@@ -157,6 +196,108 @@ impl FakeTwilio {
     pub async fn wait_sent(&self, n: usize, timeout: Duration) -> Vec<Sent> {
         self.fake.wait(n, timeout, |data| data.sent.clone()).await
     }
+
+    /// The WhatsApp messages accepted so far (not in [`FakeTwilio::sent`]).
+    pub fn whatsapp(&self) -> Vec<WhatsAppSent> {
+        self.fake.read(|data| data.whatsapp.clone())
+    }
+
+    /// The WhatsApp messages accepted for `number` (E.164, without the prefix).
+    pub fn whatsapp_to(&self, number: &str) -> Vec<WhatsAppSent> {
+        let to = crate::whatsapp::address(number);
+        self.whatsapp().into_iter().filter(|s| s.to == to).collect()
+    }
+
+    /// Waits until `n` WhatsApp messages were accepted, or `timeout` passes.
+    pub async fn wait_whatsapp(&self, n: usize, timeout: Duration) -> Vec<WhatsAppSent> {
+        self.fake
+            .wait(n, timeout, |data| data.whatsapp.clone())
+            .await
+    }
+
+    /// Posts the WhatsApp message `body` from `from` to the sender `to` (both E.164) to herald's
+    /// webhook at `url`, with the parameters Twilio sends and signed with the account's token.
+    ///
+    /// # Panics
+    /// When herald cannot be reached.
+    pub async fn whatsapp_inbound(&self, url: &str, from: &str, to: &str, body: &str) -> Reply {
+        let token = self.fake.read(|data| data.auth_token.clone());
+        self.forged_whatsapp_inbound(url, from, to, body, Some(&token))
+            .await
+    }
+
+    /// Like [`FakeTwilio::whatsapp_inbound`], signed with `token` instead of the account's (a
+    /// forgery), or unsigned with `None`.
+    ///
+    /// # Panics
+    /// When herald cannot be reached.
+    pub async fn forged_whatsapp_inbound(
+        &self,
+        url: &str,
+        from: &str,
+        to: &str,
+        body: &str,
+        token: Option<&str>,
+    ) -> Reply {
+        let params = self.fake.with(|data| {
+            data.next += 1;
+            let sid = format!("SM{:032x}", data.next);
+            let field = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+            vec![
+                field("AccountSid", &data.account_sid),
+                field("ApiVersion", "2010-04-01"),
+                field("Body", body),
+                field("From", &crate::whatsapp::address(from)),
+                field("MessageSid", &sid),
+                field("MessageType", "text"),
+                field("NumMedia", "0"),
+                field("NumSegments", "1"),
+                field("ProfileName", "Fan"),
+                field("SmsMessageSid", &sid),
+                field("SmsSid", &sid),
+                field("SmsStatus", "received"),
+                field("To", &crate::whatsapp::address(to)),
+                field("WaId", from.trim_start_matches('+')),
+            ]
+        });
+        post_signed(url, &params, token).await
+    }
+
+    /// Posts the form `params` to `url`, signed with `token` as Twilio signs its webhooks (or
+    /// unsigned with `None`): delivery reports and any other webhook.
+    ///
+    /// # Panics
+    /// When herald cannot be reached.
+    pub async fn post_signed(
+        &self,
+        url: &str,
+        params: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Reply {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        post_signed(url, &params, token).await
+    }
+}
+
+async fn post_signed(url: &str, params: &[(String, String)], token: Option<&str>) -> Reply {
+    let mut request = sink_api::http::client()
+        .expect("an HTTP client (is a rustls provider installed?)")
+        .post(url)
+        .form(params);
+    if let Some(token) = token {
+        request = request.header(
+            "x-twilio-signature",
+            crate::signature::sign(token, url, params),
+        );
+    }
+    let response = request.send().await.expect("herald answers");
+    Reply {
+        status: response.status().as_u16(),
+        body: response.text().await.unwrap_or_default(),
+    }
 }
 
 /// Twilio's error body.
@@ -229,6 +370,9 @@ async fn create_message(
     let Some(to) = field("To") else {
         return error(400, 21604, "A 'To' phone number is required.");
     };
+    if to.starts_with(crate::whatsapp::PREFIX) {
+        return create_whatsapp(&fake, &sid, &form);
+    }
     let Some(text) = field("Body") else {
         return error(400, 21602, "Message body is required.");
     };
@@ -280,6 +424,95 @@ async fn create_message(
             "subresource_uris": {"media": format!("/2010-04-01/Accounts/{sid}/Messages/{message_sid}/Media.json")},
             "to": to,
             "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{message_sid}.json"),
+        })),
+    )
+        .into_response()
+}
+
+/// A `ContentSid`: `HX` and 32 more letters or digits.
+fn is_content_sid(sid: &str) -> bool {
+    sid.starts_with("HX") && sid.len() == 34 && sid.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `ContentVariables` as Twilio takes them: a JSON object of non-empty strings.
+fn content_variables(json: &str) -> Option<BTreeMap<String, String>> {
+    let map: BTreeMap<String, String> = serde_json::from_str(json).ok()?;
+    map.values().all(|v| !v.trim().is_empty()).then_some(map)
+}
+
+/// A message to `whatsapp:+…`: both addresses on WhatsApp, and free-form `Body` or a template.
+fn create_whatsapp(fake: &Api, account: &str, form: &[(String, String)]) -> Response {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let to = field("To").unwrap_or_default();
+    let Some(from) = field("From") else {
+        return error(400, 21603, "A 'From' phone number is required.");
+    };
+    if !from.starts_with(crate::whatsapp::PREFIX) {
+        return error(
+            400,
+            21910,
+            "Invalid From and To pair. From and To should be of the same channel",
+        );
+    }
+    let number = crate::whatsapp::number(&to);
+    if !is_e164(number) {
+        return error(
+            400,
+            21211,
+            &format!("The 'To' number {to} is not a valid phone number."),
+        );
+    }
+    let body = field("Body");
+    let content_sid = field("ContentSid");
+    let variables = field("ContentVariables");
+    let content_variables = match (&content_sid, &variables) {
+        (None, Some(_)) => {
+            return error(
+                400,
+                21654,
+                "A ContentSid must be specified if ContentVariables are provided in the request.",
+            );
+        }
+        (Some(sid), _) if !is_content_sid(sid) => {
+            return error(400, 21655, "The ContentSid is Invalid.");
+        }
+        (_, Some(json)) => match content_variables(json) {
+            Some(map) => Some(map),
+            None => return error(400, 21656, "The ContentVariables Parameter is invalid."),
+        },
+        (_, None) => None,
+    };
+    if body.is_none() && content_sid.is_none() {
+        return error(400, 21602, "Message body is required.");
+    }
+    let message_sid = fake.with(|data| {
+        data.next += 1;
+        let message_sid = format!("SM{:032x}", data.next);
+        data.whatsapp.push(WhatsAppSent {
+            to: to.clone(),
+            from: from.clone(),
+            body: body.clone(),
+            content_sid: content_sid.clone(),
+            content_variables,
+            sid: message_sid.clone(),
+            at: Instant::now(),
+        });
+        message_sid
+    });
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "body": body.unwrap_or_default(),
+            "direction": "outbound-api",
+            "error_code": null,
+            "from": from,
+            "num_segments": "1",
+            "sid": message_sid,
+            "status": "queued",
+            "to": to,
+            "uri": format!("/2010-04-01/Accounts/{account}/Messages/{message_sid}.json"),
         })),
     )
         .into_response()

@@ -3,18 +3,54 @@
 
 use axum::http::{HeaderMap, Uri};
 
-use crate::TwilioSink;
+use crate::{TwilioSink, WhatsAppSink};
 
 /// Where Twilio posts inbound messages (configure it on the number or Messaging Service).
 pub const INBOUND_PATH: &str = "/webhooks/twilio/sms";
 /// Where Twilio posts delivery reports, when the sink's `status_callback` points here.
 pub const STATUS_PATH: &str = "/webhooks/twilio/status";
+/// Where Twilio posts inbound WhatsApp messages (configure it on the WhatsApp sender).
+pub const WHATSAPP_PATH: &str = "/webhooks/twilio/whatsapp";
+/// Where Twilio posts WhatsApp delivery reports, when the WhatsApp sink's `status_callback`
+/// points here.
+pub const WHATSAPP_STATUS_PATH: &str = "/webhooks/twilio/whatsapp/status";
 
-/// Delivery-report error codes that mean the number will never get our texts: blocked
-/// (30004), unknown or inactive (30005), a landline (30006), opted out (21610).
-const UNDELIVERABLE: [&str; 4] = ["30004", "30005", "30006", "21610"];
+/// Delivery-report error codes that mean the number will never get our messages: blocked
+/// (30004), unknown or inactive (30005), a landline (30006), opted out (21610); on WhatsApp,
+/// no WhatsApp account (63003), an invalid recipient (63024), the sender blocked (63014).
+const UNDELIVERABLE: [&str; 7] = [
+    "30004", "30005", "30006", "21610", "63003", "63024", "63014",
+];
 
-/// Whether a delivery report's `ErrorCode` means the number cannot receive texts.
+/// A sink whose Twilio account signs the webhooks it receives.
+pub trait Signed {
+    /// Whether `signature` is the account's for a POST of `params` to `url`.
+    fn signed(&self, url: &str, params: &[(String, String)], signature: &str) -> bool;
+    /// herald's public base URL as Twilio reaches it, when configured.
+    fn public_url(&self) -> Option<&str>;
+}
+
+impl Signed for TwilioSink {
+    fn signed(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
+        self.verify(url, params, signature)
+    }
+
+    fn public_url(&self) -> Option<&str> {
+        self.config().public_url.as_deref()
+    }
+}
+
+impl Signed for WhatsAppSink {
+    fn signed(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
+        self.verify(url, params, signature)
+    }
+
+    fn public_url(&self) -> Option<&str> {
+        self.config().public_url.as_deref()
+    }
+}
+
+/// Whether a delivery report's `ErrorCode` means the number cannot receive messages.
 pub fn undeliverable(code: &str) -> bool {
     UNDELIVERABLE.contains(&code)
 }
@@ -35,7 +71,7 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
 /// The form parameters of a request Twilio signed for `sink`'s account; `None` for one it did
 /// not sign (forged, or sent to another URL).
 pub fn verified(
-    sink: &TwilioSink,
+    sink: &impl Signed,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
@@ -46,7 +82,7 @@ pub fn verified(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let url = signed_url(sink, headers, uri);
-    if sink.verify(&url, &params, signature) {
+    if sink.signed(&url, &params, signature) {
         Some(params)
     } else {
         tracing::warn!(
@@ -58,11 +94,11 @@ pub fn verified(
 }
 
 /// The URL Twilio signed: the configured public URL, or what the request says it was sent to.
-fn signed_url(sink: &TwilioSink, headers: &HeaderMap, uri: &Uri) -> String {
+fn signed_url(sink: &impl Signed, headers: &HeaderMap, uri: &Uri) -> String {
     let path_and_query = uri
         .path_and_query()
         .map_or(INBOUND_PATH, axum::http::uri::PathAndQuery::as_str);
-    if let Some(base) = &sink.config().public_url {
+    if let Some(base) = sink.public_url() {
         return format!("{}{path_and_query}", base.trim_end_matches('/'));
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

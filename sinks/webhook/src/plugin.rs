@@ -37,6 +37,15 @@ impl sink_api::Plugin for Plugin {
         )
     }
 
+    fn check_recipient(config: &Config, to: &str) -> Result<(), String> {
+        // Only the configured endpoints: a caller never makes herald post to a URL of its own.
+        if config.urls.iter().any(|u| u == to) {
+            Ok(())
+        } else {
+            Err("not one of this sink's configured urls".to_owned())
+        }
+    }
+
     fn build(config: &Config, ctx: &Context) -> Result<Built<WebhookSink>, BoxError> {
         Ok(Built::new(WebhookSink::new(ctx.id(), config.clone())?))
     }

@@ -24,6 +24,14 @@ impl sink_api::Plugin for Plugin {
         )
     }
 
+    fn check_recipient(_config: &Config, to: &str) -> Result<(), String> {
+        if to == sink_api::Recipient::BROADCAST {
+            Ok(())
+        } else {
+            Err("this sink has one audience of its own: leave `to` out".to_owned())
+        }
+    }
+
     fn build(config: &Config, _ctx: &Context) -> Result<Built<XSink>, BoxError> {
         Ok(Built::new(XSink::new(config.clone())?))
     }
