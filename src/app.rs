@@ -163,7 +163,7 @@ impl AppBuilder {
             sources.push(
                 source
                     .spec
-                    .build(id, source.cadence)
+                    .build(id, source.cadence, &store)
                     .with_context(|| format!("sources.{id}"))?,
             );
         }
@@ -180,7 +180,8 @@ impl AppBuilder {
                 .entries
                 .iter()
                 .map(|e| e.id.clone())
-                .chain([crate::signal::MESSAGES.to_owned()]),
+                .chain([crate::signal::MESSAGES.to_owned()])
+                .chain(sources.iter().map(|s| crate::signal::poll_waker(&s.id))),
         );
         let mut app = App {
             config,
@@ -280,6 +281,21 @@ impl App {
                 store: self.store.clone(),
                 outbox: outbox.clone(),
                 messages: messages.clone(),
+                ingest: crate::ingest::Ingest::new(
+                    self.store.clone(),
+                    self.wakers.clone(),
+                    self.sources
+                        .iter()
+                        .map(|s| {
+                            let push = self
+                                .config
+                                .sources
+                                .get(&s.id)
+                                .is_some_and(|c| c.spec.kind() == crate::sources::push::KIND);
+                            (s.id.clone(), push)
+                        })
+                        .collect(),
+                ),
                 auth: http::auth::Auth::new(&self.config.http),
             };
             let router = http::router(state, self.registry.routers);
@@ -376,6 +392,10 @@ impl App {
                 lease_ttl: self.config.store.lease_ttl,
                 instance: self.liveness.instance().to_owned(),
                 freed: self.liveness.freed(),
+                wake: self
+                    .wakers
+                    .get(&crate::signal::poll_waker(&entry.id))
+                    .unwrap_or_else(|| Arc::new(Notify::new())),
                 cancel: stop_polling.clone(),
                 finished: Arc::clone(&self.finished),
             };

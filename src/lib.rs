@@ -6,7 +6,8 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`sources`] | one module per provider (FIFA, LiveScore, football-data.org, API-Football) and the replay; each turns responses into [`model::MatchState`]s |
+//! | [`sources`] | one module per provider (FIFA, LiveScore, football-data.org, API-Football), the replay and pushed snapshots; each turns what it reads into [`model::MatchState`]s |
+//! | [`ingest`] | producers' pushed snapshots (checked, stored, the push source woken) and polls on demand |
 //! | [`poller`] | one task per source: poll, detect, commit, wake the sinks; adaptive cadence |
 //! | [`detect`] | pure: stored state + new snapshot → [`model::Event`]s with stable ids |
 //! | [`store`] | the only SQL: match states, events, the outbox, subscriptions, leases |
@@ -32,6 +33,7 @@ pub mod detect;
 pub mod dispatch;
 pub mod exclusive;
 pub mod http;
+pub mod ingest;
 pub mod liveness;
 pub mod messages;
 pub mod model;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 #[cfg(feature = "console")]
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use herald::app::App;
 use herald::commands::{self, DeadLetterAction, MessagesAction, SendArgs, SubscribersAction};
@@ -69,6 +70,21 @@ enum Command {
         token: Option<String>,
         #[command(subcommand)]
         action: MessagesCommand,
+    },
+    /// Push match snapshots from a file (or - for stdin) to the running herald, as a
+    /// producer would (POST /api/v1/ingest).
+    Ingest {
+        /// The file: pushes, bare snapshots, arrays of them, or one per line.
+        file: std::path::PathBuf,
+        /// The push source of bare snapshots (default: the only one).
+        #[arg(long)]
+        source: Option<String>,
+        /// herald's base URL (default: http://<http.listen>).
+        #[arg(long)]
+        url: Option<String>,
+        /// An API token with the ingest scope (default: http.admin_token).
+        #[arg(long, env = "HERALD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// List, add, remove or export subscribers (SMS numbers, chats).
     Subscribers {
@@ -277,6 +293,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 MessagesCommand::Purge { status } => MessagesAction::Purge { status },
             };
             print!("{}", commands::messages(&remote, action).await?);
+            Ok(())
+        }
+        Command::Ingest {
+            file,
+            source,
+            url,
+            token,
+        } => {
+            let remote = commands::Remote::new(&config, url, token.map(Into::into))?;
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            print!(
+                "{}",
+                commands::ingest(&remote, &text, source.as_deref()).await?
+            );
             Ok(())
         }
         Command::Subscribers { sink, action } => {

@@ -39,6 +39,9 @@ pub struct PollerContext {
     pub instance: String,
     /// Notified when a dead instance's leases were released: a standby poller tries at once.
     pub freed: Arc<Notify>,
+    /// Notified to poll now (a pushed snapshot, a poll asked for over the API); heeded by the
+    /// instance that holds the source's lease.
+    pub wake: Arc<Notify>,
     /// Cancelled at shutdown.
     pub cancel: CancellationToken,
     /// Notified when the source has nothing more to give (a replay that ended).
@@ -208,7 +211,8 @@ impl<S: Source> Poller<S> {
             poll = self.source.poll() => poll.map_err(PollFailure::Source)?,
             () = self.ctx.cancel.cancelled() => return Err(PollFailure::Cancelled),
         };
-        let skip_backlog = self.first_poll && self.ctx.backlog == Backlog::Skip;
+        let skip_backlog =
+            self.first_poll && self.ctx.backlog == Backlog::Skip && self.source.has_backlog();
         let mut changed = Vec::new();
         let mut events = Vec::new();
         for mut state in poll.snapshot.matches.iter().cloned() {
@@ -275,6 +279,7 @@ async fn sleep_holding_lease(
             () = tokio::time::sleep(chunk) => {}
             () = ctx.cancel.cancelled() => return false,
             () = ctx.freed.notified(), if !holding => return true,
+            () = ctx.wake.notified(), if holding => return true,
         }
         if holding
             && tokio::time::Instant::now() < until

@@ -29,6 +29,15 @@ pub const CHANNEL: &str = "herald_outbox";
 /// a message scheduled on one instance wakes the schedulers of the others.
 pub const MESSAGES: &str = "#messages";
 
+/// The wake-up id of the poller of source `source` (not a sink id: those cannot start with
+/// `#`): a snapshot pushed to, or a poll asked of, one instance wakes the instance that polls.
+pub fn poll_waker(source: &str) -> String {
+    format!("{POLL_PREFIX}{source}")
+}
+
+/// What starts the wake-up id of every poller.
+const POLL_PREFIX: &str = "#poll:";
+
 /// The `application_name` of the listening connection (`pg_stat_activity` shows it).
 pub const LISTENER_NAME: &str = "herald-listener";
 
@@ -40,7 +49,8 @@ pub fn payload<'a>(sinks: impl IntoIterator<Item = &'a str>) -> String {
     serde_json::to_string(&sinks.into_iter().collect::<Vec<_>>()).unwrap_or_default()
 }
 
-/// The wake-up of every sink of this instance, by sink id; cheap to clone.
+/// The wake-up of every sink of this instance, by sink id (and of the scheduler and the
+/// pollers, by their `#` ids); cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Wakers {
     by_sink: Arc<BTreeMap<String, Arc<Notify>>>,
@@ -72,10 +82,14 @@ impl Wakers {
         }
     }
 
-    /// Wakes every sink.
+    /// Wakes every sink and the scheduler, for a catch-up read; not the pollers (a poll of a
+    /// metered source costs quota; pushed snapshots are read at least every
+    /// [`crate::sources::push::READ_EVERY`] anyway).
     pub fn wake_all(&self) {
-        for wake in self.by_sink.values() {
-            wake.notify_one();
+        for (id, wake) in self.by_sink.iter() {
+            if !id.starts_with(POLL_PREFIX) {
+                wake.notify_one();
+            }
         }
     }
 }

@@ -119,6 +119,17 @@ pub fn key(name: &str) -> String {
     ALIASES.get(&folded).cloned().unwrap_or(folded)
 }
 
+/// The built-in spellings of the national team `name` stands for (its name, FIFA code and
+/// names in other languages); empty for a team herald has no list for.
+pub fn aliases(name: &str) -> &'static [&'static str] {
+    let wanted = key(name);
+    TEAMS
+        .iter()
+        .find(|row| fold(row[0]) == wanted)
+        .copied()
+        .unwrap_or(&[])
+}
+
 /// Whether two spellings name the same team (`Brasil` and `Brazil`, `USA` and `United States`).
 pub fn same(a: &str, b: &str) -> bool {
     let (a, b) = (key(a), key(b));

@@ -1,13 +1,11 @@
 //! `herald messages send|list|show|cancel|purge`: a client of the running herald's messages
 //! API (so a message sent from the command line is checked, scheduled and woken up exactly
-//! like one sent over HTTP, whichever instance answers). It talks to `http.listen` of the
-//! config, or `--url`, with `http.admin_token`, or `--token` / `HERALD_TOKEN`.
+//! like one sent over HTTP, whichever instance answers).
 
-use anyhow::{Context as _, anyhow};
-use secrecy::{ExposeSecret, SecretString};
+use anyhow::anyhow;
 use serde_json::{Value, json};
 
-use crate::config::Config;
+use super::Remote;
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -63,49 +61,12 @@ pub struct SendArgs {
     pub key: Option<String>,
 }
 
-/// Where the running herald is, and the token to call it with.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    /// The base URL (`http://127.0.0.1:8080`).
-    pub url: String,
-    token: SecretString,
-}
-
-impl Remote {
-    /// `url` and `token` when given, else the config's `http.listen` and `http.admin_token`.
-    ///
-    /// # Errors
-    /// No token anywhere.
-    pub fn new(
-        config: &Config,
-        url: Option<String>,
-        token: Option<SecretString>,
-    ) -> anyhow::Result<Self> {
-        let url = url.unwrap_or_else(|| {
-            let mut addr = config.http.listen;
-            if addr.ip().is_unspecified() {
-                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-            }
-            format!("http://{addr}")
-        });
-        let token = token
-            .or_else(|| config.http.admin_token.clone())
-            .ok_or_else(|| {
-                anyhow!("no token: pass --token (or set HERALD_TOKEN), or set http.admin_token")
-            })?;
-        Ok(Self {
-            url: url.trim_end_matches('/').to_owned(),
-            token,
-        })
-    }
-}
-
 /// Runs `action` against `remote`; returns what to print.
 ///
 /// # Errors
 /// herald cannot be reached, or refused the request (its message and field).
 pub async fn messages(remote: &Remote, action: MessagesAction) -> anyhow::Result<String> {
-    let client = sink_api::http::client().context("cannot build an HTTP client")?;
+    let client = remote.client()?;
     let api = format!("{}/api/v1/messages", remote.url);
     let request = match &action {
         MessagesAction::Send(args) => {
@@ -129,20 +90,7 @@ pub async fn messages(remote: &Remote, action: MessagesAction) -> anyhow::Result
         MessagesAction::Cancel { id } => client.delete(format!("{api}/{}", path_segment(id)?)),
         MessagesAction::Purge { status } => client.delete(&api).query(&[("status", status)]),
     };
-    let response = request
-        .bearer_auth(remote.token.expose_secret())
-        .send()
-        .await
-        .with_context(|| format!("cannot reach herald at {}", remote.url))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        let message = body["error"].as_str().unwrap_or("no details");
-        return Err(match body["field"].as_str() {
-            Some(field) => anyhow!("herald refused ({status}): {field}: {message}"),
-            None => anyhow!("herald refused ({status}): {message}"),
-        });
-    }
+    let (status, body) = remote.call(request).await?;
     Ok(match action {
         MessagesAction::Send(_) => format!(
             "{} {}{} ({} deliveries)\n",

@@ -1,7 +1,9 @@
 //! What the CLI subcommands do, apart from parsing arguments (`main.rs`) and running the
 //! service (`app.rs`).
 
+mod ingest;
 mod messages;
+mod remote;
 #[cfg(feature = "console")]
 mod replay;
 mod subscribers;
@@ -12,7 +14,9 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 use crate::store::Store;
 
-pub use messages::{MessagesAction, Remote, SendArgs, messages};
+pub use ingest::ingest;
+pub use messages::{MessagesAction, SendArgs, messages};
+pub use remote::Remote;
 #[cfg(feature = "console")]
 pub use replay::replay;
 pub use subscribers::{SubscribersAction, subscribers};

@@ -401,7 +401,7 @@ fn two_sinks_cannot_serve_the_same_path() {
 fn source_types_come_from_the_plugin_list() {
     assert_eq!(
         error("[sources.s]\ntype = \"espn\""),
-        "sources.s.type: unknown source type `espn` (expected one of: replay, fifa, livescore, football_data, api_football)"
+        "sources.s.type: unknown source type `espn` (expected one of: replay, fifa, livescore, football_data, api_football, push)"
     );
     let config = load(
         "[sources.fd]\ntype = \"football_data\"\ntoken = \"t\"\ninterval_live = \"5s\"",

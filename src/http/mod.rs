@@ -5,6 +5,9 @@ mod api;
 pub mod auth;
 pub mod client_ip;
 mod compat;
+pub mod data;
+mod etag;
+mod ingest;
 mod messages;
 mod page;
 mod publish;
@@ -34,6 +37,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The messages API.
     pub messages: crate::messages::Messages,
+    /// Pushed snapshots and polls on demand.
+    pub ingest: crate::ingest::Ingest,
     /// Who may call the protected routes.
     pub auth: auth::Auth,
 }
@@ -44,7 +49,11 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
     let mut app = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(api::health))
-        .route("/api/v1/matches", get(api::matches))
+        .route("/api/v1/competitions", get(data::competitions))
+        .route("/api/v1/matches", get(data::matches))
+        .route("/api/v1/matches/{id}", get(data::match_detail))
+        .route("/api/v1/matches/{id}/events", get(data::match_events))
+        .route("/api/v1/teams/{id}", get(data::team))
         .route("/api/v1/publish", post(publish::publish))
         .route(
             "/api/v1/messages",
@@ -53,6 +62,8 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
                 .delete(messages::purge),
         )
         .route("/updates", post(compat::updates))
+        .route("/api/v1/ingest", post(ingest::ingest))
+        .route("/api/v1/sources/{id}/poll", post(ingest::poll))
         .route(
             "/api/v1/messages/{id}",
             get(messages::show).delete(messages::cancel),

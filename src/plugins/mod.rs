@@ -28,7 +28,7 @@ macro_rules! sink {
 pub use sink::{Extension, Host, SinkEntry, SinkPlugin, SinkSpec};
 pub use source::{SourcePlugin, SourceSpec, SourceType, spec as source_spec};
 
-use crate::sources::{api_football, fifa, football_data, livescore, replay};
+use crate::sources::{api_football, fifa, football_data, livescore, push, replay};
 
 /// Every sink type, in the order `check-config` and error messages list them. One line per
 /// sink: `sink!("<feature and type>", <crate>::Plugin)`, with an optional core extension.
@@ -56,6 +56,7 @@ pub static SOURCES: &[&dyn SourceType] = &[
     &source::Adapter::<livescore::Plugin>::NEW,
     &source::Adapter::<football_data::Plugin>::NEW,
     &source::Adapter::<api_football::Plugin>::NEW,
+    &source::Adapter::<push::Plugin>::NEW,
 ];
 
 /// The compiled-in sink type called `name` (or one of its aliases).

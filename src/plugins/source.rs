@@ -13,6 +13,7 @@ use sink_api::Invalid;
 use crate::config::{ConfigError, typed};
 use crate::poller::PollerEntry;
 use crate::sources::{Cadence, Source, SourceError};
+use crate::store::Store;
 
 /// A provider of match data, implemented once per module under `sources/`.
 pub trait SourcePlugin: 'static {
@@ -38,11 +39,11 @@ pub trait SourcePlugin: 'static {
     /// What `check-config` prints after the source's id and type.
     fn describe(config: &Self::Config) -> String;
 
-    /// Builds the source.
+    /// Builds the source (`store` for those that read from it: pushed snapshots).
     ///
     /// # Errors
     /// A replay that cannot be read, or an HTTP client that cannot be built.
-    fn build(config: &Self::Config, id: &str) -> Result<Self::Source, SourceError>;
+    fn build(config: &Self::Config, id: &str, store: &Store) -> Result<Self::Source, SourceError>;
 }
 
 /// A source type, as the core holds it.
@@ -78,7 +79,7 @@ pub trait SourceSpec: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     /// A replay that cannot be read, or an HTTP client that cannot be built.
-    fn build(&self, id: &str, cadence: Cadence) -> Result<PollerEntry, SourceError>;
+    fn build(&self, id: &str, cadence: Cadence, store: &Store) -> Result<PollerEntry, SourceError>;
 }
 
 /// A [`SourcePlugin`] as a [`SourceType`].
@@ -137,7 +138,7 @@ impl<P: SourcePlugin> SourceSpec for Spec<P> {
         P::describe(&self.0)
     }
 
-    fn build(&self, id: &str, cadence: Cadence) -> Result<PollerEntry, SourceError> {
-        Ok(PollerEntry::new(id, P::build(&self.0, id)?, cadence))
+    fn build(&self, id: &str, cadence: Cadence, store: &Store) -> Result<PollerEntry, SourceError> {
+        Ok(PollerEntry::new(id, P::build(&self.0, id, store)?, cadence))
     }
 }

@@ -324,7 +324,11 @@ impl crate::plugins::SourcePlugin for Plugin {
         config.endpoint.clone()
     }
 
-    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+    fn build(
+        config: &Config,
+        id: &str,
+        _store: &crate::store::Store,
+    ) -> Result<Self::Source, SourceError> {
         let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
         Ok(LiveScore::new(config.competition_id.clone(), transport))
     }

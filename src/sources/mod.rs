@@ -9,6 +9,7 @@ pub mod fifa;
 pub mod football_data;
 pub mod http;
 pub mod livescore;
+pub mod push;
 pub mod replay;
 
 use std::future::Future;
@@ -73,6 +74,13 @@ pub trait Source: Send + 'static {
     fn resume(&mut self, cursor: &str) {
         let _ = cursor;
     }
+
+    /// Whether a first poll may show a past that `detect.backlog = "skip"` keeps quiet: a
+    /// provider's matches in progress at herald's first start. Sources whose every input is
+    /// news (pushed snapshots) have none.
+    fn has_backlog(&self) -> bool {
+        true
+    }
 }
 
 /// Why a poll failed. The poller logs it and keeps the previous state.
@@ -120,6 +128,9 @@ pub enum SourceError {
         /// The provider's message.
         message: String,
     },
+    /// The inbox of pushed snapshots could not be read.
+    #[error("cannot read the pushed snapshots")]
+    Inbox(#[source] crate::store::StoreError),
     /// A replay could not be read.
     #[error("cannot read replay {path}: {message}")]
     Replay {

@@ -440,7 +440,11 @@ impl crate::plugins::SourcePlugin for Plugin {
         format!("{} at {}x", config.path.display(), config.speed)
     }
 
-    fn build(config: &Config, _id: &str) -> Result<ReplaySource, SourceError> {
+    fn build(
+        config: &Config,
+        _id: &str,
+        _store: &crate::store::Store,
+    ) -> Result<ReplaySource, SourceError> {
         ReplaySource::open(config.clone())
     }
 }

@@ -43,6 +43,8 @@ impl Committed {
 pub struct MatchRow {
     /// Source-qualified id.
     pub id: String,
+    /// The source (`[sources.<id>]`).
+    pub source: String,
     /// Competition.
     pub competition: Option<String>,
     /// Home team.
@@ -199,8 +201,8 @@ impl Store {
     /// Database errors.
     pub async fn matches(&self, limit: i64) -> Result<Vec<MatchRow>, StoreError> {
         let mut out: Vec<MatchRow> = sqlx::query_as(
-            "SELECT id, competition, home, away, phase, clock, home_score, away_score, kickoff, \
-             updated_at AS updated_at_ms FROM matches ORDER BY updated_at DESC LIMIT $1",
+            "SELECT id, source, competition, home, away, phase, clock, home_score, away_score, \
+             kickoff, updated_at AS updated_at_ms FROM matches ORDER BY updated_at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)

@@ -33,12 +33,14 @@ macro_rules! sql {
 }
 
 mod bulk;
+mod data;
 mod instances;
 mod leases;
 mod matches;
 mod messages;
 mod migrate;
 mod outbox;
+mod pushed;
 mod queue;
 mod rate_limits;
 mod recent;
@@ -47,6 +49,7 @@ mod subscriptions;
 mod whatsapp;
 mod writer;
 
+pub use data::{MatchCursor, MatchFilter, StoredEvent};
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
 pub use messages::{
@@ -54,6 +57,7 @@ pub use messages::{
     Recorded,
 };
 pub use outbox::{DeadLetter, Queued};
+pub use pushed::Pushed;
 pub use queue::{Batch, Next};
 pub use signups::PendingSignup;
 pub use subscriptions::SubscriberRow;
@@ -274,6 +278,23 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Wakes the named wake-ups (sinks, the scheduler, pollers) of the other instances sharing
+    /// this PostgreSQL database (see [`crate::signal`]); nothing on SQLite, which one process
+    /// owns.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn notify(&self, ids: &[&str]) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::signal::CHANNEL)
+                .bind(crate::signal::payload(ids.iter().copied()))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Applies pending migrations; returns how many ran.

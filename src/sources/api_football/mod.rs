@@ -510,7 +510,11 @@ impl crate::plugins::SourcePlugin for Plugin {
         super::describe_quota(&config.endpoint, config.requests_per_minute)
     }
 
-    fn build(config: &Config, id: &str) -> Result<Self::Source, SourceError> {
+    fn build(
+        config: &Config,
+        id: &str,
+        _store: &crate::store::Store,
+    ) -> Result<Self::Source, SourceError> {
         let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
         Ok(ApiFootball::new(
             config.leagues.clone(),
