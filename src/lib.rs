@@ -52,6 +52,8 @@ pub mod store;
 pub mod subscriptions;
 pub mod targets;
 pub mod teams;
+#[cfg(feature = "viber")]
+pub mod viber;
 #[cfg(feature = "whatsapp")]
 pub mod whatsapp;
 

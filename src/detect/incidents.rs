@@ -49,16 +49,21 @@ pub(super) fn running_scores(
     out
 }
 
-/// The shoot-out score after each kick.
-pub(super) fn running_pens(incidents: &[Incident]) -> HashMap<String, Score> {
+/// The shoot-out kicks in the order they were taken.
+fn shootout_kicks(incidents: &[Incident]) -> Vec<&Incident> {
     let mut kicks: Vec<&Incident> = incidents
         .iter()
         .filter(|i| i.kind.is_shootout_kick())
         .collect();
-    kicks.sort_by_key(|i| i.order);
+    kicks.sort_by_key(|i| position(i, Phase::Penalties));
+    kicks
+}
+
+/// The shoot-out score after each kick, and the kick's number in the shoot-out (from 1).
+pub(super) fn running_pens(incidents: &[Incident]) -> HashMap<String, (Score, u16)> {
     let mut tally = Score::default();
     let mut out = HashMap::new();
-    for kick in kicks {
+    for (number, kick) in (1_u16..).zip(shootout_kicks(incidents)) {
         if kick.kind == IncidentKind::ShootoutScored
             && let Some(side) = kick.side
         {
@@ -66,7 +71,7 @@ pub(super) fn running_pens(incidents: &[Incident]) -> HashMap<String, Score> {
         }
         let pens = kick.pens_after.unwrap_or(tally);
         tally = pens;
-        out.insert(kick.key.clone(), pens);
+        out.insert(kick.key.clone(), (pens, number));
     }
     out
 }

@@ -225,9 +225,9 @@ impl<'a> Run<'a> {
                 .get(&incident.key)
                 .copied()
                 .unwrap_or(self.next.score);
-            let pens = pens.get(&incident.key).copied();
+            let kick = pens.get(&incident.key).copied();
             let pos = position(&incident, self.next.phase);
-            let event = self.incident_event(&incident, score, pens);
+            let event = self.incident_event(&incident, score, kick);
             self.push(pos, event);
         }
     }
@@ -288,7 +288,14 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn incident_event(&self, incident: &Incident, score: Score, pens: Option<Score>) -> Event {
+    /// The event of a new incident; `kick` is a shoot-out kick's running shoot-out score and
+    /// number.
+    fn incident_event(
+        &self,
+        incident: &Incident,
+        score: Score,
+        kick: Option<(Score, u16)>,
+    ) -> Event {
         let kind = match incident.kind {
             IncidentKind::Goal => EventKind::Goal,
             IncidentKind::FreeKickGoal => EventKind::FreeKickGoal,
@@ -302,7 +309,7 @@ impl<'a> Run<'a> {
         };
         let mut e = self.event(self.event_id(&incident.key), kind);
         let shootout = incident.kind.is_shootout_kick();
-        e.phase = Some(if shootout {
+        let phase = if shootout {
             Phase::Penalties
         } else {
             incident.period.unwrap_or_else(|| {
@@ -310,8 +317,15 @@ impl<'a> Run<'a> {
                     .clock
                     .map_or(self.next.phase, |c| Phase::for_minute(c.minute))
             })
-        });
-        let clock = incident.clock.or(shootout.then_some(Clock::at(120)));
+        };
+        e.phase = Some(phase);
+        // The shoot-out is played after minute 120 whatever a provider's clock shows (FIFA's
+        // runs on to 130'); its kicks are told apart by their number.
+        let clock = if phase == Phase::Penalties {
+            Some(Clock::at(120))
+        } else {
+            incident.clock
+        };
         e.minute = clock.map(|c| c.minute);
         e.extra = clock.and_then(|c| c.extra);
         e.side = incident.side;
@@ -323,7 +337,8 @@ impl<'a> Run<'a> {
         e.detail.clone_from(&incident.detail);
         e.score = Some(score);
         if shootout {
-            e.pens = pens.or(self.next.pens);
+            e.pens = kick.map(|(pens, _)| pens).or(self.next.pens);
+            e.kick = kick.map(|(_, number)| number);
         }
         e
     }

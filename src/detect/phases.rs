@@ -118,9 +118,11 @@ impl Run<'_> {
         let clock = if at_end {
             let now = self.next.clock.filter(|_| self.next.phase == phase);
             let before = self.prev.and_then(|p| p.clock);
+            // Past 120' a clock is the shoot-out's (FIFA's runs on to 130'): what ends after
+            // it, ends at 120.
             now.into_iter()
                 .chain(before)
-                .find(|c| c.minute >= conventional.minute)
+                .find(|c| c.minute >= conventional.minute && c.minute <= 120)
                 .unwrap_or(conventional)
         } else {
             conventional

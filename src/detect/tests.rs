@@ -577,3 +577,74 @@ fn suspended_matches_notify_nothing_and_resume_where_they_were() {
     ]);
     assert_eq!(kinds(&events), vec![EventKind::KickOff]);
 }
+
+#[test]
+fn shootout_kicks_and_its_cards_are_at_minute_120_and_kicks_are_numbered() {
+    let mut before = state(Phase::Penalties, None, (2, 2));
+    before.extra_time = true;
+    before.pens = Some(Score::new(0, 0));
+    let mut next = before.clone();
+    next.pens = Some(Score::new(1, 1));
+    // A provider whose clock runs on through the shoot-out, kicks listed out of order.
+    let kick = |key: &str, kind, side, minute, order| {
+        let mut k = incident(key, kind, side, key, minute);
+        k.period = Some(Phase::Penalties);
+        k.order = order;
+        k
+    };
+    let mut card = incident("c", IncidentKind::YellowCard, Side::Away, "K", 125);
+    card.period = Some(Phase::Penalties);
+    card.order = 4;
+    next.incidents = vec![
+        kick("k3", IncidentKind::ShootoutScored, Side::Home, 124, 3),
+        kick("k1", IncidentKind::ShootoutScored, Side::Away, 122, 1),
+        card,
+        kick("k2", IncidentKind::ShootoutMissed, Side::Home, 123, 2),
+        kick("k4", IncidentKind::ShootoutMissed, Side::Away, 126, 5),
+    ];
+    let (tracked, _) = detect(None, before);
+    let (_, events) = detect(Some(&tracked), next);
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.player.as_deref().unwrap(),
+                e.phase,
+                e.minute,
+                e.extra,
+                e.kick,
+                e.pens,
+            )
+        })
+        .collect();
+    let pen = Some(Phase::Penalties);
+    assert_eq!(
+        got,
+        vec![
+            ("k1", pen, Some(120), None, Some(1), Some(Score::new(0, 1))),
+            ("k2", pen, Some(120), None, Some(2), Some(Score::new(0, 1))),
+            ("k3", pen, Some(120), None, Some(3), Some(Score::new(1, 1))),
+            ("K", pen, Some(120), None, None, None),
+            ("k4", pen, Some(120), None, Some(4), Some(Score::new(1, 1))),
+        ]
+    );
+}
+
+#[test]
+fn what_ends_after_a_shootout_is_at_minute_120_whatever_the_clock_ran_on_to() {
+    let mut shootout = state(Phase::Penalties, Some(Clock::at(128)), (3, 3));
+    shootout.extra_time = true;
+    shootout.pens = Some(Score::new(4, 2));
+    let mut finished = shootout.clone();
+    finished.phase = Phase::Finished;
+    let (tracked, _) = play(vec![shootout]);
+    let (_, events) = detect(Some(&tracked), finished);
+    let got: Vec<_> = events.iter().map(|e| (e.kind, e.minute)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (EventKind::PenaltyShootoutResult, Some(120)),
+            (EventKind::FullTime, Some(120))
+        ]
+    );
+}

@@ -7,22 +7,25 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
 
+use super::answers::{ErrorBody, Update};
 use super::publish::is_json;
 use super::{AppState, error};
 use crate::config::ApiScope;
 use crate::dispatch::error_chain;
 use crate::messages::{MessageRequest, SubmitError};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Update {
-    message: String,
-}
-
 /// `POST /updates`: `{"message": "..."}` to every active subscriber of every Twilio sink.
+#[utoipa::path(post, path = "/updates", tag = "sms",
+    request_body = Update,
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 202, description = "Queued for every active SMS subscriber.", body = crate::http::answers::Submitted),
+        (status = 400, description = "No message.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 409, description = "No SMS sink is configured.", body = ErrorBody),
+    ))]
 pub(super) async fn updates(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -69,11 +72,7 @@ pub(super) async fn updates(
         subscribers_of: sinks,
     };
     match state.messages.submit(&caller.name, None, request).await {
-        Ok(sent) => (
-            StatusCode::ACCEPTED,
-            Json(json!({"id": sent.id, "status": sent.status.as_str(), "deliveries": sent.deliveries})),
-        )
-            .into_response(),
+        Ok(sent) => (StatusCode::ACCEPTED, Json(sent.answer())).into_response(),
         Err(SubmitError::Invalid(invalid)) => {
             // The one field here is the message.
             let field = if invalid.field.as_deref() == Some("body") {

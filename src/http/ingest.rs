@@ -6,8 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::answers::{ErrorBody, Ingested, PollRequested};
 use super::publish::is_json;
 use super::{AppState, error};
 use crate::config::ApiScope;
@@ -16,6 +16,16 @@ use crate::ingest::PushError;
 
 /// `POST /api/v1/ingest`: 202 once the snapshot is stored; 400 naming the field, with
 /// nothing stored, when it does not hold.
+#[utoipa::path(post, path = "/api/v1/ingest", tag = "data",
+    request_body = crate::ingest::Push,
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 202, description = "Stored; the push source's poller is woken.", body = Ingested),
+        (status = 400, description = "A field that does not hold (its JSON path); nothing stored.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 409, description = "No push source is configured.", body = ErrorBody),
+    ))]
 pub(super) async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -37,12 +47,12 @@ pub(super) async fn ingest(
             tracing::debug!(producer = %caller.name, match_id = %accepted.match_id, "snapshot pushed");
             (
                 StatusCode::ACCEPTED,
-                Json(json!({
-                    "status": "accepted",
-                    "source": accepted.source,
-                    "match_id": accepted.match_id,
-                    "seq": accepted.seq,
-                })),
+                Json(Ingested {
+                    status: "accepted",
+                    source: accepted.source,
+                    match_id: accepted.match_id,
+                    seq: accepted.seq,
+                }),
             )
                 .into_response()
         }
@@ -63,6 +73,15 @@ pub(super) async fn ingest(
 }
 
 /// `POST /api/v1/sources/{id}/poll`: 202 once the instance polling the source is asked.
+#[utoipa::path(post, path = "/api/v1/sources/{id}/poll", tag = "data",
+    params(("id" = String, Path, description = "The source id (`[sources.<id>]`).")),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 202, description = "The instance polling the source is asked to poll now.", body = PollRequested),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 404, description = "No such source.", body = ErrorBody),
+    ))]
 pub(super) async fn poll(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -74,7 +93,10 @@ pub(super) async fn poll(
     match state.ingest.poll_now(&id).await {
         Ok(true) => (
             StatusCode::ACCEPTED,
-            Json(json!({"status": "polling", "source": id})),
+            Json(PollRequested {
+                status: "polling",
+                source: id,
+            }),
         )
             .into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, "no such source", None),

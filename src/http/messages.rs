@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::answers::{Cancelled, ErrorBody, Purged, Submitted};
 use super::publish::is_json;
 use super::{AppState, error};
 use crate::config::ApiScope;
@@ -25,6 +25,18 @@ const MAX_KEY: usize = 200;
 const DEFAULT_LIMIT: usize = 50;
 
 /// `POST /api/v1/messages`.
+#[utoipa::path(post, path = "/api/v1/messages", tag = "messages",
+    request_body = MessageRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key and body answers the first answer and queues nothing.")),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 202, description = "Scheduled or queued.", body = Submitted),
+        (status = 200, description = "A repeat of an earlier request with this Idempotency-Key: its answer.", body = Submitted),
+        (status = 400, description = "A field that does not hold; nothing stored.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with another body.", body = ErrorBody),
+    ))]
 pub(super) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -75,15 +87,7 @@ pub(super) async fn submit(
             } else {
                 StatusCode::ACCEPTED
             };
-            (
-                status,
-                Json(json!({
-                    "id": submitted.id,
-                    "status": submitted.status.as_str(),
-                    "deliveries": submitted.deliveries,
-                })),
-            )
-                .into_response()
+            (status, Json(submitted.answer())).into_response()
         }
         Err(SubmitError::Invalid(invalid)) => error(
             StatusCode::BAD_REQUEST,
@@ -100,6 +104,19 @@ pub(super) async fn submit(
 }
 
 /// `GET /api/v1/messages?status=&limit=&cursor=`.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages",
+    params(
+        ("status" = Option<String>, Query, description = "`scheduled`, `queued`, `sending`, `delivered`, `failed` or `cancelled`."),
+        ("limit" = Option<usize>, Query, description = "Messages per page."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Messages, newest first.", body = crate::messages::Page),
+        (status = 400, description = "A parameter that does not hold.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+    ))]
 pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -152,6 +169,15 @@ pub(super) async fn list(
 }
 
 /// `GET /api/v1/messages/{id}`.
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The message id (`msg_…`).")),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The message with each delivery.", body = crate::messages::Detail),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 404, description = "No such message.", body = ErrorBody),
+    ))]
 pub(super) async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -168,6 +194,16 @@ pub(super) async fn show(
 }
 
 /// `DELETE /api/v1/messages/{id}`: cancels what is not sent yet.
+#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The message id.")),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Undelivered deliveries cancelled.", body = Cancelled),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 404, description = "No such message.", body = ErrorBody),
+        (status = 409, description = "Everything was already delivered or settled.", body = ErrorBody),
+    ))]
 pub(super) async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -177,11 +213,11 @@ pub(super) async fn cancel(
         return refused;
     }
     match state.messages.cancel(&id).await {
-        Ok(CancelOutcome::Cancelled(n)) => Json(json!({
-            "id": id,
-            "status": Status::Cancelled.as_str(),
-            "cancelled": n,
-        }))
+        Ok(CancelOutcome::Cancelled(n)) => Json(Cancelled {
+            id,
+            status: Status::Cancelled.as_str(),
+            cancelled: n,
+        })
         .into_response(),
         Ok(CancelOutcome::NothingLeft) => error(
             StatusCode::CONFLICT,
@@ -194,6 +230,15 @@ pub(super) async fn cancel(
 }
 
 /// `DELETE /api/v1/messages?status=delivered|failed|cancelled`: deletes finished messages.
+#[utoipa::path(delete, path = "/api/v1/messages", tag = "messages",
+    params(("status" = String, Query, description = "`delivered`, `failed` or `cancelled`: pending messages are never purged.")),
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Finished messages deleted.", body = Purged),
+        (status = 400, description = "No status, or one that is not finished.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+    ))]
 pub(super) async fn purge(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -214,7 +259,11 @@ pub(super) async fn purge(
         }
     };
     match state.messages.purge(status).await {
-        Ok(purged) => Json(json!({ "purged": purged, "status": status.as_str() })).into_response(),
+        Ok(purged) => Json(Purged {
+            purged,
+            status: status.as_str(),
+        })
+        .into_response(),
         Err(e) => unavailable(&e, "cannot purge messages"),
     }
 }

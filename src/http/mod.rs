@@ -1,6 +1,7 @@
 //! herald's HTTP server: the live page, the JSON API, the publish endpoint, and whatever the
 //! sinks mount (the SSE stream).
 
+pub mod answers;
 mod api;
 pub mod auth;
 pub mod client_ip;
@@ -9,6 +10,7 @@ pub mod data;
 mod etag;
 mod ingest;
 mod messages;
+pub mod openapi;
 mod page;
 mod publish;
 pub mod serve;
@@ -49,6 +51,7 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
     let mut app = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(api::health))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/competitions", get(data::competitions))
         .route("/api/v1/matches", get(data::matches))
         .route("/api/v1/matches/{id}", get(data::match_detail))
@@ -121,9 +124,9 @@ async fn not_found() -> Response {
 /// Messages and fields are cut to a few hundred characters: they may quote what the client
 /// sent, and an answer never grows with the request.
 pub(crate) fn error(status: StatusCode, message: &str, field: Option<&str>) -> Response {
-    let mut body = serde_json::json!({ "error": sink_api::text::truncate(message, MAX_MESSAGE) });
-    if let Some(field) = field {
-        body["field"] = serde_json::Value::String(sink_api::text::truncate(field, MAX_MESSAGE));
-    }
+    let body = answers::ErrorBody {
+        error: sink_api::text::truncate(message, MAX_MESSAGE),
+        field: field.map(|f| sink_api::text::truncate(f, MAX_MESSAGE)),
+    };
     (status, axum::Json(body)).into_response()
 }

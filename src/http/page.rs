@@ -6,6 +6,8 @@ use axum::response::IntoResponse;
 
 const INDEX: &str = include_str!("static/index.html");
 
+#[utoipa::path(get, path = "/", tag = "service",
+    responses((status = 200, description = "The live page (HTML): matches and the feed.", content_type = "text/html", body = String)))]
 pub(super) async fn index() -> impl IntoResponse {
     (
         [

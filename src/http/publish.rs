@@ -6,8 +6,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
+use super::answers::{ErrorBody, PublishRequest, Published};
 use super::{AppState, error};
 use crate::config::ApiScope;
 use crate::dispatch::error_chain;
@@ -18,14 +18,17 @@ const MAX_TOPIC: usize = 100;
 const MAX_TITLE: usize = 200;
 const MAX_BODY_TEXT: usize = 4000;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PublishRequest {
-    topic: String,
-    title: String,
-    body: String,
-}
-
+/// `POST /api/v1/publish` (scope `publish`).
+#[utoipa::path(post, path = "/api/v1/publish", tag = "messages",
+    request_body = PublishRequest,
+    security(("token" = []), ("basic" = [])),
+    responses(
+        (status = 202, description = "Recorded; deliveries queued.", body = Published),
+        (status = 400, description = "A field that does not hold.", body = ErrorBody),
+        (status = 401, description = "No token, or a wrong one.", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or no token is configured.", body = ErrorBody),
+        (status = 415, description = "The body is not JSON.", body = ErrorBody),
+    ))]
 pub(super) async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -58,7 +61,10 @@ pub(super) async fn publish(
             tracing::info!(event_id = %id, deliveries = committed.deliveries, "published");
             (
                 StatusCode::ACCEPTED,
-                axum::Json(serde_json::json!({ "id": id, "deliveries": committed.deliveries })),
+                axum::Json(Published {
+                    id,
+                    deliveries: committed.deliveries,
+                }),
             )
                 .into_response()
         }

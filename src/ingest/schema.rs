@@ -18,7 +18,7 @@ const MAX_MINUTE: u16 = 150;
 const MAX_GOALS: u16 = 99;
 
 /// A push: which `push` source it is for, and the snapshot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Push {
     /// The `push` source (`[sources.<id>] type = "push"`); may be left out when there is one.
@@ -31,7 +31,7 @@ pub struct Push {
 
 /// One match, complete as of now: what it leaves out is taken as not there (a goal missing
 /// from `incidents` while the score went down is disallowed).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushedMatch {
     /// The producer's id of the match, unique within the source.
@@ -77,7 +77,7 @@ pub struct PushedMatch {
 }
 
 /// A team.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushedTeam {
     /// The producer's id of the team (defaults to its name).
@@ -89,7 +89,7 @@ pub struct PushedTeam {
 
 /// One incident, under the producer's own id: sent again in every snapshot, it is notified
 /// once.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushedIncident {
     /// The producer's id, unique within the match and stable across snapshots.

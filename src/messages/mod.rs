@@ -108,6 +108,17 @@ pub struct Submitted {
     pub repeat: bool,
 }
 
+impl Submitted {
+    /// What the API answers about it.
+    pub fn answer(&self) -> crate::http::answers::Submitted {
+        crate::http::answers::Submitted {
+            id: self.id.clone(),
+            status: self.status.as_str(),
+            deliveries: self.deliveries,
+        }
+    }
+}
+
 /// Why a submission was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {

@@ -20,7 +20,7 @@ pub const MAX_RECIPIENTS: usize = 1_000;
 const MAX_AHEAD: time::Duration = time::Duration::days(366);
 
 /// A message as asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     /// The headline.
@@ -52,7 +52,7 @@ pub struct MessageRequest {
 }
 
 /// One explicit recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Addressed {
     /// The sink instance id (`[sinks.<id>]`).

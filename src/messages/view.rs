@@ -12,7 +12,7 @@ use crate::store::{Counts, DeliveryRow, MessageRow};
 const MAX_ERROR: usize = 300;
 
 /// How many deliveries stand where.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub(super) struct CountsView {
     queued: i64,
     sending: i64,
@@ -34,7 +34,7 @@ impl From<Counts> for CountsView {
 }
 
 /// A message in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     /// The message id.
     pub id: String,
@@ -75,7 +75,7 @@ impl Summary {
 }
 
 /// One delivery of a message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(super) struct DeliveryView {
     sink: String,
     to: String,
@@ -90,11 +90,13 @@ pub(super) struct DeliveryView {
 }
 
 /// A message with each of its deliveries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Detail {
     #[serde(flatten)]
     summary: Summary,
     /// The request as it was accepted.
+    /// The request as stored (the body of `POST /api/v1/messages`).
+    #[schema(value_type = crate::messages::MessageRequest)]
     request: serde_json::Value,
     recipients: Vec<DeliveryView>,
 }
@@ -132,7 +134,7 @@ impl Detail {
 }
 
 /// A page of a list, with where the next one starts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page {
     /// The messages, newest first.
     pub messages: Vec<Summary>,

@@ -5,7 +5,19 @@ use serde::{Deserialize, Serialize};
 use super::{Phase, Score, Side};
 
 /// The kinds of notification herald emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The match started.
@@ -142,7 +154,7 @@ impl std::fmt::Display for EventKind {
 
 /// Something worth notifying, with everything needed to render it and route it. Flat, so that
 /// templates and SSE consumers see plain fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Stable id: the same event always gets the same id, across polls and restarts.
     pub id: String,
@@ -169,6 +181,10 @@ pub struct Event {
     /// Added minutes beyond `minute`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<u16>,
+    /// Shoot-out kicks: the kick's place in the shoot-out, from 1 (both teams' kicks counted
+    /// together). Shoot-out events carry minute 120; this tells the kicks apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kick: Option<u16>,
     /// The side the event is about (credited side for goals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<Side>,
@@ -220,6 +236,7 @@ impl Event {
             phase: None,
             minute: None,
             extra: None,
+            kick: None,
             side: None,
             team: None,
             player: None,

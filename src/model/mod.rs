@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use event::{Event, EventKind};
 
 /// Home or away.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The first-named team.
@@ -30,7 +30,9 @@ impl Side {
 }
 
 /// Goals per side.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Score {
     /// Goals of the home team.
     pub home: u16,
@@ -83,7 +85,19 @@ impl std::fmt::Display for Score {
 
 /// Where a match is. The first eleven variants are the main line a match moves along, in order;
 /// the last four take a match off it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Phase {
     /// Not started.
     #[serde(rename = "PRE")]
@@ -310,7 +324,7 @@ impl MatchState {
 }
 
 /// What happened, as far as notifications care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
     /// A goal from open play.

@@ -46,7 +46,7 @@ pub static SINKS: &[SinkEntry] = &[
     ),
     sink!("x", sink_x::Plugin),
     sink!("webhook", sink_webhook::Plugin),
-    sink!("viber", sink_viber::Plugin),
+    sink!("viber", sink_viber::Plugin, crate::viber::Extension),
 ];
 
 /// Every source type, in the order error messages list them.

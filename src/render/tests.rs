@@ -79,6 +79,44 @@ fn shootout_kicks_and_results_show_the_penalty_score() {
 }
 
 #[test]
+fn a_card_during_the_shootout_says_so_instead_of_a_minute() {
+    let r = renderer();
+    let expected = [
+        (
+            "en",
+            "🟥 Red card: GRIEZMANN (France) is sent off during the shoot-out",
+        ),
+        (
+            "pt-BR",
+            "🟥 Cartão vermelho: GRIEZMANN (France) é expulso durante a disputa de pênaltis",
+        ),
+        (
+            "es",
+            "🟥 Tarjeta roja: GRIEZMANN (France) es expulsado durante la tanda de penaltis",
+        ),
+        (
+            "fr",
+            "🟥 Carton rouge : GRIEZMANN (France) est expulsé pendant la séance de tirs au but",
+        ),
+    ];
+    let mut card = sample(EventKind::RedCard);
+    card.phase = Some(Phase::Penalties);
+    card.minute = Some(120);
+    for (locale, title) in expected {
+        assert_eq!(r.render(&card, locale).unwrap().title, title, "{locale}");
+    }
+    for kind in [EventKind::YellowCard, EventKind::SecondYellow] {
+        let mut card = sample(kind);
+        card.phase = Some(Phase::Penalties);
+        card.minute = Some(120);
+        for locale in LOCALES {
+            let title = r.render(&card, locale).unwrap().title;
+            assert!(!title.contains("120'"), "{locale}/{kind}: {title}");
+        }
+    }
+}
+
+#[test]
 fn full_time_names_the_winner_or_a_draw() {
     let mut e = sample(EventKind::FullTime);
     e.pens = None;

@@ -10,11 +10,17 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sink_twilio::twiml;
 use sink_twilio::webhook::{self, form_pairs, param};
 
 use super::{Origin, Request, Signup, SignupError};
+#[allow(
+    unused_imports,
+    reason = "the request bodies are named in the OpenAPI attributes only"
+)]
+use crate::http::answers::{ErrorBody, SmsConfirm, SmsNumberSignup, SmsSignup};
+use crate::http::answers::{SmsActive, SmsPending, SmsSettings};
 use crate::http::error;
 
 /// The SMS routes of `signup`.
@@ -162,14 +168,17 @@ fn refusal(err: &SignupError, phone_field: &'static str) -> Response {
     error(status, &err.to_string(), field)
 }
 
-async fn settings(State(signup): State<Arc<Signup>>) -> Response {
+/// `GET /api/v1/sms`: what the signup form needs.
+#[utoipa::path(get, path = "/api/v1/sms", tag = "sms",
+    responses((status = 200, description = "Signup settings.", body = SmsSettings)))]
+pub(crate) async fn settings(State(signup): State<Arc<Signup>>) -> Response {
     let config = &signup.twilio().config().signup;
-    axum::Json(json!({
-        "enabled": true,
-        "countries": config.countries,
-        "locales": signup.renderer.locales().collect::<Vec<_>>(),
-        "code_ttl_seconds": config.code_ttl.as_secs(),
-    }))
+    axum::Json(SmsSettings {
+        enabled: true,
+        countries: config.countries.clone(),
+        locales: signup.renderer.locales().map(str::to_owned).collect(),
+        code_ttl_seconds: config.code_ttl.as_secs(),
+    })
     .into_response()
 }
 
@@ -190,7 +199,15 @@ fn signup_request(
 }
 
 /// `POST /api/v1/sms/subscribe`: `phone` and what to follow.
-async fn subscribe(
+#[utoipa::path(post, path = "/api/v1/sms/subscribe", tag = "sms",
+    request_body(content((SmsSignup = "application/json"), (SmsSignup = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 202, description = "A code was texted; the subscription starts when it comes back.", body = SmsPending),
+        (status = 400, description = "A field that does not hold.", body = ErrorBody),
+        (status = 429, description = "Too many signups for this number, prefix or address.", body = ErrorBody),
+        (status = 502, description = "Twilio refused to text the code.", body = ErrorBody),
+    ))]
+pub(crate) async fn subscribe(
     State(signup): State<Arc<Signup>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -201,7 +218,14 @@ async fn subscribe(
 
 /// `POST /subscribe {"number": "..."}`: the signup route of the World Cup SMS bot tutorial,
 /// for its clients; the same double opt-in.
-async fn subscribe_number(
+#[utoipa::path(post, path = "/subscribe", tag = "sms",
+    request_body(content((SmsNumberSignup = "application/json"), (SmsNumberSignup = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 202, description = "A code was texted.", body = SmsPending),
+        (status = 400, description = "A field that does not hold (`number`).", body = ErrorBody),
+        (status = 429, description = "Too many signups.", body = ErrorBody),
+    ))]
+pub(crate) async fn subscribe_number(
     State(signup): State<Arc<Signup>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -226,19 +250,30 @@ async fn start(
     match signup.start(request, origin).await {
         Ok(started) => (
             StatusCode::ACCEPTED,
-            axum::Json(json!({
-                "status": "pending",
-                "phone": started.phone,
-                "expires_in_seconds": started.expires_in.as_secs(),
-                "message": "We texted you a code: reply with it (or YES), or enter it here.",
-            })),
+            axum::Json(SmsPending {
+                status: "pending",
+                phone: started.phone,
+                expires_in_seconds: started.expires_in.as_secs(),
+                message: "We texted you a code: reply with it (or YES), or enter it here.",
+            }),
         )
             .into_response(),
         Err(e) => refusal(&e, phone_field),
     }
 }
 
-async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /api/v1/sms/confirm`: the code typed on the page.
+#[utoipa::path(post, path = "/api/v1/sms/confirm", tag = "sms",
+    request_body(content((SmsConfirm = "application/json"), (SmsConfirm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The subscription is active.", body = SmsActive),
+        (status = 400, description = "A wrong or expired code.", body = ErrorBody),
+    ))]
+pub(crate) async fn confirm(
+    State(signup): State<Arc<Signup>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let fields = match Fields::parse(&headers, &body) {
         Ok(f) => f,
         Err(bad) => return bad.into_response(),
@@ -251,11 +286,11 @@ async fn confirm(State(signup): State<Arc<Signup>>, headers: HeaderMap, body: By
         return error(StatusCode::BAD_REQUEST, "a code is required", Some("code"));
     }
     match signup.confirm(&phone, &code).await {
-        Ok(confirmed) => axum::Json(json!({
-            "status": "active",
-            "phone": confirmed.phone,
-            "following": confirmed.following,
-        }))
+        Ok(confirmed) => axum::Json(SmsActive {
+            status: "active",
+            phone: confirmed.phone,
+            following: confirmed.following,
+        })
         .into_response(),
         Err(e) => refusal(&e, "phone"),
     }

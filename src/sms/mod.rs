@@ -5,7 +5,7 @@
 //! decides who receives.
 
 mod extension;
-mod http;
+pub(crate) mod http;
 mod replies;
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use sink_api::SinkError;
-use sink_twilio::keywords::{self, HELP as HELP_WORDS, START as START_WORDS, STOP as STOP_WORDS};
+use sink_twilio::keywords::{self, Keyword};
 use sink_twilio::phone::{self, Phone, PhoneError};
 use sink_twilio::{SignupConfig, TwilioSink};
 use subtle::ConstantTimeEq;
@@ -484,6 +484,9 @@ impl Signup {
             return Ok(None);
         };
         let number = phone.e164.as_str();
+        // A keyword is the whole text (`stop sending goals` is none); a code may be followed
+        // by more.
+        let keyword = keywords::keyword(body);
         let word = keywords::first_word(body);
         let pending = self.store.signup(&self.sink_id, number).await?;
         let locale = match &pending {
@@ -498,18 +501,18 @@ impl Signup {
             let text = self.say(&t, &locale);
             Ok((!text.is_empty()).then_some(text))
         };
-        if STOP_WORDS.contains(&word.as_str()) {
+        if keyword == Some(Keyword::Stop) {
             let paused = self.store.pause_recipient(&self.sink_id, number).await?;
             self.store.drop_signup(&self.sink_id, number).await?;
             tracing::info!(phone = %phone.masked(), paused, "SMS subscriber opted out");
             // Twilio answers STOP itself and blocks further texts until START.
             return Ok(None);
         }
-        if HELP_WORDS.contains(&word.as_str()) {
+        if keyword == Some(Keyword::Help) {
             return reply(SmsText::Help);
         }
         let is_code = (4..=8).contains(&word.len()) && word.chars().all(|c| c.is_ascii_digit());
-        if START_WORDS.contains(&word.as_str()) || is_code {
+        if keyword == Some(Keyword::Start) || is_code {
             if pending.is_some() {
                 let outcome = if is_code {
                     self.confirm_code(number, &word).await.map(|(c, _)| c)

@@ -134,7 +134,13 @@ impl<T: Transport> Source for FootballData<T> {
             let live = is_live(&summary.status);
             let recent = summary.status == "FINISHED"
                 && kickoff.is_some_and(|k| now >= k && now - k <= RECENT_AFTER_KICKOFF);
-            if !(live || recent) {
+            // A match last seen unfinished is read in detail until it is seen finished, even
+            // when the provider's clock puts its kick-off beyond the recent window.
+            let followed = self
+                .details
+                .get(&summary.id)
+                .is_some_and(|(_, state)| !is_over(state.phase));
+            if !(live || recent || followed) {
                 matches.push(match_state(&summary, kickoff));
                 continue;
             }
@@ -145,16 +151,57 @@ impl<T: Transport> Source for FootballData<T> {
                 matches.push(state.clone());
                 continue;
             }
-            let path = format!("/matches/{}", summary.id);
-            let detail: ApiMatch = self.fetch(&path, &[]).await?.json(&path)?;
-            let state = match_state(&detail, kickoff);
-            self.details.insert(summary.id, (updated, state.clone()));
-            matches.push(state);
+            matches.push(self.detail(summary.id, updated, kickoff).await?);
+        }
+        // A match followed live that left the list (`/matches` is today's, and the day
+        // turned) is read on its own until it is seen finished.
+        let mut gone: Vec<i64> = self
+            .details
+            .iter()
+            .filter(|(id, (_, state))| {
+                !is_over(state.phase) && !matches.iter().any(|m| m.id == id.to_string())
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            matches.push(self.detail(id, String::new(), None).await?);
         }
         self.details
             .retain(|id, _| matches.iter().any(|m| m.id == id.to_string()));
         Ok(Poll::on_cadence(matches))
     }
+}
+
+impl<T: Transport> FootballData<T> {
+    /// Reads `/matches/{id}` and remembers it as seen at `updated` (the list's `lastUpdated`;
+    /// empty takes the match's own). `kickoff` is the list's, when known.
+    async fn detail(
+        &mut self,
+        id: i64,
+        updated: String,
+        kickoff: Option<i64>,
+    ) -> Result<MatchState, SourceError> {
+        let path = format!("/matches/{id}");
+        let detail: ApiMatch = self.fetch(&path, &[]).await?.json(&path)?;
+        let kickoff = kickoff.or_else(|| detail.utc_date.as_deref().and_then(parse_rfc3339));
+        let updated = if updated.is_empty() {
+            detail.last_updated.clone().unwrap_or_default()
+        } else {
+            updated
+        };
+        let state = match_state(&detail, kickoff);
+        self.details.insert(id, (updated, state.clone()));
+        Ok(state)
+    }
+}
+
+/// Whether a match has nothing more to show.
+fn is_over(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Finished | Phase::Postponed | Phase::Cancelled | Phase::Abandoned
+    )
 }
 
 fn is_live(status: &str) -> bool {
@@ -551,6 +598,76 @@ mod tests {
         );
         assert_eq!(m.incidents[1].side, Some(Side::Away));
         assert_eq!(m.phase, Phase::Penalties);
+    }
+
+    fn in_play(status: &str, updated: &str) -> serde_json::Value {
+        let mut m = base(
+            status,
+            serde_json::json!({"duration": "REGULAR", "fullTime": {"home": 1, "away": 0},
+                               "halfTime": {"home": 1, "away": 0}}),
+        );
+        m["minute"] = serde_json::json!(if status == "FINISHED" { 90 } else { 88 });
+        m["lastUpdated"] = serde_json::json!(updated);
+        m
+    }
+
+    #[tokio::test]
+    async fn a_match_followed_live_is_read_in_detail_until_its_full_time() {
+        let kickoff = parse_rfc3339("2022-12-18T15:00:00Z").unwrap();
+        let transport = crate::sources::testing::Scripted::default();
+        // The provider's clock runs hours ahead of the kick-off.
+        transport.set_now(kickoff + RECENT_AFTER_KICKOFF + 3600);
+        transport.answer(
+            "/matches",
+            serde_json::json!({"matches": [in_play("IN_PLAY", "a")]}),
+        );
+        transport.answer("/matches/1", in_play("IN_PLAY", "a"));
+        let mut source = FootballData::new(Vec::new(), transport);
+        let live = source.poll().await.unwrap().snapshot.matches;
+        assert_eq!(live[0].phase, Phase::SecondHalf);
+
+        let finished = in_play("FINISHED", "b");
+        source.transport().answer(
+            "/matches",
+            serde_json::json!({"matches": [finished.clone()]}),
+        );
+        source.transport().answer("/matches/1", finished);
+        source.transport().take_log();
+        let polled = source.poll().await.unwrap().snapshot.matches;
+        assert_eq!(
+            source.transport().take_log(),
+            vec!["/matches", "/matches/1"],
+            "the final state is read in detail"
+        );
+        assert_eq!(polled[0].phase, Phase::Finished);
+    }
+
+    #[tokio::test]
+    async fn a_match_followed_live_that_leaves_the_list_is_read_on_its_own() {
+        let kickoff = parse_rfc3339("2022-12-18T15:00:00Z").unwrap();
+        let transport = crate::sources::testing::Scripted::default();
+        transport.set_now(kickoff + 5400);
+        transport.answer(
+            "/matches",
+            serde_json::json!({"matches": [in_play("IN_PLAY", "a")]}),
+        );
+        transport.answer("/matches/1", in_play("IN_PLAY", "a"));
+        let mut source = FootballData::new(Vec::new(), transport);
+        source.poll().await.unwrap();
+
+        // Midnight UTC: today's list no longer has it.
+        source
+            .transport()
+            .answer("/matches", serde_json::json!({"matches": []}));
+        source
+            .transport()
+            .answer("/matches/1", in_play("FINISHED", "b"));
+        let polled = source.poll().await.unwrap().snapshot.matches;
+        assert_eq!(polled.len(), 1);
+        assert_eq!(polled[0].phase, Phase::Finished);
+        source.transport().take_log();
+        assert!(source.poll().await.unwrap().snapshot.matches.is_empty());
+        assert_eq!(source.transport().take_log(), vec!["/matches"]);
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod http;
 pub mod livescore;
 pub mod push;
 pub mod replay;
+#[cfg(test)]
+mod testing;
 
 use std::future::Future;
 use std::time::Duration;

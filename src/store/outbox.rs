@@ -111,6 +111,37 @@ impl Store {
         self.settle(id, DEAD, Some(attempts), error).await
     }
 
+    /// The platform reported after the fact that the delivery of `sink` to `recipient` whose
+    /// receipt is `receipt` did not arrive (a callback, a delivery report): it becomes a dead
+    /// letter with `error`. Returns whether there was such a delivery; a report about one that
+    /// is not recorded as delivered (unknown, or dead already) changes nothing.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn dead_after_delivery(
+        &self,
+        sink: &str,
+        recipient: &str,
+        receipt: &str,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        // Delivered rows of one recipient are indexed (`outbox_delivered_to`): the receipt is
+        // found among them.
+        let changed = sqlx::query(sql!(
+            "UPDATE outbox SET status = {DEAD}, last_error = $1, updated_at = $2 \
+             WHERE sink = $3 AND recipient = $4 AND receipt = $5 AND status = {DELIVERED}"
+        ))
+        .bind(error)
+        .bind(now_ms())
+        .bind(sink)
+        .bind(recipient)
+        .bind(receipt)
+        .execute(&mut *self.writer().await?)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
     /// Marks a delivery as deliberately not sent, with the reason.
     ///
     /// # Errors

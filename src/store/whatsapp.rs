@@ -54,7 +54,9 @@ impl From<SessionRow> for WhatsAppSession {
 
 impl Store {
     /// Records that `phone` wrote to the WhatsApp sink `sink` at `at_ms` (its window opens
-    /// then); a number seen for the first time has not opted in.
+    /// then); a number seen for the first time has not opted in. The time never goes back: an
+    /// earlier time recorded late, or by an instance whose clock is behind, leaves the window
+    /// a later message opened as it is.
     ///
     /// # Errors
     /// Database errors.
@@ -67,7 +69,10 @@ impl Store {
         sqlx::query(sql!(
             "INSERT INTO whatsapp_sessions (sink, phone, last_inbound_at, opted_in, updated_at) \
              VALUES ($1, $2, $3, {OPTED_OUT}, $4) ON CONFLICT (sink, phone) DO UPDATE SET \
-             last_inbound_at = excluded.last_inbound_at, updated_at = excluded.updated_at"
+             last_inbound_at = CASE WHEN whatsapp_sessions.last_inbound_at IS NULL \
+             OR excluded.last_inbound_at > whatsapp_sessions.last_inbound_at \
+             THEN excluded.last_inbound_at ELSE whatsapp_sessions.last_inbound_at END, \
+             updated_at = excluded.updated_at"
         ))
         .bind(sink)
         .bind(phone)

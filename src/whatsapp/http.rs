@@ -61,8 +61,8 @@ async fn message(
     }
 }
 
-/// A delivery report: a message that failed after Twilio accepted it, for a reason that will
-/// not pass, pauses the number like a refusal at send time would.
+/// A delivery report: a message that failed after Twilio accepted it is a dead letter, and for
+/// a reason that will not pass it pauses the number like a refusal at send time would.
 async fn status(
     State(inbound): State<Arc<Inbound>>,
     uri: Uri,
@@ -72,9 +72,11 @@ async fn status(
     let Some(params) = webhook::verified(inbound.whatsapp(), &uri, &headers, &body) else {
         return forged();
     };
-    if matches!(param(&params, "MessageStatus"), "undelivered" | "failed") {
+    let status = param(&params, "MessageStatus");
+    if matches!(status, "undelivered" | "failed") {
         let (to, code) = (param(&params, "To"), param(&params, "ErrorCode"));
-        if let Err(e) = inbound.delivery_failed(to, code).await {
+        let sid = param(&params, "MessageSid");
+        if let Err(e) = inbound.delivery_failed(to, status, code, sid).await {
             tracing::error!(error = %error_chain(&e), "cannot record a WhatsApp delivery report");
             return try_again();
         }

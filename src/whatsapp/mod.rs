@@ -5,8 +5,11 @@
 //! delivers; this module decides who may receive, and whether as free-form text.
 //!
 //! Subscribing from WhatsApp is itself the opt-in (the number wrote to us and asked), as is
-//! START; STOP opts out and pauses what the number follows. Anything else is a chat command
-//! answered by the subscriptions service, as on Telegram or Slack.
+//! START; STOP opts out and pauses what the number follows. A keyword is the whole message
+//! (`unsubscribe France` is a command, not STOP). Anything else is a chat command answered by
+//! the subscriptions service, as on Telegram or Slack. What a number that never opted in
+//! follows is paused at its first notification (the sink reports it gone); START resumes it.
+//! A delivery report of a failed message makes its delivery a dead letter.
 
 mod extension;
 mod http;
@@ -169,19 +172,52 @@ impl Inbound {
         })
     }
 
-    /// Records a delivery report of a failed message: a number that cannot get WhatsApp
-    /// messages is paused; a failure that may pass changes nothing.
+    /// Records a delivery report of a failed message (`status` `failed` or `undelivered`,
+    /// Twilio's `ErrorCode` `code`, the message `sid` the delivery's receipt): the delivery
+    /// becomes a dead letter; a number that cannot get WhatsApp messages is paused too. A
+    /// free-form message WhatsApp refused because the window had closed (63016) says so.
     ///
     /// # Errors
     /// Store failures (Twilio then retries the report).
-    pub async fn delivery_failed(&self, to: &str, code: &str) -> Result<(), StoreError> {
+    pub async fn delivery_failed(
+        &self,
+        to: &str,
+        status: &str,
+        code: &str,
+        sid: &str,
+    ) -> Result<(), StoreError> {
         let number = sink_twilio::whatsapp::number(to);
-        if !sink_twilio::webhook::undeliverable(code) {
-            tracing::info!(phone = %phone::mask(number), code, "a WhatsApp message was not delivered");
+        let masked = phone::mask(number);
+        let undeliverable = sink_twilio::webhook::undeliverable(code);
+        let window_closed = sink_twilio::webhook::outside_window(code);
+        let error = if window_closed {
+            format!(
+                "WhatsApp refused the free-form message: the number's 24-hour window had closed \
+                 (Twilio {status}, error {code}); the template was not sent"
+            )
+        } else if undeliverable {
+            format!(
+                "Twilio reported the message {status} (error {code}): the number cannot get \
+                 WhatsApp messages"
+            )
+        } else {
+            format!("Twilio reported the message {status} (error {code})")
+        };
+        let recorded = !sid.is_empty()
+            && self
+                .store
+                .dead_after_delivery(&self.sink_id, number, sid, &error)
+                .await?;
+        if window_closed {
+            tracing::warn!(phone = %masked, code, recorded, "WhatsApp refused a free-form message outside the 24-hour window; a dead letter");
+        } else if !undeliverable {
+            tracing::info!(phone = %masked, code, recorded, "a WhatsApp message was not delivered");
+        }
+        if !undeliverable {
             return Ok(());
         }
         let paused = self.store.pause_recipient(&self.sink_id, number).await?;
-        tracing::warn!(phone = %phone::mask(number), code, paused, "number cannot get WhatsApp messages; subscriber paused");
+        tracing::warn!(phone = %masked, code, recorded, paused, "number cannot get WhatsApp messages; subscriber paused");
         Ok(())
     }
 }

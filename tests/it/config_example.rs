@@ -164,7 +164,8 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         panic!()
     };
     assert_eq!(*console, sink_console::Config::default());
-    assert_eq!(config.sources.len(), 5);
+    assert_eq!(config.sources.len(), 6);
+    assert_eq!(config.sources["newsroom"].spec.kind(), "push");
     let Some(sms) = config.sinks["sms"].settings::<sink_twilio::Config>() else {
         panic!("sms is a twilio sink")
     };

@@ -17,6 +17,7 @@ mod harness;
 mod http_limits;
 mod ingest;
 mod messages;
+mod openapi;
 mod process;
 mod publish;
 mod quota;

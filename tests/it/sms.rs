@@ -401,6 +401,34 @@ async fn a_forged_webhook_gets_403_and_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyword_is_the_whole_text() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({}), json!({})).await;
+    assert_eq!(signup(&herald, json!({"phone": PHONE})).await.0, 202);
+    wait_to(&fake, PHONE, 1).await;
+    // Confirming takes the keyword alone too.
+    let (_, reply) = text_herald(&herald, PHONE, "yes please", TOKEN).await;
+    assert!(!reply.contains("Welcome to herald!"), "{reply}");
+    assert!(active(&herald, PHONE).await.is_empty());
+    let (_, reply) = text_herald(&herald, PHONE, "YES!", TOKEN).await;
+    assert!(reply.contains("Welcome to herald!"), "{reply}");
+    assert_eq!(active(&herald, PHONE).await.len(), 1);
+    // A keyword inside a longer text opts nothing out (Twilio blocks nothing either): the
+    // help, and the number still subscribed.
+    let (_, reply) = text_herald(&herald, PHONE, "stop sending goals", TOKEN).await;
+    assert!(reply.contains("Reply STOP to cancel"), "{reply}");
+    assert_eq!(active(&herald, PHONE).await.len(), 1);
+    let (_, reply) = text_herald(&herald, PHONE, " Stop. ", TOKEN).await;
+    assert_eq!(
+        reply,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+    );
+    assert!(active(&herald, PHONE).await.is_empty());
+    herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signups_are_rate_limited_per_number_prefix_and_address() {
     let db = TestDb::sqlite();
     let fake = FakeTwilio::start(SID, TOKEN).await;

@@ -316,6 +316,117 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
 }
 
 #[tokio::test]
+async fn a_delivery_reported_failed_afterwards_becomes_a_dead_letter() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let events: Vec<Event> = (0..2)
+            .map(|i| event(&format!("f{i}"), EventKind::Goal))
+            .collect();
+        store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
+        for receipt in ["msg-0", "msg-1"] {
+            let head = heads(&store, 10).await;
+            store
+                .delivered(&[(head[0].id, Some(receipt.into()))])
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.delivered_since("chat", "channel-1", 0).await.unwrap(),
+            2
+        );
+        // The report names a receipt of another recipient, or one nobody got: nothing.
+        for (recipient, receipt) in [("channel-2", "msg-1"), ("channel-1", "msg-9")] {
+            assert!(
+                !store
+                    .dead_after_delivery("chat", recipient, receipt, "failed")
+                    .await
+                    .unwrap(),
+                "{}",
+                db.backend
+            );
+        }
+        assert!(store.dead_letters(10).await.unwrap().is_empty());
+        assert!(
+            store
+                .dead_after_delivery("chat", "channel-1", "msg-1", "Viber could not deliver it")
+                .await
+                .unwrap(),
+            "{}",
+            db.backend
+        );
+        let dead = store.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{}", db.backend);
+        assert_eq!(dead[0].event_id, "f1");
+        assert_eq!(dead[0].recipient, "channel-1");
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("Viber could not deliver it")
+        );
+        assert_eq!(
+            store.delivered_since("chat", "channel-1", 0).await.unwrap(),
+            1
+        );
+        // The same report again changes nothing.
+        assert!(
+            !store
+                .dead_after_delivery("chat", "channel-1", "msg-1", "again")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.dead_letters(10).await.unwrap()[0]
+                .last_error
+                .as_deref(),
+            Some("Viber could not deliver it")
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_whatsapp_window_never_moves_back() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let (sink, phone) = ("whatsapp", "+14155552671");
+        let at = herald::store::now_ms();
+        let last = |store: Store| async move {
+            store
+                .whatsapp_session(sink, phone)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_inbound_at_ms
+        };
+        store.set_whatsapp_opt_in(sink, phone, true).await.unwrap();
+        assert_eq!(last(store.clone()).await, None, "{}", db.backend);
+        store
+            .record_whatsapp_inbound(sink, phone, at)
+            .await
+            .unwrap();
+        assert_eq!(last(store.clone()).await, Some(at), "{}", db.backend);
+        // An earlier time recorded later leaves the window as the later message opened it.
+        store
+            .record_whatsapp_inbound(sink, phone, at - 3_600_000)
+            .await
+            .unwrap();
+        assert_eq!(last(store.clone()).await, Some(at), "{}", db.backend);
+        store
+            .record_whatsapp_inbound(sink, phone, at + 1)
+            .await
+            .unwrap();
+        assert_eq!(last(store.clone()).await, Some(at + 1), "{}", db.backend);
+        let session = store.whatsapp_session(sink, phone).await.unwrap().unwrap();
+        assert!(session.opted_in, "recording a message keeps the opt-in");
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_long_backlog_or_a_waiting_head_does_not_hide_the_recipients_behind_it() {
     for db in TestDb::all().await {
         let store = db.store().await;

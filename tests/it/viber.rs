@@ -2,7 +2,8 @@
 //! and posts them to herald's own HTTP server: herald registers its webhook at startup, greets
 //! a user who opens the chat, subscribes them from a text message, and delivers a goal of a
 //! real match through the REST Bot API; forged callbacks change nothing; a user who
-//! unsubscribes, or whom Viber reports gone, gets nothing more.
+//! unsubscribes, or whom Viber reports gone, is paused (what they follow is kept) and gets
+//! nothing more until they come back; a `failed` callback makes its delivery a dead letter.
 
 use std::time::{Duration, Instant};
 
@@ -189,33 +190,121 @@ async fn forged_callbacks_get_401_and_subscribe_nobody() {
     herald.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_who_unsubscribes_gets_nothing_more() {
-    let db = TestDb::sqlite();
-    let fake = FakeViber::start(TOKEN).await;
-    let herald = start(&db, &fake, json!({})).await;
-    subscribe_all(&herald, &fake).await;
-    herald.publish(ADMIN, "news", "first").await;
-    let sent = wait_to(&fake, USER, 2).await;
-    assert_eq!(sent[1].text, "📣 first\ntext");
+/// Whether `USER`'s one subscription is kept and active (`Some(true)`) or paused.
+async fn following(herald: &Herald) -> Option<bool> {
+    let rows = herald.store.subscriber_rows(Some(SINK)).await.unwrap();
+    assert!(rows.len() <= 1, "{rows:#?}");
+    rows.first().map(|r| r.active)
+}
 
-    let r = fake
-        .callback(&herald.url(CALLBACKS), &events::unsubscribed(USER))
-        .await;
-    assert_eq!(r.status, 200);
-    assert!(
-        herald.store.subscriptions(SINK).await.unwrap().is_empty(),
-        "what they followed ends before the callback is answered"
-    );
-    herald.publish(ADMIN, "news", "second").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let sent = to(&fake, USER);
-    assert_eq!(
-        sent.len(),
-        2,
-        "no reply to the unsubscription, no notification after it: {sent:#?}"
-    );
-    herald.shutdown().await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_unsubscribes_is_paused_until_they_come_back() {
+    for db in TestDb::all().await {
+        let fake = FakeViber::start(TOKEN).await;
+        let herald = start(&db, &fake, json!({})).await;
+        subscribe_all(&herald, &fake).await;
+        herald.publish(ADMIN, "news", "first").await;
+        let sent = wait_to(&fake, USER, 2).await;
+        assert_eq!(sent[1].text, "📣 first\ntext");
+
+        let r = fake
+            .callback(&herald.url(CALLBACKS), &events::unsubscribed(USER))
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            following(&herald).await,
+            Some(false),
+            "paused, not deleted, before the callback is answered ({})",
+            db.backend
+        );
+        herald.publish(ADMIN, "news", "second").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let sent = to(&fake, USER);
+        assert_eq!(
+            sent.len(),
+            2,
+            "no reply to the unsubscription, no notification after it: {sent:#?}"
+        );
+
+        // They subscribe again: what they followed resumes.
+        let r = fake
+            .callback(&herald.url(CALLBACKS), &events::subscribed(USER))
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(following(&herald).await, Some(true), "{}", db.backend);
+        herald.publish(ADMIN, "news", "third").await;
+        let sent = wait_to(&fake, USER, 3).await;
+        assert_eq!(sent.len(), 3, "{sent:#?}");
+        assert_eq!(sent[2].text, "📣 third\ntext");
+
+        // Gone again, they write to the bot, which subscribes them on Viber (without a
+        // `subscribed` callback): resumed before their command is answered.
+        let r = fake
+            .callback(&herald.url(CALLBACKS), &events::unsubscribed(USER))
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(following(&herald).await, Some(false));
+        assert_eq!(says(&herald, &fake, USER, "list", 2).await, 200);
+        let sent = wait_to(&fake, USER, 4).await;
+        assert_eq!(sent.len(), 4, "{sent:#?}");
+        assert!(sent[3].text.starts_with("You follow:"), "{}", sent[3].text);
+        assert_eq!(following(&herald).await, Some(true), "{}", db.backend);
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_callback_makes_its_delivery_a_dead_letter() {
+    for db in TestDb::all().await {
+        let fake = FakeViber::start(TOKEN).await;
+        let herald = start(&db, &fake, json!({})).await;
+        subscribe_all(&herald, &fake).await;
+        herald.publish(ADMIN, "news", "first").await;
+        let sent = wait_to(&fake, USER, 2).await;
+        assert_eq!(sent.len(), 2);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while herald.store.delivered_since(SINK, USER, 0).await.unwrap() < 1 {
+            assert!(Instant::now() < deadline, "the delivery was not recorded");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A failure of a message herald did not send (the confirmation is a reply, not a
+        // delivery) records nothing.
+        let url = herald.url(CALLBACKS);
+        let r = fake
+            .callback(&url, &events::failed(USER, sent[0].message_token, "x"))
+            .await;
+        assert_eq!(r.status, 200);
+        assert!(herald.store.dead_letters(10).await.unwrap().is_empty());
+
+        let r = fake
+            .callback(
+                &url,
+                &events::failed(USER, sent[1].message_token, "keyboard not supported"),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        let dead = herald.store.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{} {dead:#?}", db.backend);
+        assert_eq!(dead[0].recipient, USER);
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some(
+                "Viber could not deliver the message to the user's devices: keyboard not supported"
+            )
+        );
+        assert_eq!(
+            herald.store.delivered_since(SINK, USER, 0).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            following(&herald).await,
+            Some(true),
+            "a failure pauses nothing"
+        );
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,10 @@
 //! PostgreSQL: a number that never wrote gets nothing; one that subscribes through the signed
 //! webhook gets a goal of a real match as free-form text, and the approved template with its
 //! variables once its last message is more than 24 hours old; STOP, and nothing after; forged
-//! webhooks change nothing. Plus HELP, START and delivery reports.
+//! webhooks change nothing. Plus HELP, START, keywords inside commands (`unsubscribe France`
+//! is no STOP) and delivery reports (a message refused afterwards is a dead letter).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use herald::routing::{Scope, Subscription};
@@ -28,6 +30,8 @@ const TEMPLATE: &str = "HX0123456789abcdef0123456789abcdef";
 const NEVER: &str = "+12125550123";
 /// The sink's id (and type).
 const SINK: &str = "whatsapp";
+/// The publish API's token.
+const ADMIN: &str = "whatsapp-admin-token-1234";
 
 fn whatsapp(fake: &FakeTwilio) -> Value {
     json!({
@@ -46,7 +50,10 @@ async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value) -> Herald {
     Herald::start(
         json!({
             "store": { "url": db.url },
-            "dispatch": { "backoff_base": "20ms" },
+            "http": { "admin_token": ADMIN },
+            // Pausing after refusals in a row is off: a number that never opted in must be
+            // paused at its first refusal, as gone.
+            "dispatch": { "backoff_base": "20ms", "pause_after_failures": 0 },
             "sources": sources,
             "sinks": { SINK: whatsapp(fake) },
         }),
@@ -88,6 +95,31 @@ async fn play_until(
         step += 1;
     }
     step
+}
+
+/// Makes `number`'s last message `ago_ms` old, as if it had written then: straight in the
+/// database, as the store never moves that time back.
+async fn wrote_ago(db: &TestDb, number: &str, ago_ms: i64) {
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE whatsapp_sessions SET last_inbound_at = $1 WHERE sink = $2 AND phone = $3")
+        .bind(now_ms() - ago_ms)
+        .bind(SINK)
+        .bind(number)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// Waits until `check` holds, or fails with `what` after 10 s.
+async fn until<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn active(herald: &Herald, number: &str) -> Vec<Subscription> {
@@ -176,12 +208,43 @@ async fn opt_in_free_form_then_template_after_24_hours_stop_then_nothing() {
         );
         assert_eq!(sent[0].content_sid, None);
 
-        // Its last message is now 25 hours old: the next goal is the template.
+        // The number that never opted in is refused as gone: what it follows is paused, so
+        // the next events make no more dead letters for it.
+        until("the number that never opted in is paused", || async {
+            active(&herald, NEVER).await.is_empty()
+        })
+        .await;
+        let refused_never = herald
+            .store
+            .dead_letters(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.recipient == NEVER)
+            .count();
+        assert!(refused_never >= 1, "{}", db.backend);
+
+        // Its last message is now 25 hours old: the next goal is the template. (Recording an
+        // earlier message does not move the window back.)
         herald
             .store
             .record_whatsapp_inbound(SINK, PHONE, now_ms() - 25 * 3600 * 1000)
             .await
             .unwrap();
+        assert!(
+            herald
+                .store
+                .whatsapp_session(SINK, PHONE)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_inbound_at_ms
+                .unwrap()
+                > now_ms() - 3600 * 1000,
+            "{}",
+            db.backend
+        );
+        wrote_ago(&db, PHONE, 25 * 3600 * 1000).await;
         let step = play_until(&provider, &fake, PHONE, 2, step).await;
         let sent = wait_to(&fake, PHONE, 2).await;
         assert_eq!(sent.len(), 2, "{sent:#?}");
@@ -246,6 +309,19 @@ async fn opt_in_free_form_then_template_after_24_hours_stop_then_nothing() {
             fake.whatsapp_to(PHONE)
         );
         assert!(fake.whatsapp_to(NEVER).is_empty());
+        let refused_after = herald
+            .store
+            .dead_letters(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.recipient == NEVER)
+            .count();
+        assert_eq!(
+            refused_after, refused_never,
+            "no dead letter per event for a number that never opted in ({})",
+            db.backend
+        );
 
         // START opts back in and resumes what it followed.
         let (_, reply) = write(&herald, &fake, PHONE, "start").await;
@@ -263,6 +339,13 @@ async fn opt_in_free_form_then_template_after_24_hours_stop_then_nothing() {
                 .unwrap()
                 .opted_in
         );
+        // So does the number that never opted in, once it sends START.
+        let (_, reply) = write(&herald, &fake, NEVER, "START").await;
+        assert_eq!(
+            reply,
+            twiml("herald: notifications resumed. Reply STOP to cancel.")
+        );
+        assert_eq!(active(&herald, NEVER).await.len(), 1, "{}", db.backend);
         herald.shutdown().await;
         db.cleanup().await;
     }
@@ -350,4 +433,99 @@ async fn help_commands_and_delivery_reports() {
         "replies go in TwiML, not the API"
     );
     herald.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyword_inside_a_command_is_the_command() {
+    let db = TestDb::sqlite();
+    let fake = FakeTwilio::start(SID, TOKEN).await;
+    let herald = start(&db, &fake, json!({})).await;
+    for team in ["France", "Brazil"] {
+        let (status, _) = write(&herald, &fake, PHONE, &format!("subscribe {team}")).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(active(&herald, PHONE).await.len(), 2);
+    // `unsubscribe` starts the message but is not all of it: the command, not STOP.
+    let (status, reply) = write(&herald, &fake, PHONE, "unsubscribe France").await;
+    assert_eq!(status, 200);
+    assert!(reply.contains("You no longer follow France"), "{reply}");
+    let subs = active(&herald, PHONE).await;
+    assert_eq!(subs.len(), 1, "{subs:#?}");
+    assert_eq!(subs[0].scope, Scope::Team("Brazil".into()));
+    let session = herald
+        .store
+        .whatsapp_session(SINK, PHONE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(session.opted_in, "still opted in");
+    // The keyword alone, in any case and with spaces around it, is STOP.
+    let (_, reply) = write(&herald, &fake, PHONE, "  Unsubscribe ").await;
+    assert_eq!(
+        reply,
+        twiml("herald: you will get no more notifications. Reply START to resume.")
+    );
+    assert!(active(&herald, PHONE).await.is_empty());
+    herald.shutdown().await;
+}
+
+/// Twilio's delivery report of the message `sid` to [`PHONE`]: failed, as WhatsApp found the
+/// window closed (63016).
+fn window_closed(sid: &str) -> [(&str, &str); 5] {
+    [
+        ("AccountSid", SID),
+        ("ErrorCode", "63016"),
+        ("MessageSid", sid),
+        ("MessageStatus", "failed"),
+        ("To", "whatsapp:+14155552671"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whatsapp_refuses_afterwards_is_a_dead_letter() {
+    for db in TestDb::all().await {
+        let fake = FakeTwilio::start(SID, TOKEN).await;
+        let herald = start(&db, &fake, json!({})).await;
+        let (_, reply) = write(&herald, &fake, PHONE, "subscribe").await;
+        assert!(reply.contains("every match"), "{reply}");
+        herald.publish(ADMIN, "news", "first").await;
+        let sent = wait_to(&fake, PHONE, 1).await;
+        assert_eq!(sent.len(), 1, "{}", db.backend);
+        assert_eq!(sent[0].content_sid, None, "free-form, inside the window");
+        until("the delivery is recorded", || async {
+            herald.store.delivered_since(SINK, PHONE, 0).await.unwrap() == 1
+        })
+        .await;
+
+        // Twilio reports it failed: WhatsApp found the window closed (63016). One about a
+        // message herald did not send changes nothing.
+        let status_url = herald.url(WHATSAPP_STATUS_PATH);
+        let r = fake
+            .post_signed(
+                &status_url,
+                &window_closed("SM0000000000000000000000000000dead"),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(r.status, 204);
+        assert!(herald.store.dead_letters(10).await.unwrap().is_empty());
+        let r = fake
+            .post_signed(&status_url, &window_closed(&sent[0].sid), Some(TOKEN))
+            .await;
+        assert_eq!(r.status, 204, "{}", db.backend);
+        let dead = herald.store.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1, "{} {dead:#?}", db.backend);
+        assert_eq!(dead[0].recipient, PHONE);
+        let error = dead[0].last_error.as_deref().unwrap_or_default();
+        assert!(error.contains("24-hour window"), "{error}");
+        assert!(error.contains("63016"), "{error}");
+        assert_eq!(
+            herald.store.delivered_since(SINK, PHONE, 0).await.unwrap(),
+            0
+        );
+        // A closed window is no lost number: it still follows everything.
+        assert_eq!(active(&herald, PHONE).await.len(), 1);
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
 }

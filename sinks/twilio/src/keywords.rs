@@ -41,8 +41,15 @@ pub fn first_word(body: &str) -> String {
         .to_uppercase()
 }
 
-/// The keyword a message starts with, if any.
+/// The keyword a message is, if any: the whole message is one keyword, in any case, trimmed of
+/// spaces and of punctuation around it (`" Stop! "`). A keyword inside a longer message is
+/// none: `unsubscribe France` is a command, and `stop sending goals` no opt-out, as Twilio
+/// itself opts a number out only on a message that is the keyword alone.
 pub fn keyword(body: &str) -> Option<Keyword> {
+    let mut words = body.split_whitespace();
+    let (Some(_), None) = (words.next(), words.next()) else {
+        return None;
+    };
     let word = first_word(body);
     let word = word.as_str();
     if STOP.contains(&word) {
@@ -61,15 +68,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_word_decides() {
+    fn the_whole_message_is_the_keyword() {
         assert_eq!(keyword("stop"), Some(Keyword::Stop));
-        assert_eq!(keyword("  Unsubscribe please"), Some(Keyword::Stop));
+        assert_eq!(keyword("  Unsubscribe \n"), Some(Keyword::Stop));
         assert_eq!(keyword("START!"), Some(Keyword::Start));
         assert_eq!(keyword("sí"), Some(Keyword::Start));
         assert_eq!(keyword("ajuda"), Some(Keyword::Help));
         assert_eq!(keyword("subscribe France"), None);
         assert_eq!(keyword("please stop"), None);
         assert_eq!(keyword(""), None);
+        assert_eq!(keyword("   "), None);
         assert_eq!(first_word(" 123456. "), "123456");
+    }
+
+    #[test]
+    fn a_keyword_that_starts_a_longer_message_is_none() {
+        assert_eq!(keyword("unsubscribe France"), None);
+        assert_eq!(keyword("Unsubscribe please"), None);
+        assert_eq!(keyword("stop sending goals"), None);
+        assert_eq!(keyword("STOP France"), None);
+        assert_eq!(keyword("yes please"), None);
+        assert_eq!(keyword("help me"), None);
+        assert_eq!(keyword("info France"), None);
     }
 }

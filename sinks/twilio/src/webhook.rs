@@ -55,6 +55,12 @@ pub fn undeliverable(code: &str) -> bool {
     UNDELIVERABLE.contains(&code)
 }
 
+/// Whether a delivery report's `ErrorCode` is WhatsApp refusing a free-form message because
+/// the recipient's 24-hour customer-service window had closed (63016).
+pub fn outside_window(code: &str) -> bool {
+    code.parse::<u32>() == Ok(crate::client::OUTSIDE_WINDOW)
+}
+
 /// The pairs of a form body, in order (repeated keys kept); nothing when it does not parse.
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
@@ -107,4 +113,18 @@ fn signed_url(sink: &impl Signed, headers: &HeaderMap, uri: &Uri) -> String {
         .or_else(|| header("host"))
         .unwrap_or("localhost");
     format!("{scheme}://{host}{path_and_query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_from_reports() {
+        assert!(outside_window("63016"));
+        assert!(!outside_window("63003"));
+        assert!(!outside_window(""));
+        assert!(undeliverable("63003"));
+        assert!(!undeliverable("63016"), "a closed window is no lost number");
+    }
 }

@@ -98,11 +98,13 @@ async fn a_number_that_has_not_opted_in_gets_nothing_and_twilio_is_not_called() 
             // Wrote a minute ago, but sent STOP (or never subscribed).
             memory.set(PHONE, opted_in, Some(Duration::from_secs(60)));
         }
+        // Gone, not permanent: the core pauses what the number follows instead of making a
+        // dead letter of every event.
         match sink.send(&to, &goal()).await {
-            Err(SinkError::Permanent(e)) => {
+            Err(SinkError::RecipientGone(e)) => {
                 assert_eq!(e.to_string(), "+1415•••2671 has not opted in");
             }
-            other => panic!("expected a permanent refusal, got {other:?}"),
+            other => panic!("expected the recipient gone, got {other:?}"),
         }
     }
     assert!(fake.requests().is_empty(), "Twilio was not called");

@@ -7,14 +7,21 @@
 //! - `conversation_started`: a user opened the chat. Viber lets the answer to this callback
 //!   carry one message, so it carries the core's `help` text (which starts with a welcome).
 //! - `message`: a text is a bot command for the core; acknowledged at once, the reply sent
-//!   afterwards with `send_message`. A message handled once is not handled again when Viber
-//!   delivers it twice (same `message_token`).
-//! - `unsubscribed`: the user left; the core gets `stop` from them, which ends what they
-//!   follow (the core has no pause command for chats; see the crate docs).
-//! - `failed`: a message could not be delivered to a device: a warning.
-//! - anything else (`delivered`, `seen`, `subscribed`): 200, ignored.
+//!   afterwards with `send_message`. Writing subscribes the user to the bot again (Viber sends
+//!   no `subscribed` then), so what they follow is resumed first. A message handled once is
+//!   not handled again when Viber delivers it twice (same `message_token`).
+//! - `unsubscribed`: the user left; what they follow is paused (kept, not delivered).
+//! - `subscribed`: the user came back; what they follow is resumed.
+//! - `failed`: a message could not be delivered to the user's devices: its delivery is
+//!   recorded as failed, found by its receipt (the `message_token`).
+//! - anything else (`delivered`, `seen`): 200, ignored.
+//!
+//! Pausing, resuming and recording a failure are the core's, through [`Users`]. When that
+//! write fails the answer is 500, and Viber sends the callback again (for up to an hour).
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sink_api::{Command, Commands, Recipient, verify};
+use sink_api::{BoxError, Command, Commands, Recipient, verify};
 
 use crate::{ViberSink, render};
 
@@ -36,11 +43,36 @@ pub(crate) const SIGNATURE_HEADER: &str = "X-Viber-Content-Signature";
 /// waits only a few seconds for an answer. Slower, the user gets no welcome (and can type
 /// `help`).
 const WELCOME_DEADLINE: Duration = Duration::from_millis(2500);
-/// How long an `unsubscribed` callback waits for the core to take the user's `stop` before it
-/// is acknowledged anyway (the core finishes it regardless).
-const STOP_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a callback waits for the core to record what it says (a pause, a failure) before
+/// it is acknowledged anyway (the core finishes it regardless): Viber waits only a few seconds.
+const RECORD_DEADLINE: Duration = Duration::from_secs(5);
 /// Message tokens remembered to ignore Viber's repeated deliveries of a callback.
 const REMEMBERED_MESSAGES: usize = 1000;
+
+/// The future of a [`Users`] method: what it changed, or why it could not.
+pub type UsersFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send + 'a>>;
+
+/// Where a Viber sink records what callbacks say about its users and their deliveries: the
+/// core's store (subscriptions and the outbox), attached with [`ViberSink::attach`] once the
+/// core has built the sink. Without it callbacks are only logged.
+pub trait Users: Send + Sync + 'static {
+    /// `user` unsubscribed from the bot: pause what they follow (kept, not delivered);
+    /// returns how many subscriptions were paused.
+    fn pause<'a>(&'a self, user: &'a str) -> UsersFuture<'a, u64>;
+
+    /// `user` subscribed again, or wrote to the bot: resume what they follow; returns how many
+    /// subscriptions were resumed.
+    fn resume<'a>(&'a self, user: &'a str) -> UsersFuture<'a, u64>;
+
+    /// The message `message_token` (the delivery's receipt) did not reach `user`'s devices,
+    /// for the reason `error`: record that delivery as failed; returns whether one was found.
+    fn failed<'a>(
+        &'a self,
+        user: &'a str,
+        message_token: &'a str,
+        error: &'a str,
+    ) -> UsersFuture<'a, bool>;
+}
 
 struct Inbound {
     sink: ViberSink,
@@ -105,6 +137,9 @@ enum Callback {
     },
     Unsubscribed {
         user_id: String,
+    },
+    Subscribed {
+        user: User,
     },
     Failed {
         message_token: Option<serde_json::Value>,
@@ -179,22 +214,15 @@ async fn callback(
             inbound.message(&token_text(message_token.as_ref()), sender, message);
             StatusCode::OK.into_response()
         }
-        Callback::Unsubscribed { user_id } => {
-            inbound.unsubscribed(user_id).await;
-            StatusCode::OK.into_response()
-        }
+        Callback::Unsubscribed { user_id } => inbound.unsubscribed(user_id).await,
+        Callback::Subscribed { user } => inbound.subscribed(user.id).await,
         Callback::Failed {
             message_token,
             user_id,
             desc,
         } => {
-            tracing::warn!(
-                message_token = %token_text(message_token.as_ref()),
-                recipient = user_id.as_deref().unwrap_or_default(),
-                description = desc.as_deref().unwrap_or_default(),
-                "Viber could not deliver a message to the user's devices"
-            );
-            StatusCode::OK.into_response()
+            let token = token_text(message_token.as_ref());
+            inbound.failed(token, user_id, desc).await
         }
         Callback::Other => StatusCode::OK.into_response(),
     }
@@ -244,6 +272,22 @@ impl Inbound {
         }
         let inbound = Arc::clone(self);
         tokio::spawn(async move {
+            // Writing subscribes them to the bot again: what they follow resumes first, so the
+            // command's answer (`list`) already shows it.
+            if let Some(users) = inbound.sink.users() {
+                match users.resume(&sender.id).await {
+                    Ok(0) => {}
+                    Ok(resumed) => {
+                        tracing::info!(
+                            resumed,
+                            "a Viber user wrote again; what they follow resumes"
+                        );
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %sink_api::error_chain(&*error), "cannot resume what a Viber user follows");
+                    }
+                }
+            }
             let command = Command {
                 chat: Recipient::new(sender.id.clone()),
                 user: sender.name,
@@ -258,32 +302,80 @@ impl Inbound {
         });
     }
 
-    /// The user unsubscribed: the core gets `stop` from them. Its reply is not sent: Viber
+    /// The user unsubscribed: what they follow is paused. Nothing is sent to them: Viber
     /// refuses messages to users who unsubscribed.
-    async fn unsubscribed(self: &Arc<Self>, user_id: String) {
+    async fn unsubscribed(&self, user_id: String) -> Response {
         if !is_user_id(&user_id) {
             tracing::warn!("ignored an unsubscription of a malformed user id");
-            return;
+            return StatusCode::OK.into_response();
         }
-        let inbound = Arc::clone(self);
-        let stop = tokio::spawn(async move {
-            let command = Command {
-                chat: Recipient::new(user_id),
-                user: None,
-                text: "stop".to_owned(),
-                language: None,
-            };
-            inbound.commands.handle(command).await
-        });
-        match tokio::time::timeout(STOP_DEADLINE, stop).await {
-            Ok(Ok(_reply)) => tracing::info!("a Viber user unsubscribed; what they followed ends"),
-            Ok(Err(error)) => {
-                tracing::error!(%error, "cannot end what an unsubscribed Viber user followed")
+        let Some(users) = self.sink.users() else {
+            tracing::warn!("a Viber user unsubscribed, and nothing records it");
+            return StatusCode::OK.into_response();
+        };
+        let task = tokio::spawn(async move { users.pause(&user_id).await });
+        record(
+            task,
+            "pause what an unsubscribed Viber user follows",
+            |paused| {
+                tracing::info!(
+                    paused,
+                    "a Viber user unsubscribed; what they follow is paused"
+                );
+            },
+        )
+        .await
+    }
+
+    /// The user subscribed again: what they follow resumes.
+    async fn subscribed(&self, user_id: String) -> Response {
+        if !is_user_id(&user_id) {
+            tracing::warn!("ignored a subscription of a malformed user id");
+            return StatusCode::OK.into_response();
+        }
+        let Some(users) = self.sink.users() else {
+            return StatusCode::OK.into_response();
+        };
+        let task = tokio::spawn(async move { users.resume(&user_id).await });
+        record(task, "resume what a Viber user follows", |resumed| {
+            tracing::info!(resumed, "a Viber user subscribed; what they follow resumes");
+        })
+        .await
+    }
+
+    /// A message did not reach the user's devices: a warning, and its delivery recorded as
+    /// failed.
+    async fn failed(
+        &self,
+        token: String,
+        user_id: Option<String>,
+        desc: Option<String>,
+    ) -> Response {
+        let desc = desc.unwrap_or_default();
+        tracing::warn!(
+            message_token = %token,
+            recipient = user_id.as_deref().unwrap_or_default(),
+            description = %desc,
+            "Viber could not deliver a message to the user's devices"
+        );
+        let Some(user_id) = user_id.filter(|id| is_user_id(id)) else {
+            return StatusCode::OK.into_response();
+        };
+        let Some(users) = self.sink.users().filter(|_| !token.is_empty()) else {
+            return StatusCode::OK.into_response();
+        };
+        let error = if desc.is_empty() {
+            "Viber could not deliver the message to the user's devices".to_owned()
+        } else {
+            format!("Viber could not deliver the message to the user's devices: {desc}")
+        };
+        let task = tokio::spawn(async move { users.failed(&user_id, &token, &error).await });
+        record(task, "record a delivery Viber reported failed", |found| {
+            if !found {
+                tracing::warn!("no delivery has the failed message's token; nothing recorded");
             }
-            Err(_) => tracing::warn!(
-                "ending what an unsubscribed Viber user followed is slow; acknowledged before it finished"
-            ),
-        }
+        })
+        .await
     }
 
     /// Records `token`; `false` if it was already handled.
@@ -298,6 +390,37 @@ impl Inbound {
         seen.push_back(token.to_owned());
         true
     }
+}
+
+/// The answer to a callback whose news the core records in `task`: 200 once it is recorded
+/// (`done` logs it) or when it takes longer than [`RECORD_DEADLINE`] (it finishes anyway); 500
+/// when it failed, so that Viber sends the callback again.
+async fn record<T>(
+    task: tokio::task::JoinHandle<Result<T, BoxError>>,
+    what: &'static str,
+    done: impl FnOnce(T),
+) -> Response {
+    let failed = match tokio::time::timeout(RECORD_DEADLINE, task).await {
+        Ok(Ok(Ok(value))) => {
+            done(value);
+            return StatusCode::OK.into_response();
+        }
+        Ok(Ok(Err(error))) => sink_api::error_chain(&*error),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => {
+            tracing::warn!(
+                what,
+                "slow to record a Viber callback; acknowledged before it finished"
+            );
+            return StatusCode::OK.into_response();
+        }
+    };
+    tracing::error!(error = %failed, what, "cannot record a Viber callback; Viber will send it again");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({ "error": "cannot record the callback" })),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -10,10 +10,16 @@ use sink_api::SinkError;
 /// The header that carries the bot's token on every request.
 pub(crate) const AUTH_HEADER: &str = "X-Viber-Auth-Token";
 
-/// The callbacks herald asks for besides `message`, which Viber always sends: `failed` (to log
-/// it), `unsubscribed` (to stop sending) and `conversation_started` (to greet). `delivered`,
-/// `seen` and `subscribed` would only be ignored.
-pub(crate) const EVENT_TYPES: &[&str] = &["failed", "unsubscribed", "conversation_started"];
+/// The callbacks herald asks for besides `message`, which Viber always sends: `failed` (to
+/// record the failed delivery), `unsubscribed` (to pause what the user follows), `subscribed`
+/// (to resume it) and `conversation_started` (to greet). `delivered` and `seen` would only be
+/// ignored.
+pub(crate) const EVENT_TYPES: &[&str] = &[
+    "failed",
+    "unsubscribed",
+    "subscribed",
+    "conversation_started",
+];
 
 /// Why the HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -10,13 +10,14 @@ mod render;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sink_api::plugin::CancellationToken;
 use sink_api::{Limits, Notification, Rate, Receipt, Recipient, Sink, SinkError};
 
-pub use callbacks::router;
+pub use callbacks::{Users, UsersFuture, router};
 pub use client::{BuildError, ViberError};
 pub use config::Config;
 pub use plugin::Plugin;
@@ -24,11 +25,27 @@ pub use plugin::Plugin;
 /// How many times `set_webhook` is tried at startup when Viber cannot be reached.
 const WEBHOOK_ATTEMPTS: u32 = 5;
 
+/// A second record of users for the same sink.
+#[derive(Debug, thiserror::Error)]
+#[error("the Viber sink already has its record of users")]
+pub struct AlreadyAttached;
+
 /// Delivers to Viber users; see the crate docs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ViberSink {
     client: Arc<client::Client>,
     config: Arc<Config>,
+    /// What callbacks change (pauses, failures); attached by the core after building the sink.
+    users: Arc<OnceLock<Arc<dyn Users>>>,
+}
+
+impl fmt::Debug for ViberSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ViberSink")
+            .field("config", &self.config)
+            .field("users", &self.users.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ViberSink {
@@ -43,7 +60,22 @@ impl ViberSink {
                 config.auth_token.clone(),
             )?),
             config: Arc::new(config),
+            users: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// Gives the sink (and its clones, its callback route among them) the record its callbacks
+    /// update: pauses, resumptions and failed deliveries.
+    ///
+    /// # Errors
+    /// When one is attached already.
+    pub fn attach(&self, users: Arc<dyn Users>) -> Result<(), AlreadyAttached> {
+        self.users.set(users).map_err(|_| AlreadyAttached)
+    }
+
+    /// The attached record of users, if any.
+    pub(crate) fn users(&self) -> Option<Arc<dyn Users>> {
+        self.users.get().cloned()
     }
 
     /// Its configuration.

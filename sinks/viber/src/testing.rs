@@ -1,9 +1,11 @@
 //! A local fake of Viber for tests: the REST Bot API (`/pa/send_message`, `/pa/set_webhook`,
 //! `/pa/get_account_info`) with its real JSON, its check of `X-Viber-Auth-Token` and its limits
 //! (sender name, text length), scripted failures, and Viber's side of the callbacks: it signs
-//! them the way Viber does and posts them to herald.
+//! them the way Viber does and posts them to herald. Plus [`RecordingUsers`], a record of users
+//! that keeps what callbacks asked of it.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -16,6 +18,85 @@ use sink_api::testing::Fake;
 
 use crate::callbacks::SIGNATURE_HEADER;
 use crate::client::AUTH_HEADER;
+use crate::{Users, UsersFuture};
+
+/// What a callback asked of a [`RecordingUsers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    /// Pause what the user follows.
+    Pause(String),
+    /// Resume what the user follows.
+    Resume(String),
+    /// A delivery failed: the user, the message token, the error.
+    Failed(String, String, String),
+}
+
+/// A record of users that keeps every change asked of it, in order, and can be made to fail.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingUsers {
+    changes: Arc<Mutex<Vec<UserChange>>>,
+    broken: Arc<Mutex<bool>>,
+}
+
+/// The error of a broken [`RecordingUsers`].
+#[derive(Debug, thiserror::Error)]
+#[error("the record of users is broken")]
+pub struct Broken;
+
+impl RecordingUsers {
+    /// A record with nothing in it.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every change asked so far (failed ones included).
+    pub fn changes(&self) -> Vec<UserChange> {
+        self.changes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// From now on every change fails (`true`), or succeeds again.
+    pub fn break_it(&self, broken: bool) {
+        *self.broken.lock().unwrap_or_else(PoisonError::into_inner) = broken;
+    }
+
+    fn keep(&self, change: UserChange) -> Result<(), Broken> {
+        self.changes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(change);
+        if *self.broken.lock().unwrap_or_else(PoisonError::into_inner) {
+            Err(Broken)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Users for RecordingUsers {
+    fn pause<'a>(&'a self, user: &'a str) -> UsersFuture<'a, u64> {
+        Box::pin(async move { Ok(self.keep(UserChange::Pause(user.to_owned())).map(|()| 1)?) })
+    }
+
+    fn resume<'a>(&'a self, user: &'a str) -> UsersFuture<'a, u64> {
+        Box::pin(async move { Ok(self.keep(UserChange::Resume(user.to_owned())).map(|()| 1)?) })
+    }
+
+    fn failed<'a>(
+        &'a self,
+        user: &'a str,
+        message_token: &'a str,
+        error: &'a str,
+    ) -> UsersFuture<'a, bool> {
+        Box::pin(async move {
+            let change =
+                UserChange::Failed(user.to_owned(), message_token.to_owned(), error.to_owned());
+            Ok(self.keep(change).map(|()| true)?)
+        })
+    }
+}
 
 /// The `X-Viber-Content-Signature` Viber sends with `body` for the bot with `token`.
 pub fn signature(token: &str, body: &[u8]) -> String {
@@ -227,6 +308,16 @@ pub mod events {
     pub fn unsubscribed(user_id: &str) -> Value {
         json!({"event": "unsubscribed", "timestamp": TIMESTAMP, "user_id": user_id,
                "message_token": 4_912_661_846_655_238_146_u64})
+    }
+
+    /// `subscribed`: `user_id` subscribed to the bot (again).
+    pub fn subscribed(user_id: &str) -> Value {
+        json!({
+            "event": "subscribed", "timestamp": TIMESTAMP,
+            "user": {"id": user_id, "name": "Fan", "avatar": "https://avatar.example.com/1.jpg",
+                     "country": "FR", "language": "fr", "api_version": 10},
+            "message_token": 4_912_661_846_655_238_147_u64
+        })
     }
 
     /// `failed`: the message `message_token` did not reach `user_id`'s devices.

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use sink_api::plugin::CancellationToken;
 use sink_api::testing::RecordingCommands;
 use sink_api::{Notification, Recipient, Replaces, Sink, SinkError};
-use sink_viber::testing::{Answer, FakeViber, events};
+use sink_viber::testing::{Answer, FakeViber, RecordingUsers, UserChange, events};
 use sink_viber::{Config, ViberSink};
 
 const TOKEN: &str = "445da6az1s345z78-dazcczb2542zv51a-e0vc5fva17480im9";
@@ -199,7 +199,12 @@ async fn the_webhook_is_registered_for_the_callbacks_herald_uses() {
     );
     assert!(webhooks[0].send_name);
     let types = webhooks[0].event_types.clone().unwrap();
-    for wanted in ["failed", "unsubscribed", "conversation_started"] {
+    for wanted in [
+        "failed",
+        "unsubscribed",
+        "subscribed",
+        "conversation_started",
+    ] {
         assert!(types.iter().any(|t| t == wanted), "{types:?}");
     }
     // Without a webhook_url there is nothing to register.
@@ -323,19 +328,114 @@ async fn conversation_started_is_answered_with_the_welcome_in_the_response() {
     );
 }
 
+/// A sink whose callbacks go to `users`, served with `commands`; its URL.
+async fn inbound_with_users(
+    sink: &ViberSink,
+    commands: RecordingCommands,
+    users: &RecordingUsers,
+) -> String {
+    sink.attach(Arc::new(users.clone())).unwrap();
+    inbound(sink, commands).await
+}
+
 #[tokio::test]
-async fn unsubscribed_hands_stop_to_the_core_without_answering() {
+async fn unsubscribed_pauses_the_user_without_a_command_or_an_answer() {
     let (fake, sink) = sink().await;
-    let commands = RecordingCommands::new();
-    let url = inbound(&sink, commands.clone()).await;
+    let (commands, users) = (RecordingCommands::new(), RecordingUsers::new());
+    let url = inbound_with_users(&sink, commands.clone(), &users).await;
     let reply = fake.callback(&url, &events::unsubscribed(USER)).await;
     assert_eq!(reply.status, 200);
-    let received = commands.received();
-    assert_eq!(received.len(), 1, "handled before the callback is answered");
-    assert_eq!(received[0].chat, Recipient::new(USER));
-    assert_eq!(received[0].text, "stop");
+    assert_eq!(
+        users.changes(),
+        [UserChange::Pause(USER.into())],
+        "paused before the callback is answered"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        commands.received().is_empty(),
+        "no `stop`: it would delete what they follow"
+    );
     assert!(fake.sent().is_empty(), "Viber refuses messages to them");
+    // A second record cannot be attached.
+    assert!(sink.attach(Arc::new(RecordingUsers::new())).is_err());
+}
+
+#[tokio::test]
+async fn subscribing_again_or_writing_resumes_the_user() {
+    let (fake, sink) = sink().await;
+    let (commands, users) = (RecordingCommands::new(), RecordingUsers::new());
+    let url = inbound_with_users(&sink, commands.clone(), &users).await;
+    let reply = fake.callback(&url, &events::subscribed(USER)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(users.changes(), [UserChange::Resume(USER.into())]);
+    assert!(commands.received().is_empty());
+    // Writing to the bot subscribes a user too (without a `subscribed` callback): resumed
+    // before the command is handled.
+    let reply = fake
+        .callback(&url, &events::message(USER, "list", "en", 31))
+        .await;
+    assert_eq!(reply.status, 200);
+    fake.wait_sent(1, Duration::from_secs(5)).await;
+    assert_eq!(
+        users.changes(),
+        [
+            UserChange::Resume(USER.into()),
+            UserChange::Resume(USER.into())
+        ]
+    );
+    assert_eq!(commands.received()[0].text, "list");
+}
+
+#[tokio::test]
+async fn a_failed_callback_records_the_delivery_by_its_message_token() {
+    let (fake, sink) = sink().await;
+    let (commands, users) = (RecordingCommands::new(), RecordingUsers::new());
+    let url = inbound_with_users(&sink, commands, &users).await;
+    let reply = fake
+        .callback(
+            &url,
+            &events::failed(USER, 5_741_311_803_571_721_087, "failure desc"),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        users.changes(),
+        [UserChange::Failed(
+            USER.into(),
+            "5741311803571721087".into(),
+            "Viber could not deliver the message to the user's devices: failure desc".into()
+        )]
+    );
+    // Malformed: no user, or no token: nothing to find it by.
+    let no_user =
+        serde_json::json!({"event": "failed", "timestamp": 1, "message_token": 1, "desc": "x"});
+    let no_token =
+        serde_json::json!({"event": "failed", "timestamp": 1, "user_id": USER, "desc": "x"});
+    for body in [no_user, no_token] {
+        assert_eq!(fake.callback(&url, &body).await.status, 200);
+    }
+    assert_eq!(users.changes().len(), 1);
+}
+
+#[tokio::test]
+async fn a_record_that_fails_gets_500_so_that_viber_sends_the_callback_again() {
+    let (fake, sink) = sink().await;
+    let (commands, users) = (RecordingCommands::new(), RecordingUsers::new());
+    let url = inbound_with_users(&sink, commands, &users).await;
+    users.break_it(true);
+    for body in [
+        events::unsubscribed(USER),
+        events::subscribed(USER),
+        events::failed(USER, 7, "failure desc"),
+    ] {
+        let reply = fake.callback(&url, &body).await;
+        assert_eq!(reply.status, 500, "{body}");
+        assert!(!reply.body.contains(TOKEN));
+    }
+    users.break_it(false);
+    let reply = fake.callback(&url, &events::unsubscribed(USER)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(users.changes().len(), 4);
 }
 
 #[tokio::test]

@@ -11,13 +11,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::json;
 
+use super::answers::ErrorBody;
 use super::{AppState, error, etag};
 use crate::dispatch::error_chain;
 use crate::store::{MatchCursor, MatchFilter, StoreError};
 use view::{
-    Competition, MatchDetail, MatchEvent, MatchSummary, Status, TeamDetail, competition_id, team_id,
+    Competition, CompetitionList, EventPage, MatchDetail, MatchEvent, MatchPage, MatchSummary,
+    Status, TeamDetail, competition_id, team_id,
 };
 
 /// Matches or events per page unless `limit` says otherwise.
@@ -77,6 +78,13 @@ fn limit(params: &HashMap<String, String>) -> Result<i64, BadParam> {
 }
 
 /// `GET /api/v1/competitions`.
+#[utoipa::path(get, path = "/api/v1/competitions", tag = "data",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer.")),
+    responses(
+        (status = 200, description = "Every competition herald has matches of, with its matches counted.", body = CompetitionList),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 503, description = "The store is unavailable.", body = ErrorBody),
+    ))]
 pub(super) async fn competitions(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let counts = match state.store.competition_counts().await {
         Ok(c) => c,
@@ -105,7 +113,7 @@ pub(super) async fn competitions(State(state): State<AppState>, headers: HeaderM
             Status::Finished => entry.finished += n,
         }
     }
-    etag::json(&headers, &json!({ "competitions": out }))
+    etag::json(&headers, &CompetitionList { competitions: out })
 }
 
 /// The (source, name) of the competition `typed` (an id or a name), if herald has it.
@@ -142,6 +150,16 @@ fn decode_cursor(text: &str) -> Option<MatchCursor> {
     Some((kickoff.parse().ok()?, id.to_owned()))
 }
 
+/// The first `limit` of `rows` (read one more than `limit`), and the cursor after the last of
+/// them when there were more.
+fn cut<T>(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(cursor) } else { None };
+    (rows, next)
+}
+
 /// Kick-offs on the UTC day `YYYY-MM-DD`, as `[from, to)` Unix seconds.
 fn day(text: &str) -> Option<(i64, i64)> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -152,6 +170,21 @@ fn day(text: &str) -> Option<(i64, i64)> {
 
 /// `GET /api/v1/matches?competition=&team=&status=&date=&limit=&cursor=`: latest kick-off
 /// first.
+#[utoipa::path(get, path = "/api/v1/matches", tag = "data",
+    params(
+        ("competition" = Option<String>, Query, description = "A competition id or name."),
+        ("team" = Option<String>, Query, description = "A team id or any spelling of its name."),
+        ("status" = Option<String>, Query, description = "`live`, `scheduled` or `finished`."),
+        ("date" = Option<String>, Query, description = "Kick-off on this UTC day, `YYYY-MM-DD`."),
+        ("limit" = Option<i64>, Query, description = "Matches per page, 1 to 200 (50)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "A page of matches, latest kick-off first.", body = MatchPage),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 400, description = "A parameter that does not hold (`field` names it).", body = ErrorBody),
+    ))]
 pub(super) async fn matches(
     State(state): State<AppState>,
     Query(params): Params,
@@ -204,7 +237,7 @@ pub(super) async fn matches(
         Some(Some(c)) => Some(c),
         Some(None) => return bad("cursor", "must be a next_cursor of a previous page"),
     };
-    let mut rows = match state
+    let rows = match state
         .store
         .match_page(&filter, after.as_ref(), limit + 1)
         .await
@@ -212,20 +245,30 @@ pub(super) async fn matches(
         Ok(rows) => rows,
         Err(e) => return unavailable(&e),
     };
-    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|m| encode_cursor(&(m.kickoff.unwrap_or(0), m.id.clone())));
+    let (rows, next) = cut(rows, limit, |m| {
+        encode_cursor(&(m.kickoff.unwrap_or(0), m.id.clone()))
+    });
     let matches: Vec<MatchSummary> = rows.into_iter().map(MatchSummary::from).collect();
     etag::json(
         &headers,
-        &json!({ "matches": matches, "next_cursor": next }),
+        &MatchPage {
+            matches,
+            next_cursor: next,
+        },
     )
 }
 
 /// `GET /api/v1/matches/{id}`.
+#[utoipa::path(get, path = "/api/v1/matches/{id}", tag = "data",
+    params(
+        ("id" = String, Path, description = "The match id, `<source>:<provider's id>`."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The match.", body = MatchDetail),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 404, description = "No such match.", body = ErrorBody),
+    ))]
 pub(super) async fn match_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -245,6 +288,19 @@ pub(super) async fn match_detail(
 }
 
 /// `GET /api/v1/matches/{id}/events?limit=&cursor=`: in the order herald recorded them.
+#[utoipa::path(get, path = "/api/v1/matches/{id}/events", tag = "data",
+    params(
+        ("id" = String, Path, description = "The match id."),
+        ("limit" = Option<i64>, Query, description = "Events per page, 1 to 200 (50)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The match's events in order, corrections included.", body = EventPage),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 400, description = "A parameter that does not hold.", body = ErrorBody),
+        (status = 404, description = "No such match.", body = ErrorBody),
+    ))]
 pub(super) async fn match_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -268,20 +324,32 @@ pub(super) async fn match_events(
         Ok(None) => return error(StatusCode::NOT_FOUND, "no such match", None),
         Err(e) => return unavailable(&e),
     }
-    let mut events = match state.store.match_events(&id, after, limit + 1).await {
+    let events = match state.store.match_events(&id, after, limit + 1).await {
         Ok(events) => events,
         Err(e) => return unavailable(&e),
     };
-    let more = i64::try_from(events.len()).unwrap_or(i64::MAX) > limit;
-    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = more
-        .then(|| events.last().map(|e| e.seq.to_string()))
-        .flatten();
+    let (events, next) = cut(events, limit, |e| e.seq.to_string());
     let events: Vec<MatchEvent> = events.into_iter().map(MatchEvent::from).collect();
-    etag::json(&headers, &json!({ "events": events, "next_cursor": next }))
+    etag::json(
+        &headers,
+        &EventPage {
+            events,
+            next_cursor: next,
+        },
+    )
 }
 
 /// `GET /api/v1/teams/{id}` (an id, or any spelling of the team's name).
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "data",
+    params(
+        ("id" = String, Path, description = "A team id (`france`) or any spelling of its name (`FRA`)."),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer."),
+    ),
+    responses(
+        (status = 200, description = "The team with its recent and next matches.", body = TeamDetail),
+        (status = 304, description = "Unchanged since the ETag given."),
+        (status = 404, description = "No match of such a team.", body = ErrorBody),
+    ))]
 pub(super) async fn team(
     State(state): State<AppState>,
     Path(id): Path<String>,

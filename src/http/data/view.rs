@@ -2,13 +2,14 @@
 //! and teams, as JSON shapes of their own (the store's rows and states stay internal).
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::model::{Event, MatchState, Phase, Score};
 use crate::store::{MatchRow, StoredEvent};
 use crate::teams;
 
 /// Where a match stands, for filters and counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not started (also postponed).
@@ -78,7 +79,7 @@ pub fn team_id(name: &str) -> String {
 }
 
 /// A competition with its matches counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Competition {
     /// `<source>:<name in lower-case words>`.
     pub id: String,
@@ -95,7 +96,7 @@ pub struct Competition {
 }
 
 /// A match in a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MatchSummary {
     /// `<source>:<provider's id>`.
     pub id: String,
@@ -155,7 +156,7 @@ impl From<MatchRow> for MatchSummary {
 }
 
 /// A team in a match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TeamRef {
     /// herald's id of the team (the same from every source).
     pub id: String,
@@ -166,7 +167,7 @@ pub struct TeamRef {
 }
 
 /// One match in detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MatchDetail {
     /// `<source>:<provider's id>`.
     pub id: String,
@@ -235,7 +236,7 @@ impl MatchDetail {
 }
 
 /// One event of a match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MatchEvent {
     /// Its place among all events (the cursor of the next page).
     pub seq: i64,
@@ -260,7 +261,7 @@ impl From<StoredEvent> for MatchEvent {
 }
 
 /// A team with its matches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TeamDetail {
     /// herald's id of the team.
     pub id: String,
@@ -272,6 +273,33 @@ pub struct TeamDetail {
     pub recent: Vec<MatchSummary>,
     /// Scheduled matches, soonest first.
     pub next: Vec<MatchSummary>,
+}
+
+/// `GET /api/v1/competitions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CompetitionList {
+    /// Every competition herald has matches of.
+    pub competitions: Vec<Competition>,
+}
+
+/// A page of matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MatchPage {
+    /// The matches, latest kick-off first.
+    pub matches: Vec<MatchSummary>,
+    /// The `cursor` of the next page; `null` on the last.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// A page of a match's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EventPage {
+    /// The events, in the order herald recorded them.
+    pub events: Vec<MatchEvent>,
+    /// The `cursor` of the next page; `null` on the last.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
 }
 
 /// Unix milliseconds as RFC 3339 (UTC).

@@ -1,10 +1,13 @@
 //! API-Football v3 (api-sports.io): `fixtures?live=all` lists live fixtures with their events
 //! in one request. A fixture drops out of it at full time, so fixtures that vanish (and those
 //! listed in `fixtures` to watch from before kick-off) are read with `fixtures?id=` until they
-//! are finished. The daily quota (100 requests on the free plan) is honoured by stretching the
-//! interval so that what is left lasts until the quota resets at midnight UTC.
+//! are finished. The live list never shows a fixture before kick-off, so with `leagues` set the
+//! day's schedule (`fixtures?date=`, once per league and day) puts upcoming fixtures in the
+//! snapshot and the cadence polls fast ahead of them. The daily quota (100 requests on the free
+//! plan) is honoured by stretching the interval so that what is left lasts until the quota
+//! resets at midnight UTC.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -32,9 +35,15 @@ pub struct Config {
     /// League ids to keep from the live list (1 = World Cup); empty keeps every league.
     #[serde(default)]
     pub leagues: Vec<i64>,
-    /// Fixture ids to follow from before kick-off (otherwise a match is seen once it is live).
+    /// Fixture ids to follow from before kick-off. Without them, the day's schedule of
+    /// `leagues` (one `fixtures?date=` request per league and day) tells when to poll fast.
     #[serde(default)]
     pub fixtures: Vec<i64>,
+    /// The season of `leagues` (e.g. 2022), which the API needs to list a league's fixtures
+    /// by date. Unset, the day's schedule is read in one request for every league and kept
+    /// to `leagues`.
+    #[serde(default)]
+    pub season: Option<i64>,
     /// The plan's per-minute request allowance.
     #[serde(default = "default_rpm")]
     pub requests_per_minute: u32,
@@ -65,6 +74,15 @@ impl Config {
     }
 }
 
+/// Read a day's schedule this long before the day starts, so that a kick-off just after
+/// midnight UTC is known in time to poll fast before it.
+const SCHEDULE_LEAD: i64 = 3600;
+/// After a failed schedule request, try again this much later: the daily quota is small.
+const SCHEDULE_RETRY: i64 = 3600;
+/// A scheduled fixture that is this late and still not in the live list is no longer waited
+/// for at the live pace (postponed, or its kick-off will show in the live list anyway).
+const LATE_KICK_OFF: i64 = 30 * 60;
+
 /// Polls API-Football through a transport.
 #[derive(Debug)]
 pub struct ApiFootball<T> {
@@ -72,6 +90,22 @@ pub struct ApiFootball<T> {
     transport: T,
     /// Fixtures to read one by one: watched ones, and live ones that left the live list.
     follow: HashSet<i64>,
+    /// The days' fixtures of `leagues` not started yet, when the schedule is read.
+    schedule: Option<Schedule>,
+}
+
+/// What the `fixtures?date=` requests told: the live list never shows a fixture before its
+/// kick-off, so without this the poll pace cannot quicken ahead of one.
+#[derive(Debug, Default)]
+struct Schedule {
+    /// The `season` parameter; `None` reads every league's fixtures in one request.
+    season: Option<i64>,
+    /// Days (Unix days, UTC) whose schedule was read.
+    read: BTreeSet<i64>,
+    /// No schedule request before this provider time (after a failure).
+    retry_at: i64,
+    /// Fixtures not started yet, by id.
+    fixtures: BTreeMap<i64, MatchState>,
 }
 
 impl<T: Transport> ApiFootball<T> {
@@ -81,7 +115,20 @@ impl<T: Transport> ApiFootball<T> {
             leagues,
             transport,
             follow: fixtures.into_iter().collect(),
+            schedule: None,
         }
+    }
+
+    /// Also reads each day's schedule of the leagues (one request per league and day, or one
+    /// for all of them without a `season`), so the snapshot shows upcoming kick-offs and the
+    /// cadence polls fast ahead of them. Without leagues there is no schedule to read.
+    #[must_use]
+    pub fn with_schedule(mut self, season: Option<i64>) -> Self {
+        self.schedule = Some(Schedule {
+            season,
+            ..Schedule::default()
+        });
+        self
     }
 
     /// The transport.
@@ -118,12 +165,7 @@ impl<T: Transport> Source for ApiFootball<T> {
         let mut matches = Vec::new();
         let mut seen = HashSet::new();
         for fixture in live {
-            if !self.leagues.is_empty()
-                && !fixture
-                    .league
-                    .as_ref()
-                    .is_some_and(|l| self.leagues.contains(&l.id))
-            {
+            if !self.wanted(&fixture) {
                 continue;
             }
             seen.insert(fixture.fixture.id);
@@ -153,6 +195,19 @@ impl<T: Transport> Source for ApiFootball<T> {
                 matches.push(state);
             }
         }
+        let now = last.now;
+        if let Some(response) = self.read_schedule(now).await {
+            last = response;
+        }
+        if let Some(schedule) = &mut self.schedule {
+            // A fixture seen live (or read by id) is no longer the schedule's business.
+            schedule.fixtures.retain(|_, state| {
+                !matches.iter().any(|m| m.id == state.id)
+                    && state.kickoff.is_some_and(|k| now - k <= LATE_KICK_OFF)
+            });
+            matches.extend(schedule.fixtures.values().cloned());
+        }
+        // The schedule's requests are once a day, not part of every poll's cost.
         let next =
             daily_quota_spacing(&last, requests).map_or(NextPoll::Cadence, NextPoll::NotBefore);
         Ok(Poll {
@@ -160,6 +215,105 @@ impl<T: Transport> Source for ApiFootball<T> {
             ..Poll::on_cadence(matches)
         })
     }
+}
+
+impl<T: Transport> ApiFootball<T> {
+    /// Reads the schedule of the days not read yet (today, and tomorrow from
+    /// [`SCHEDULE_LEAD`] before midnight UTC). Returns the last response, for its quota
+    /// headers. A failure is logged and retried after [`SCHEDULE_RETRY`]: the live list
+    /// still works without the schedule.
+    async fn read_schedule(&mut self, now: i64) -> Option<Response> {
+        const FIXTURES: &str = "/fixtures";
+        let schedule = self.schedule.as_ref()?;
+        if self.leagues.is_empty() || now < schedule.retry_at {
+            return None;
+        }
+        let today = now.div_euclid(86_400);
+        let mut days: Vec<i64> = vec![today, (now + SCHEDULE_LEAD).div_euclid(86_400)];
+        days.dedup();
+        days.retain(|d| !schedule.read.contains(d));
+        let season = schedule.season;
+        let mut last = None;
+        let mut read = Vec::new();
+        let mut found = Vec::new();
+        'days: for day in days {
+            let Some(date) = date_of(day) else { continue };
+            let queries: Vec<Vec<(&str, String)>> = match season {
+                Some(season) => self
+                    .leagues
+                    .iter()
+                    .map(|league| {
+                        vec![
+                            ("date", date.clone()),
+                            ("league", league.to_string()),
+                            ("season", season.to_string()),
+                        ]
+                    })
+                    .collect(),
+                None => vec![vec![("date", date.clone())]],
+            };
+            let mut fixtures = Vec::new();
+            for query in queries {
+                match self.fetch(FIXTURES, &query).await {
+                    Ok((listed, response)) => {
+                        last = Some(response);
+                        fixtures.extend(listed);
+                    }
+                    Err(error) => {
+                        tracing::warn!(
+                            %date,
+                            error = %error,
+                            "cannot read the API-Football schedule; trying again later"
+                        );
+                        if let Some(schedule) = &mut self.schedule {
+                            schedule.retry_at = now + SCHEDULE_RETRY;
+                        }
+                        break 'days;
+                    }
+                }
+            }
+            read.push(day);
+            // Not started yet, with a kick-off time that is set (`TBD` has a placeholder).
+            found.extend(
+                fixtures
+                    .iter()
+                    .filter(|f| self.wanted(f) && f.fixture.status.short == "NS")
+                    .map(match_state),
+            );
+        }
+        if let Some(schedule) = &mut self.schedule {
+            schedule.read.extend(read);
+            schedule.read.retain(|d| *d >= today);
+            for state in found {
+                if let Ok(id) = state.id.parse() {
+                    schedule.fixtures.insert(id, state);
+                }
+            }
+        }
+        last
+    }
+
+    /// Whether a fixture is of the configured leagues (any, when none are configured).
+    fn wanted(&self, fixture: &Fixture) -> bool {
+        self.leagues.is_empty()
+            || fixture
+                .league
+                .as_ref()
+                .is_some_and(|l| self.leagues.contains(&l.id))
+    }
+}
+
+/// `YYYY-MM-DD` of a Unix day.
+fn date_of(day: i64) -> Option<String> {
+    let date = time::OffsetDateTime::from_unix_timestamp(day.checked_mul(86_400)?)
+        .ok()?
+        .date();
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
 }
 
 /// When the per-minute allowance is used up, wait for the next minute.
@@ -366,16 +520,18 @@ fn match_state(f: &Fixture) -> MatchState {
             }
         }
     }
+    // Events are listed in match order: whatever follows the first shoot-out kick (a card
+    // shown to a kicker or a keeper) happened during the shoot-out, although its clock reads
+    // 120 plus something like the kicks'.
+    let shootout_from = f.events.iter().position(is_shootout_kick);
     let mut incidents = Vec::new();
     let mut yellows: HashMap<String, u32> = HashMap::new();
     let mut occurrences: HashMap<String, u32> = HashMap::new();
     for (i, e) in f.events.iter().enumerate() {
         let player = e.player.as_ref().and_then(|p| p.name.clone());
         let player_key = player_key(e);
-        let shootout = e
-            .comments
-            .as_deref()
-            .is_some_and(|c| c.eq_ignore_ascii_case("Penalty Shootout"));
+        let shootout = is_shootout_kick(e);
+        let in_shootout = shootout_from.is_some_and(|first| i >= first);
         let detail = e.detail.as_deref().unwrap_or("").to_ascii_lowercase();
         let kind = match (e.kind.as_deref().unwrap_or(""), detail.as_str()) {
             ("Goal", "penalty") if shootout => IncidentKind::ShootoutScored,
@@ -427,12 +583,10 @@ fn match_state(f: &Fixture) -> MatchState {
             kind,
             side: side_of(e.team.as_ref()),
             player,
-            period: if shootout {
-                Some(Phase::Penalties)
-            } else {
-                None
-            },
-            clock: if shootout { None } else { clock },
+            period: in_shootout.then_some(Phase::Penalties),
+            // Shoot-out kicks: 120 plus the kick number, which keeps them in order with the
+            // cards of the shoot-out (events report them at minute 120).
+            clock,
             score_after: None,
             pens_after: None,
             detail: match kind {
@@ -478,6 +632,13 @@ fn match_state(f: &Fixture) -> MatchState {
     }
 }
 
+/// A shoot-out kick: marked `"comments": "Penalty Shootout"`.
+fn is_shootout_kick(e: &ApiEvent) -> bool {
+    e.comments
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("Penalty Shootout"))
+}
+
 /// The player's id, or name when the feed has no id.
 fn player_key(e: &ApiEvent) -> String {
     e.player
@@ -516,11 +677,10 @@ impl crate::plugins::SourcePlugin for Plugin {
         _store: &crate::store::Store,
     ) -> Result<Self::Source, SourceError> {
         let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
-        Ok(ApiFootball::new(
-            config.leagues.clone(),
-            config.fixtures.clone(),
-            transport,
-        ))
+        Ok(
+            ApiFootball::new(config.leagues.clone(), config.fixtures.clone(), transport)
+                .with_schedule(config.season),
+        )
     }
 }
 

@@ -135,3 +135,197 @@ fn daily_quota_is_spread_until_midnight_utc() {
         Some(Duration::from_secs(4 * 3600))
     );
 }
+
+/// A shoot-out as API-Football lists it: `elapsed` 120, `extra` counting the kicks, comments
+/// "Penalty Shootout"; and a keeper booked in the middle of it.
+fn shootout_fixture() -> Fixture {
+    serde_json::from_value(serde_json::json!({
+        "fixture": {"id": 1, "timestamp": 1671375600, "status": {"short": "P", "elapsed": 120, "extra": null}},
+        "league": {"id": 1, "name": "World Cup", "season": 2022},
+        "teams": {"home": {"id": 26, "name": "Argentina"}, "away": {"id": 2, "name": "France"}},
+        "goals": {"home": 3, "away": 3},
+        "score": {"extratime": {"home": 1, "away": 1}, "penalty": {"home": 2, "away": 1}},
+        "events": [
+            {"time": {"elapsed": 118, "extra": null}, "team": {"id": 2}, "player": {"id": 21, "name": "T. Hernández"}, "type": "Card", "detail": "Yellow Card", "comments": "Foul"},
+            {"time": {"elapsed": 120, "extra": 1}, "team": {"id": 2}, "player": {"id": 278, "name": "K. Mbappé"}, "type": "Goal", "detail": "Penalty", "comments": "Penalty Shootout"},
+            {"time": {"elapsed": 120, "extra": 2}, "team": {"id": 26}, "player": {"id": 154, "name": "L. Messi"}, "type": "Goal", "detail": "Penalty", "comments": "Penalty Shootout"},
+            {"time": {"elapsed": 120, "extra": 3}, "team": {"id": 2}, "player": {"id": 9, "name": "K. Coman"}, "type": "Goal", "detail": "Missed Penalty", "comments": "Penalty Shootout"},
+            {"time": {"elapsed": 120, "extra": 3}, "team": {"id": 26}, "player": {"id": 19, "name": "E. Martínez"}, "type": "Card", "detail": "Yellow Card", "comments": null},
+            {"time": {"elapsed": 120, "extra": 4}, "team": {"id": 26}, "player": {"id": 31, "name": "P. Dybala"}, "type": "Goal", "detail": "Penalty", "comments": "Penalty Shootout"}
+        ]
+    }))
+    .unwrap()
+}
+
+#[test]
+fn shootout_kicks_and_cards_read_minute_120_with_the_kick_number() {
+    let state = match_state(&shootout_fixture());
+    let mut before = state.clone();
+    before.incidents.clear();
+    let (tracked, _) = crate::detect::detect(None, before);
+    let (_, events) = crate::detect::detect(Some(&tracked), state);
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.kind, e.phase, e.minute, e.extra, e.kick))
+        .collect();
+    use crate::model::EventKind::{PenaltyGoal, PenaltyMissed, YellowCard};
+    let pen = Some(Phase::Penalties);
+    assert_eq!(
+        got,
+        vec![
+            (
+                YellowCard,
+                Some(Phase::ExtraTimeSecondHalf),
+                Some(118),
+                None,
+                None
+            ),
+            (PenaltyGoal, pen, Some(120), None, Some(1)),
+            (PenaltyGoal, pen, Some(120), None, Some(2)),
+            (PenaltyMissed, pen, Some(120), None, Some(3)),
+            (YellowCard, pen, Some(120), None, None),
+            (PenaltyGoal, pen, Some(120), None, Some(4)),
+        ]
+    );
+    let renderer = crate::render::Renderer::new(None, "en").unwrap();
+    let card = renderer.render(&events[4], "pt-BR").unwrap();
+    assert_eq!(
+        card.title,
+        "🟨 Cartão amarelo: E. Martínez (Argentina) durante a disputa de pênaltis"
+    );
+}
+
+const LIVE_REQUEST: &str = "/fixtures?live=all";
+const SCHEDULE_REQUEST: &str = "/fixtures?date=2014-07-08&league=1&season=2014";
+
+/// 2014-07-08 18:00 UTC, two hours before Brazil v Germany.
+const NOW: i64 = 1_404_842_400;
+
+fn fixture(id: i64, league: i64, short: &str, kickoff: i64) -> serde_json::Value {
+    serde_json::json!({
+        "fixture": {"id": id, "referee": null, "timezone": "UTC", "date": "2014-07-08T20:00:00+00:00",
+                    "timestamp": kickoff, "periods": {"first": null, "second": null},
+                    "venue": {"id": 1, "name": "Mineirão", "city": "Belo Horizonte"},
+                    "status": {"long": "Not Started", "short": short, "elapsed": null}},
+        "league": {"id": league, "name": "World Cup", "country": "World", "season": 2014, "round": "Semi-finals"},
+        "teams": {"home": {"id": 6, "name": "Brazil", "winner": null}, "away": {"id": 25, "name": "Germany", "winner": null}},
+        "goals": {"home": null, "away": null},
+        "score": {"halftime": {"home": null, "away": null}, "fulltime": {"home": null, "away": null},
+                  "extratime": {"home": null, "away": null}, "penalty": {"home": null, "away": null}}
+    })
+}
+
+fn envelope(fixtures: &[serde_json::Value]) -> serde_json::Value {
+    serde_json::json!({"get": "fixtures", "parameters": {}, "errors": [], "results": fixtures.len(),
+                       "paging": {"current": 1, "total": 1}, "response": fixtures})
+}
+
+#[tokio::test]
+async fn the_days_schedule_makes_the_cadence_poll_fast_before_kick_off() {
+    let kickoff = NOW + 2 * 3600;
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(NOW);
+    transport.answer(LIVE_REQUEST, envelope(&[]));
+    transport.answer(
+        SCHEDULE_REQUEST,
+        envelope(&[
+            fixture(1001, 1, "NS", kickoff),
+            fixture(1002, 1, "FT", NOW - 6 * 3600),
+        ]),
+    );
+    let mut source = ApiFootball::new(vec![1], vec![], transport).with_schedule(Some(2014));
+    let cadence = crate::sources::Cadence::default();
+
+    let poll = source.poll().await.unwrap();
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, SCHEDULE_REQUEST]
+    );
+    let scheduled: Vec<_> = poll
+        .snapshot
+        .matches
+        .iter()
+        .map(|m| (m.id.as_str(), m.phase, m.kickoff))
+        .collect();
+    assert_eq!(scheduled, vec![("1001", Phase::Pre, Some(kickoff))]);
+    assert_eq!(
+        cadence.delay(&poll.snapshot, Some(NOW)),
+        cadence.interval_idle,
+        "two hours ahead is not yet pre-match"
+    );
+
+    // Five minutes before kick-off: the live pace, and no second schedule request that day.
+    let soon = kickoff - 300;
+    source.transport().set_now(soon);
+    let poll = source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST]);
+    assert_eq!(
+        cadence.delay(&poll.snapshot, Some(soon)),
+        cadence.interval_live
+    );
+
+    // Once live, the live list has it; the schedule's entry does not double it.
+    let mut live = fixture(1001, 1, "1H", kickoff);
+    live["fixture"]["status"]["elapsed"] = serde_json::json!(1);
+    live["goals"] = serde_json::json!({"home": 0, "away": 0});
+    source.transport().answer(LIVE_REQUEST, envelope(&[live]));
+    source.transport().set_now(kickoff + 60);
+    let poll = source.poll().await.unwrap();
+    let phases: Vec<_> = poll.snapshot.matches.iter().map(|m| m.phase).collect();
+    assert_eq!(phases, vec![Phase::FirstHalf]);
+}
+
+#[tokio::test]
+async fn without_a_season_one_request_reads_every_league_and_keeps_the_configured_ones() {
+    let transport = crate::sources::testing::Scripted::default();
+    // 23:30 UTC: tomorrow's schedule is read ahead of midnight along with today's.
+    let late = NOW + 5 * 3600 + 1800;
+    transport.set_now(late);
+    transport.answer(LIVE_REQUEST, envelope(&[]));
+    transport.answer("/fixtures?date=2014-07-08", envelope(&[]));
+    transport.answer(
+        "/fixtures?date=2014-07-09",
+        envelope(&[
+            fixture(2001, 1, "NS", late + 1200),
+            fixture(2002, 39, "NS", late + 1200),
+        ]),
+    );
+    let mut source = ApiFootball::new(vec![1], vec![], transport).with_schedule(None);
+    let poll = source.poll().await.unwrap();
+    assert_eq!(
+        source.transport().take_log(),
+        vec![
+            LIVE_REQUEST,
+            "/fixtures?date=2014-07-08",
+            "/fixtures?date=2014-07-09"
+        ]
+    );
+    let ids: Vec<_> = poll
+        .snapshot
+        .matches
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["2001"]);
+}
+
+#[tokio::test]
+async fn a_failed_schedule_request_does_not_fail_the_poll_and_waits_before_trying_again() {
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(NOW);
+    transport.answer(LIVE_REQUEST, envelope(&[]));
+    let mut source = ApiFootball::new(vec![1], vec![], transport).with_schedule(Some(2014));
+    assert!(source.poll().await.unwrap().snapshot.matches.is_empty());
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, SCHEDULE_REQUEST]
+    );
+    source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST]);
+    source.transport().set_now(NOW + SCHEDULE_RETRY);
+    source.poll().await.unwrap();
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, SCHEDULE_REQUEST]
+    );
+}

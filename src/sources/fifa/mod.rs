@@ -2,6 +2,8 @@
 //! status, `timelines/…` for the events of live and just-finished matches. Revalidated with
 //! ETags, so an unchanged timeline costs a 304.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 
 use super::{Poll, RECENT_AFTER_KICKOFF, Source, SourceError, Transport, parse_rfc3339};
@@ -49,12 +51,20 @@ impl Config {
 pub struct Fifa<T> {
     config: Config,
     transport: T,
+    /// Matches seen live and not yet seen finished (`IdMatch`). They are read until their full
+    /// time is seen, whatever the recent window says: the provider's clock (its `Date`
+    /// header) and the calendar's kick-off may disagree by more than that window.
+    following: HashSet<String>,
 }
 
 impl<T: Transport> Fifa<T> {
     /// A FIFA source fetching through `transport`.
     pub fn new(config: Config, transport: T) -> Self {
-        Self { config, transport }
+        Self {
+            config,
+            transport,
+            following: HashSet::new(),
+        }
     }
 
     /// The transport, to adjust it between polls (replays set the current step).
@@ -83,10 +93,11 @@ impl<T: Transport> Source for Fifa<T> {
                 && kickoff.is_some_and(|k| now - k <= RECENT_AFTER_KICKOFF && now >= k);
             let upcoming = matches!(entry.match_status, Some(1 | 12))
                 && kickoff.is_some_and(|k| k - now <= 24 * 3600 && now - k <= RECENT_AFTER_KICKOFF);
-            if !(live || recent || upcoming) {
+            let followed = self.following.contains(&entry.id_match);
+            if !(live || recent || upcoming || followed) {
                 continue;
             }
-            let timeline = if live || recent {
+            let timeline = if live || recent || followed {
                 let path = format!(
                     "/timelines/{}/{}/{}/{}",
                     entry.id_competition, entry.id_season, entry.id_stage, entry.id_match
@@ -100,7 +111,13 @@ impl<T: Transport> Source for Fifa<T> {
             } else {
                 Vec::new()
             };
-            matches.push(match_state(&entry, timeline, kickoff));
+            let state = match_state(&entry, timeline, kickoff);
+            if is_over(state.phase) {
+                self.following.remove(&entry.id_match);
+            } else if live {
+                self.following.insert(entry.id_match.clone());
+            }
+            matches.push(state);
         }
         Ok(Poll::on_cadence(matches))
     }
@@ -283,6 +300,11 @@ fn match_state(
                 Some(miss_detail(event.kind)),
             ),
             6 => (IncidentKind::PenaltyAwarded, team, None),
+            // A foul that gives away a penalty: `IdTeam` is the fouling team, the penalty goes
+            // to the other side. A type 6 for the same penalty, when the feed has both, wins.
+            72 if !awarded_alongside(&events, event, team.map(Side::other), &side_of) => {
+                (IncidentKind::PenaltyAwarded, team.map(Side::other), None)
+            }
             2 => (IncidentKind::YellowCard, team, None),
             4 => (IncidentKind::SecondYellow, team, None),
             // A red for a player already booked is his second yellow.
@@ -306,7 +328,8 @@ fn match_state(
             key: format!("ev:{}", event.event_id),
             kind,
             side,
-            player: player_name(event),
+            // The player of a type 72 is the one who gave the penalty away.
+            player: (event.kind != 72).then(|| player_name(event)).flatten(),
             period: period(event.period),
             clock: event.match_minute.as_deref().and_then(Clock::parse),
             score_after: (!in_shootout).then_some(score_now),
@@ -342,6 +365,14 @@ fn match_state(
             || events.iter().any(|e| matches!(e.period, Some(7..=9))),
         incidents,
     }
+}
+
+/// Whether a match has nothing more to show.
+fn is_over(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Finished | Phase::Postponed | Phase::Cancelled | Phase::Abandoned
+    )
 }
 
 /// The side whose goals went up between two scores.
@@ -394,6 +425,31 @@ fn phase(status: Option<i64>, events: &[TimelineEvent]) -> Phase {
         return Phase::FirstHalf;
     }
     phase
+}
+
+/// Whether the timeline also has a type 6 (penalty awarded) to `to` in the same period within a
+/// minute of the type 72 `foul`.
+fn awarded_alongside(
+    events: &[TimelineEvent],
+    foul: &TimelineEvent,
+    to: Option<Side>,
+    side_of: &impl Fn(Option<&String>) -> Option<Side>,
+) -> bool {
+    let minute = |e: &TimelineEvent| {
+        e.match_minute
+            .as_deref()
+            .and_then(Clock::parse)
+            .map(|c| i32::from(c.minute))
+    };
+    events.iter().any(|e| {
+        e.kind == 6
+            && e.period == foul.period
+            && side_of(e.id_team.as_ref()) == to
+            && match (minute(e), minute(foul)) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1,
+                _ => true,
+            }
+    })
 }
 
 fn period(code: Option<i64>) -> Option<Phase> {

@@ -193,3 +193,250 @@ fn player_names_come_from_the_description() {
     };
     assert_eq!(player_name(&e).as_deref(), Some("Zinedine ZIDANE"));
 }
+
+/// A timeline event in the real format, at `minute` of `period`.
+#[allow(clippy::too_many_arguments)] // reads like the JSON it builds
+fn timed(
+    id: u64,
+    kind: i64,
+    period: i64,
+    minute: &str,
+    team: &str,
+    score: (u16, u16),
+    pens: (u16, u16),
+    text: &str,
+) -> serde_json::Value {
+    let mut e = event(id, kind, period, team, score, pens, text);
+    e["MatchMinute"] = serde_json::json!(minute);
+    e
+}
+
+fn final_2022(status: i64) -> CalendarMatch {
+    serde_json::from_value(serde_json::json!({
+        "IdCompetition": "17", "IdSeason": "255711", "IdStage": "285077", "IdMatch": "400128145",
+        "CompetitionName": [{"Locale": "en-GB", "Description": "FIFA World Cup™"}],
+        "Date": "2022-12-18T15:00:00Z",
+        "Home": {"IdTeam": "43922", "TeamName": [{"Locale": "en-GB", "Description": "Argentina"}]},
+        "Away": {"IdTeam": "43946", "TeamName": [{"Locale": "en-GB", "Description": "France"}]},
+        "HomeTeamScore": 3, "AwayTeamScore": 3, "HomeTeamPenaltyScore": 4, "AwayTeamPenaltyScore": 2,
+        "MatchStatus": status, "ResultType": 2, "Winner": "43922", "MatchTime": "128'"
+    }))
+    .unwrap()
+}
+
+/// The shoot-out of the 2022 final as the timeline has it: Period 11, the clock running on
+/// past 120', plus a booking during the shoot-out.
+fn shootout_2022() -> Vec<TimelineEvent> {
+    serde_json::from_value(serde_json::json!([
+        timed(
+            1,
+            7,
+            11,
+            "121'",
+            "",
+            (3, 3),
+            (0, 0),
+            "The penalty shoot-out starts."
+        ),
+        timed(
+            2,
+            41,
+            11,
+            "122'",
+            "43946",
+            (3, 3),
+            (0, 1),
+            "MBAPPE (France) successfully converts the penalty!"
+        ),
+        timed(
+            3,
+            41,
+            11,
+            "123'",
+            "43922",
+            (3, 3),
+            (1, 1),
+            "MESSI (Argentina) successfully converts the penalty!"
+        ),
+        timed(
+            4,
+            60,
+            11,
+            "124'",
+            "43946",
+            (3, 3),
+            (1, 1),
+            "COMAN (France) sees his penalty saved by the goalkeeper."
+        ),
+        timed(
+            5,
+            2,
+            11,
+            "126'",
+            "43922",
+            (3, 3),
+            (1, 1),
+            "E. MARTINEZ (Argentina) is booked by the referee."
+        ),
+        timed(
+            6,
+            41,
+            11,
+            "126'",
+            "43922",
+            (3, 3),
+            (2, 1),
+            "DYBALA (Argentina) successfully converts the penalty!"
+        ),
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn shootout_kicks_and_cards_read_minute_120_with_the_kick_number() {
+    let state = match_state(&final_2022(3), shootout_2022(), None);
+    assert_eq!(state.phase, Phase::Penalties);
+    let mut before = state.clone();
+    before.incidents.clear();
+    let (tracked, _) = crate::detect::detect(None, before);
+    let (_, events) = crate::detect::detect(Some(&tracked), state);
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.kind, e.phase, e.minute, e.extra, e.kick))
+        .collect();
+    use crate::model::EventKind::{PenaltyGoal, PenaltyMissed, YellowCard};
+    let pen = Some(Phase::Penalties);
+    assert_eq!(
+        got,
+        vec![
+            (PenaltyGoal, pen, Some(120), None, Some(1)),
+            (PenaltyGoal, pen, Some(120), None, Some(2)),
+            (PenaltyMissed, pen, Some(120), None, Some(3)),
+            (YellowCard, pen, Some(120), None, None),
+            (PenaltyGoal, pen, Some(120), None, Some(4)),
+        ]
+    );
+    let card = &events[3];
+    let renderer = crate::render::Renderer::new(None, "en").unwrap();
+    let text = renderer.render(card, "en").unwrap();
+    assert_eq!(
+        text.title,
+        "🟨 Yellow card: E. MARTINEZ (Argentina) during the shoot-out"
+    );
+}
+
+#[test]
+fn a_foul_giving_away_a_penalty_awards_it_to_the_other_side() {
+    let entry = final_2022(3);
+    let foul = timed(
+        10,
+        72,
+        3,
+        "21'",
+        "43946",
+        (0, 0),
+        (0, 0),
+        "DEMBELE (France) commits a foul that leads to a penalty.",
+    );
+    let events: Vec<TimelineEvent> = serde_json::from_value(serde_json::json!([foul])).unwrap();
+    let state = match_state(&entry, events, None);
+    let awarded: Vec<_> = state
+        .incidents
+        .iter()
+        .map(|i| (i.kind, i.side, i.player.clone(), i.clock))
+        .collect();
+    assert_eq!(
+        awarded,
+        vec![(
+            IncidentKind::PenaltyAwarded,
+            Some(Side::Home),
+            None,
+            Some(Clock::at(21))
+        )],
+        "IdTeam of a type 72 is the fouling team: the penalty is Argentina's"
+    );
+
+    // When the feed also has the type 6 of the same penalty, it is notified once.
+    let both: Vec<TimelineEvent> = serde_json::from_value(serde_json::json!([
+        foul,
+        timed(
+            11,
+            6,
+            3,
+            "22'",
+            "43922",
+            (0, 0),
+            (0, 0),
+            "Penalty awarded to Argentina."
+        ),
+    ]))
+    .unwrap();
+    let state = match_state(&entry, both, None);
+    let kinds: Vec<_> = state.incidents.iter().map(|i| (i.kind, i.side)).collect();
+    assert_eq!(
+        kinds,
+        vec![(IncidentKind::PenaltyAwarded, Some(Side::Home))]
+    );
+}
+
+const CALENDAR_REQUEST: &str =
+    "/calendar/matches?idCompetition=17&idSeason=255711&count=500&language=en-GB";
+const TIMELINE_REQUEST: &str = "/timelines/17/255711/285077/400128145?language=en-GB";
+
+fn calendar(status: i64) -> serde_json::Value {
+    serde_json::json!({"Results": [{
+        "IdCompetition": "17", "IdSeason": "255711", "IdStage": "285077", "IdMatch": "400128145",
+        "Date": "2022-12-18T15:00:00Z",
+        "Home": {"IdTeam": "43922", "TeamName": [{"Locale": "en-GB", "Description": "Argentina"}]},
+        "Away": {"IdTeam": "43946", "TeamName": [{"Locale": "en-GB", "Description": "France"}]},
+        "HomeTeamScore": 1, "AwayTeamScore": 0, "MatchStatus": status, "ResultType": 0,
+        "MatchTime": if status == 0 { "0'" } else { "90'" }
+    }]})
+}
+
+#[tokio::test]
+async fn a_match_followed_live_is_read_until_its_full_time_whatever_the_providers_clock() {
+    let kickoff = parse_rfc3339("2022-12-18T15:00:00Z").unwrap();
+    let transport = crate::sources::testing::Scripted::default();
+    // The provider's `Date` header runs hours ahead of the calendar's kick-off.
+    transport.set_now(kickoff + RECENT_AFTER_KICKOFF + 3600);
+    transport.answer(CALENDAR_REQUEST, calendar(3));
+    transport.answer(
+        TIMELINE_REQUEST,
+        serde_json::json!({"Event": [
+            timed(1, 7, 3, "0'", "", (0, 0), (0, 0), "The referee signals the start of the first period."),
+        ]}),
+    );
+    let mut source = Fifa::new(
+        Config {
+            endpoint: String::new(),
+            competition: "17".into(),
+            season: "255711".into(),
+            language: "en-GB".into(),
+        },
+        transport,
+    );
+    let live = source.poll().await.unwrap().snapshot.matches;
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].phase, Phase::FirstHalf);
+
+    source.transport().answer(CALENDAR_REQUEST, calendar(0));
+    source.transport().answer(
+        TIMELINE_REQUEST,
+        serde_json::json!({"Event": [
+            timed(1, 7, 3, "0'", "", (0, 0), (0, 0), "The referee signals the start of the first period."),
+            timed(2, 26, 10, "90'+4'", "", (1, 0), (0, 0), "The final whistle sounds."),
+        ]}),
+    );
+    source.transport().take_log();
+    let finished = source.poll().await.unwrap().snapshot.matches;
+    assert_eq!(
+        source.transport().take_log(),
+        vec![CALENDAR_REQUEST, TIMELINE_REQUEST]
+    );
+    assert_eq!(finished.len(), 1, "its full time must be seen");
+    assert_eq!(finished[0].phase, Phase::Finished);
+
+    // Seen finished: back to the recent window, which this match is outside of.
+    assert!(source.poll().await.unwrap().snapshot.matches.is_empty());
+}

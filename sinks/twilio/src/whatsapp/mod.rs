@@ -82,7 +82,8 @@ pub trait Sessions: Send + Sync + 'static {
 /// Why the WhatsApp sink did not send.
 #[derive(Debug, thiserror::Error)]
 pub enum WhatsAppError {
-    /// The number never opted in, or sent STOP.
+    /// The number never opted in, or sent STOP: [`SinkError::RecipientGone`], so that what it
+    /// follows is paused (START resumes it) instead of each event becoming a dead letter.
     #[error("{0} has not opted in")]
     NotOptedIn(String),
     /// The core never attached its [`Sessions`]: nobody can be known to have opted in.
@@ -202,8 +203,9 @@ impl WhatsAppSink {
 impl Sink for WhatsAppSink {
     const KIND: &'static str = "whatsapp";
 
-    /// Refuses numbers that have not opted in without calling Twilio; sends free-form text
-    /// inside the window and the template outside it.
+    /// Refuses numbers that have not opted in without calling Twilio, as gone (what they follow
+    /// is paused until they opt in); sends free-form text inside the window and the template
+    /// outside it.
     async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         let phone = to.as_str();
         let sessions = self
@@ -215,9 +217,9 @@ impl Sink for WhatsAppSink {
             .await
             .map_err(|e| SinkError::transient(WhatsAppError::Sessions(e)))?;
         let Some(session) = session.filter(|s| s.opted_in) else {
-            return Err(SinkError::permanent(WhatsAppError::NotOptedIn(
-                phone::mask(phone),
-            )));
+            return Err(SinkError::gone(WhatsAppError::NotOptedIn(phone::mask(
+                phone,
+            ))));
         };
         if session.window_open(now_ms()) {
             self.create(phone, &[("Body", &render::text(msg))]).await
