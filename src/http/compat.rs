@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::answers::{ErrorBody, Update};
-use super::publish::is_json;
+use super::publish::json_caller;
 use super::{AppState, error};
 use crate::config::ApiScope;
 use crate::dispatch::error_chain;
@@ -31,17 +31,10 @@ pub(super) async fn updates(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match state.auth.authorize(&headers, ApiScope::Publish) {
+    let caller = match json_caller(&state.auth, &headers, ApiScope::Publish) {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    if !is_json(&headers) {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON (Content-Type: application/json)",
-            None,
-        );
-    }
     let update: Update = match serde_json::from_slice(&body) {
         Ok(u) => u,
         Err(e) => {

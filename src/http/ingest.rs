@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::answers::{ErrorBody, Ingested, PollRequested};
-use super::publish::is_json;
+use super::publish::json_caller;
 use super::{AppState, error};
 use crate::config::ApiScope;
 use crate::dispatch::error_chain;
@@ -31,17 +31,10 @@ pub(super) async fn ingest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match state.auth.authorize(&headers, ApiScope::Ingest) {
+    let caller = match json_caller(&state.auth, &headers, ApiScope::Ingest) {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    if !is_json(&headers) {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON (Content-Type: application/json)",
-            None,
-        );
-    }
     match state.ingest.push(&body).await {
         Ok(accepted) => {
             tracing::debug!(producer = %caller.name, match_id = %accepted.match_id, "snapshot pushed");

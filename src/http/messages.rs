@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::answers::{Cancelled, ErrorBody, Purged, Submitted};
-use super::publish::is_json;
+use super::publish::json_caller;
 use super::{AppState, error};
 use crate::config::ApiScope;
 use crate::dispatch::error_chain;
@@ -42,17 +42,10 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match state.auth.authorize(&headers, ApiScope::Publish) {
+    let caller = match json_caller(&state.auth, &headers, ApiScope::Publish) {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    if !is_json(&headers) {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON (Content-Type: application/json)",
-            None,
-        );
-    }
     let key = match headers.get(IDEMPOTENCY_KEY).map(|v| v.to_str()) {
         None => None,
         Some(Ok(key))

@@ -34,15 +34,8 @@ pub(super) async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = state.auth.authorize(&headers, ApiScope::Publish) {
+    if let Err(refused) = json_caller(&state.auth, &headers, ApiScope::Publish) {
         return refused;
-    }
-    if !is_json(&headers) {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the body must be JSON (Content-Type: application/json)",
-            None,
-        );
     }
     let request = match parse(&body) {
         Ok(r) => r,
@@ -79,8 +72,27 @@ pub(super) async fn publish(
     }
 }
 
+/// The caller of a request that needs `scope` and sends a JSON body, or the answer to send:
+/// the refusal of [`Auth::authorize`](super::auth::Auth::authorize), or 415 for another body.
+#[allow(clippy::result_large_err)]
+pub(crate) fn json_caller(
+    auth: &super::auth::Auth,
+    headers: &HeaderMap,
+    scope: ApiScope,
+) -> Result<super::auth::Caller, Response> {
+    let caller = auth.authorize(headers, scope)?;
+    if !is_json(headers) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON (Content-Type: application/json)",
+            None,
+        ));
+    }
+    Ok(caller)
+}
+
 /// Whether the request says its body is JSON (`application/json`, parameters allowed).
-pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
