@@ -350,7 +350,18 @@ impl<'a> Run<'a> {
             .or_else(|| self.next.pens.and_then(Score::leader))
     }
 
+    /// A snapshot without the venue or a line-up keeps what an earlier one said: sources
+    /// give them in some answers and not others (a list versus a match read by id).
+    fn keep_details(&mut self) {
+        let Some(prev) = self.prev else { return };
+        if self.next.venue.is_none() {
+            self.next.venue.clone_from(&prev.venue);
+        }
+        self.next.lineups.fill_from(&prev.lineups);
+    }
+
     fn finish(mut self) -> (Tracked, Vec<Event>) {
+        self.keep_details();
         self.events.sort_by_key(|(pos, _)| *pos);
         let events = self.events.into_iter().map(|(_, e)| e).collect();
         (

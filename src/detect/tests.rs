@@ -23,6 +23,8 @@ fn state(phase: Phase, clock: Option<Clock>, score: (u16, u16)) -> MatchState {
         extra_time: false,
         winner: None,
         incidents: Vec::new(),
+        venue: None,
+        lineups: Default::default(),
     }
 }
 
@@ -647,4 +649,39 @@ fn what_ends_after_a_shootout_is_at_minute_120_whatever_the_clock_ran_on_to() {
             (EventKind::FullTime, Some(120))
         ]
     );
+}
+
+#[test]
+fn venue_and_line_ups_a_snapshot_leaves_out_are_kept_and_never_notified() {
+    use crate::model::{Lineup, Player, Venue};
+    let player = |name: &str| Player {
+        name: name.into(),
+        number: Some(10),
+        position: None,
+        captain: false,
+    };
+    let mut detailed = state(Phase::FirstHalf, Some(Clock::at(10)), (0, 0));
+    detailed.venue = Venue::named(Some("Luzhniki Stadium"), Some("Moscow"));
+    detailed.lineups.home = Some(Lineup {
+        starting: vec![player("Griezmann")],
+        ..Lineup::default()
+    });
+    let (tracked, events) = detect(None, detailed.clone());
+    assert!(!events.is_empty(), "the kick-off");
+    // A later snapshot without them (a list answer) keeps them and notifies nothing.
+    let bare = state(Phase::FirstHalf, Some(Clock::at(11)), (0, 0));
+    let (kept, events) = detect(Some(&tracked), bare);
+    assert!(events.is_empty());
+    assert_eq!(kept.state.venue, detailed.venue);
+    assert_eq!(kept.state.lineups, detailed.lineups);
+    // One that brings the away side adds it; the home side stays.
+    let mut more = state(Phase::FirstHalf, Some(Clock::at(12)), (0, 0));
+    more.lineups.away = Some(Lineup {
+        starting: vec![player("Modrić")],
+        ..Lineup::default()
+    });
+    let (both, events) = detect(Some(&kept), more);
+    assert!(events.is_empty());
+    assert_eq!(both.state.lineups.home, detailed.lineups.home);
+    assert_eq!(both.state.lineups.away.unwrap().starting[0].name, "Modrić");
 }

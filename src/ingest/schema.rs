@@ -6,7 +6,10 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team};
+use crate::model::{
+    Clock, Incident, IncidentKind, Lineup, Lineups, MatchState, Phase, Player, Position, Score,
+    Side, Team, Venue,
+};
 
 /// The longest id or name a snapshot may carry.
 const MAX_TEXT: usize = 200;
@@ -16,6 +19,10 @@ const MAX_INCIDENTS: usize = 500;
 const MAX_MINUTE: u16 = 150;
 /// The most goals of one side.
 const MAX_GOALS: u16 = 99;
+/// The most players in a starting line-up or on a bench.
+const MAX_PLAYERS: usize = 40;
+/// The highest shirt number.
+const MAX_SHIRT: u16 = 999;
 
 /// A push: which `push` source it is for, and the snapshot.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -50,6 +57,9 @@ pub struct PushedMatch {
     /// Scheduled kick-off, RFC 3339.
     #[serde(default)]
     pub kickoff: Option<String>,
+    /// The ground. Left out, the one pushed before is kept.
+    #[serde(default)]
+    pub venue: Option<PushedVenue>,
     /// Where the match is: `PRE`, `1H`, `HT`, `2H`, `BRK_ET`, `ET1`, `ET_HT`, `ET2`, `BRK_P`,
     /// `PEN`, `FT`, `SUSP`, `PST`, `ABD`, `CANC`.
     pub phase: Phase,
@@ -85,6 +95,55 @@ pub struct PushedTeam {
     pub id: Option<String>,
     /// Its name.
     pub name: String,
+    /// Its line-up, once published. Left out, the one pushed before is kept.
+    #[serde(default)]
+    pub lineup: Option<PushedLineup>,
+}
+
+/// The ground a match is played at.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushedVenue {
+    /// The stadium's name.
+    pub name: String,
+    /// Its city.
+    #[serde(default)]
+    pub city: Option<String>,
+}
+
+/// A team's line-up.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushedLineup {
+    /// The formation (`4-2-3-1`).
+    #[serde(default)]
+    pub formation: Option<String>,
+    /// The head coach.
+    #[serde(default)]
+    pub coach: Option<String>,
+    /// The players who start.
+    #[serde(default)]
+    pub starting: Vec<PushedPlayer>,
+    /// The substitutes.
+    #[serde(default)]
+    pub bench: Vec<PushedPlayer>,
+}
+
+/// A player in a line-up.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushedPlayer {
+    /// The player's name.
+    pub name: String,
+    /// Shirt number.
+    #[serde(default)]
+    pub number: Option<u16>,
+    /// `goalkeeper`, `defender`, `midfielder` or `forward`.
+    #[serde(default)]
+    pub position: Option<Position>,
+    /// Whether he captains the team.
+    #[serde(default)]
+    pub captain: bool,
 }
 
 /// One incident, under the producer's own id: sent again in every snapshot, it is notified
@@ -197,6 +256,10 @@ fn minute(field: &str, minute: Option<u16>, extra: Option<u16>) -> Result<Option
     }
 }
 
+fn lineup(field: &str, lineup: Option<PushedLineup>) -> Result<Option<Lineup>, Invalid> {
+    Ok(lineup.map(|l| l.into_lineup(field)).transpose()?.flatten())
+}
+
 fn score(field: &str, score: Score) -> Result<Score, Invalid> {
     if score.home > MAX_GOALS || score.away > MAX_GOALS {
         return Err(Invalid::new(field, format!("at most {MAX_GOALS} per side")));
@@ -212,6 +275,54 @@ impl PushedTeam {
             id: id.unwrap_or_else(|| name.clone()),
             name,
         })
+    }
+}
+
+impl PushedVenue {
+    fn into_venue(self, field: &str) -> Result<Venue, Invalid> {
+        Ok(Venue {
+            name: text(&format!("{field}.name"), &self.name)?,
+            city: optional_text(&format!("{field}.city"), self.city.as_ref())?,
+        })
+    }
+}
+
+impl PushedLineup {
+    /// The line-up; `None` when it names no player (not published yet).
+    fn into_lineup(self, field: &str) -> Result<Option<Lineup>, Invalid> {
+        let players = |list: Vec<PushedPlayer>, name: &str| -> Result<Vec<Player>, Invalid> {
+            if list.len() > MAX_PLAYERS {
+                return Err(Invalid::new(
+                    format!("{field}.{name}"),
+                    format!("at most {MAX_PLAYERS} players"),
+                ));
+            }
+            list.into_iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let at = format!("{field}.{name}[{i}]");
+                    if p.number.is_some_and(|n| n > MAX_SHIRT) {
+                        return Err(Invalid::new(
+                            format!("{at}.number"),
+                            format!("at most {MAX_SHIRT}"),
+                        ));
+                    }
+                    Ok(Player {
+                        name: text(&format!("{at}.name"), &p.name)?,
+                        number: p.number,
+                        position: p.position,
+                        captain: p.captain,
+                    })
+                })
+                .collect()
+        };
+        Ok(Lineup {
+            formation: optional_text(&format!("{field}.formation"), self.formation.as_ref())?,
+            coach: optional_text(&format!("{field}.coach"), self.coach.as_ref())?,
+            starting: players(self.starting, "starting")?,
+            bench: players(self.bench, "bench")?,
+        }
+        .published())
     }
 }
 
@@ -270,7 +381,7 @@ impl PushedMatch {
     ///
     /// # Errors
     /// The first field that does not hold, by its JSON path.
-    pub fn into_state(self) -> Result<MatchState, Invalid> {
+    pub fn into_state(mut self) -> Result<MatchState, Invalid> {
         let id = text("match.id", &self.id)?;
         if id.chars().any(char::is_whitespace) {
             return Err(Invalid::new("match.id", "must not hold spaces"));
@@ -303,6 +414,14 @@ impl PushedMatch {
             }
             incidents.push(incident);
         }
+        let lineups = Lineups {
+            home: lineup("match.home.lineup", self.home.lineup.take())?,
+            away: lineup("match.away.lineup", self.away.lineup.take())?,
+        };
+        let venue = self
+            .venue
+            .map(|v| v.into_venue("match.venue"))
+            .transpose()?;
         let home = self.home.into_team("match.home")?;
         let away = self.away.into_team("match.away")?;
         if home.name == away.name {
@@ -324,6 +443,8 @@ impl PushedMatch {
             extra_time: self.extra_time,
             winner: self.winner,
             incidents,
+            venue,
+            lineups,
         })
     }
 }
@@ -371,6 +492,37 @@ mod tests {
     }
 
     #[test]
+    fn venue_and_line_ups_are_read_and_an_empty_line_up_is_no_line_up() {
+        let mut snapshot = base();
+        snapshot["venue"] = json!({"name": "Lusail Stadium", "city": "Lusail"});
+        snapshot["home"]["lineup"] = json!({
+            "formation": "4-4-2",
+            "coach": "Lionel Scaloni",
+            "starting": [{"name": "Emiliano Martínez", "number": 23, "position": "goalkeeper"},
+                         {"name": "Lionel Messi", "number": 10, "position": "forward", "captain": true}],
+            "bench": [{"name": "Paulo Dybala", "number": 21}]
+        });
+        snapshot["away"]["lineup"] = json!({"formation": "4-2-3-1", "starting": [], "bench": []});
+        let state = push(&snapshot).unwrap();
+        assert_eq!(
+            state.venue,
+            Venue::named(Some("Lusail Stadium"), Some("Lusail"))
+        );
+        let home = state.lineups.home.unwrap();
+        assert_eq!(home.formation.as_deref(), Some("4-4-2"));
+        assert_eq!(home.coach.as_deref(), Some("Lionel Scaloni"));
+        assert_eq!(home.starting.len(), 2);
+        assert_eq!(home.starting[1].number, Some(10));
+        assert_eq!(home.starting[1].position, Some(Position::Forward));
+        assert!(home.starting[1].captain && !home.starting[0].captain);
+        assert_eq!(home.bench[0].position, None);
+        assert_eq!(
+            state.lineups.away, None,
+            "a line-up naming nobody is not published yet"
+        );
+    }
+
+    #[test]
     fn every_problem_names_its_field() {
         let cases = [
             (json!({"phase": "3H"}), "match.phase"),
@@ -386,6 +538,15 @@ mod tests {
             (
                 json!({"incidents": [{"id": "a", "type": "goal"}]}),
                 "match.incidents[0].side",
+            ),
+            (json!({"venue": {"name": " "}}), "match.venue.name"),
+            (
+                json!({"home": {"name": "Argentina", "lineup": {"starting": [{"name": "Messi", "number": 1000}]}}}),
+                "match.home.lineup.starting[0].number",
+            ),
+            (
+                json!({"away": {"name": "France", "lineup": {"bench": [{"name": "Mbappé", "position": "striker"}]}}}),
+                "match.away.lineup.bench[0].position",
             ),
             (
                 json!({"incidents": [{"id": "a", "type": "header", "side": "home"}]}),

@@ -1,10 +1,12 @@
 //! The domain: normalized match state as sources see it, and the events herald notifies about.
 
 mod event;
+mod lineup;
 
 use serde::{Deserialize, Serialize};
 
 pub use event::{Event, EventKind};
+pub use lineup::{Lineup, Lineups, Player, Position, Venue};
 
 /// Home or away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -311,6 +313,12 @@ pub struct MatchState {
     pub winner: Option<Side>,
     /// Goals, cards and penalties, with provider-stable keys.
     pub incidents: Vec<Incident>,
+    /// Where it is played, when the source says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<Venue>,
+    /// The teams' line-ups, once the source publishes them.
+    #[serde(default, skip_serializing_if = "Lineups::is_empty")]
+    pub lineups: Lineups,
 }
 
 impl MatchState {

@@ -129,6 +129,8 @@ mod tests {
                 extra_time: false,
                 winner: None,
                 incidents: vec![],
+                venue: None,
+                lineups: Default::default(),
             }],
         }
     }

@@ -15,7 +15,10 @@ use serde::Deserialize;
 
 use super::http::{Auth, HttpTransport};
 use super::{Poll, RECENT_AFTER_KICKOFF, Response, Source, SourceError, Transport, parse_rfc3339};
-use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team};
+use crate::model::{
+    Clock, Incident, IncidentKind, Lineup, Lineups, MatchState, Phase, Player, Position, Score,
+    Side, Team, Venue,
+};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.football-data.org/v4";
@@ -227,8 +230,9 @@ struct ApiMatch {
     injury_time: Option<u16>,
     last_updated: Option<String>,
     competition: Option<Named>,
-    home_team: ApiTeam,
-    away_team: ApiTeam,
+    home_team: MatchTeam,
+    away_team: MatchTeam,
+    venue: Option<String>,
     score: ApiScore,
     #[serde(default)]
     goals: Vec<ApiGoal>,
@@ -247,6 +251,28 @@ struct Named {
 struct ApiTeam {
     id: Option<i64>,
     name: Option<String>,
+}
+
+/// A team of a match: the list has its id and name, the match resource also its line-up
+/// (plan permitting; empty lists when not published).
+#[derive(Debug, Deserialize)]
+struct MatchTeam {
+    id: Option<i64>,
+    name: Option<String>,
+    formation: Option<String>,
+    coach: Option<Named>,
+    #[serde(default)]
+    lineup: Vec<ApiPlayer>,
+    #[serde(default)]
+    bench: Vec<ApiPlayer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiPlayer {
+    name: Option<String>,
+    position: Option<String>,
+    shirt_number: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -432,14 +458,38 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
             _ => None,
         },
         incidents,
+        venue: Venue::named(m.venue.as_deref(), None),
+        lineups: Lineups {
+            home: lineup(&m.home_team),
+            away: lineup(&m.away_team),
+        },
     }
 }
 
-fn team(t: &ApiTeam) -> Team {
+fn team(t: &MatchTeam) -> Team {
     Team {
         id: t.id.map(|i| i.to_string()).unwrap_or_default(),
         name: t.name.clone().unwrap_or_default(),
     }
+}
+
+/// A team's line-up, when the match resource lists its players.
+fn lineup(t: &MatchTeam) -> Option<Lineup> {
+    let players = |list: &[ApiPlayer]| -> Vec<Player> {
+        list.iter()
+            .filter_map(|p| {
+                let position = p.position.as_deref().and_then(Position::parse);
+                Player::named(p.name.as_deref(), p.shirt_number, position)
+            })
+            .collect()
+    };
+    let coach = t.coach.as_ref().and_then(|c| c.name.as_deref());
+    Lineup {
+        starting: players(&t.lineup),
+        bench: players(&t.bench),
+        ..Lineup::new(t.formation.as_deref(), coach)
+    }
+    .published()
 }
 
 /// Status plus the clock and score nodes give the phase; the list form has no minute, so the
@@ -668,6 +718,63 @@ mod tests {
         source.transport().take_log();
         assert!(source.poll().await.unwrap().snapshot.matches.is_empty());
         assert_eq!(source.transport().take_log(), vec!["/matches"]);
+    }
+
+    #[test]
+    fn the_match_resource_gives_venue_and_lineups_and_empty_lists_give_none() {
+        // The v4 match resource's shape (docs.football-data.org, "Match" resource).
+        let mut json = base(
+            "IN_PLAY",
+            serde_json::json!({"fullTime": {"home": 0, "away": 0}}),
+        );
+        json["venue"] = serde_json::json!("Lusail Iconic Stadium");
+        json["homeTeam"] = serde_json::json!({
+            "id": 762, "name": "Argentina", "shortName": "Argentina", "tla": "ARG",
+            "coach": {"id": 11636, "name": "Lionel Scaloni", "nationality": "Argentina"},
+            "leagueRank": null, "formation": "4-4-2",
+            "lineup": [
+                {"id": 8082, "name": "Emiliano Martínez", "position": "Goalkeeper", "shirtNumber": 23},
+                {"id": 3144, "name": "Lionel Messi", "position": "Right Winger", "shirtNumber": 10}
+            ],
+            "bench": [{"id": 9001, "name": "Paulo Dybala", "position": "Offence", "shirtNumber": null}]
+        });
+        json["awayTeam"] = serde_json::json!({
+            "id": 773, "name": "France", "coach": {"id": null, "name": null},
+            "formation": null, "lineup": [], "bench": []
+        });
+        let m = parse(json);
+        assert_eq!(
+            m.venue,
+            Some(Venue {
+                name: "Lusail Iconic Stadium".into(),
+                city: None
+            })
+        );
+        let home = m.lineups.home.expect("home line-up");
+        assert_eq!(home.formation.as_deref(), Some("4-4-2"));
+        assert_eq!(home.coach.as_deref(), Some("Lionel Scaloni"));
+        assert_eq!(
+            home.starting,
+            vec![
+                Player {
+                    name: "Emiliano Martínez".into(),
+                    number: Some(23),
+                    position: Some(Position::Goalkeeper),
+                    captain: false,
+                },
+                Player {
+                    name: "Lionel Messi".into(),
+                    number: Some(10),
+                    position: Some(Position::Forward),
+                    captain: false,
+                },
+            ]
+        );
+        assert_eq!(home.bench[0].number, None);
+        assert_eq!(m.lineups.away, None, "empty lists are not a line-up");
+        // The list form has neither.
+        let listed = parse(base("TIMED", serde_json::json!({})));
+        assert_eq!((listed.venue, listed.lineups), (None, Lineups::default()));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use super::http::{Auth, HttpTransport};
 use super::{Poll, Source, SourceError, Transport};
-use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team};
+use crate::model::{
+    Clock, Incident, IncidentKind, Lineups, MatchState, Phase, Score, Side, Team, Venue,
+};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://livescore-api.com/api-client";
@@ -178,6 +180,9 @@ struct ApiMatch {
     last_changed: Option<String>,
     competition_name: Option<String>,
     league_name: Option<String>,
+    /// The stadium: a string in the real answers, read leniently since nothing depends on it.
+    #[serde(default)]
+    location: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +301,8 @@ fn match_state(m: &ApiMatch, events: &[ApiEvent]) -> Result<MatchState, String> 
         extra_time: parse_score(&m.et_score).is_some(),
         winner: None,
         incidents,
+        venue: Venue::named(m.location.as_ref().and_then(|l| l.as_str()), None),
+        lineups: Lineups::default(),
     })
 }
 

@@ -68,6 +68,8 @@ fn state(minute: u16, score: (u16, u16), goal: bool) -> MatchState {
         } else {
             vec![]
         },
+        venue: None,
+        lineups: Default::default(),
     }
 }
 

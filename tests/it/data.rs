@@ -236,7 +236,7 @@ async fn competitions_matches_events_and_teams_read_back_what_was_recorded() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             detail["home"],
-            json!({"id": "southbury", "name": "Southbury", "source_id": "southbury"})
+            json!({"id": "southbury", "name": "Southbury", "source_id": "southbury", "lineup": null})
         );
         assert_eq!(detail["away"]["id"], "northfield");
         assert_eq!(detail["score"], json!({"home": 0, "away": 1}));
@@ -244,8 +244,8 @@ async fn competitions_matches_events_and_teams_read_back_what_was_recorded() {
         assert_eq!(detail["phase"], "2H");
         assert_eq!(detail["kickoff"], "2026-05-01T15:00:00Z");
         assert!(
-            detail.get("lineups").is_none() || detail["lineups"].is_null(),
-            "never invented"
+            detail["away"]["lineup"].is_null() && detail["venue"].is_null(),
+            "never invented: {detail}"
         );
         let (status, _, _) = get(&herald, "/api/v1/matches/town:nowhere").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -301,6 +301,113 @@ async fn competitions_matches_events_and_teams_read_back_what_was_recorded() {
         );
         let (status, _, _) = get(&herald, "/api/v1/teams/atlantis").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        herald.shutdown().await;
+    }
+}
+
+/// GETs `path` until `done` holds of the answer, for up to 10 s.
+async fn until_answer(herald: &Herald, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, answer, _) = get(herald, path).await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "{path}: {answer}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn line_ups_and_venue_are_shown_kept_when_a_snapshot_leaves_them_out_and_checked() {
+    for db in TestDb::all().await {
+        let herald = start(&db).await;
+        let label = db.backend;
+        let mut with = snapshot(
+            "final",
+            "Argentina",
+            "France",
+            "2022-12-18T15:00:00Z",
+            "PRE",
+            &[],
+        );
+        with["match"]["venue"] = json!({"name": "Lusail Stadium", "city": "Lusail"});
+        with["match"]["home"]["lineup"] = json!({
+            "formation": "4-4-2",
+            "coach": "Lionel Scaloni",
+            "starting": [{"name": "Emiliano Martínez", "number": 23, "position": "goalkeeper"},
+                         {"name": "Lionel Messi", "number": 10, "position": "forward", "captain": true}],
+            "bench": [{"name": "Paulo Dybala", "number": 21}]
+        });
+        push(&herald, &with).await;
+        let detail = until_answer(&herald, "/api/v1/matches/town:final", |d| {
+            !d["home"]["lineup"].is_null()
+        })
+        .await;
+        assert_eq!(
+            detail["venue"],
+            json!({"name": "Lusail Stadium", "city": "Lusail"}),
+            "{label}"
+        );
+        assert_eq!(
+            detail["home"]["lineup"],
+            json!({
+                "formation": "4-4-2",
+                "coach": "Lionel Scaloni",
+                "starting": [
+                    {"name": "Emiliano Martínez", "number": 23, "position": "goalkeeper"},
+                    {"name": "Lionel Messi", "number": 10, "position": "forward", "captain": true}
+                ],
+                "bench": [{"name": "Paulo Dybala", "number": 21}]
+            }),
+            "{label}"
+        );
+        assert!(detail["away"]["lineup"].is_null(), "{label}: {detail}");
+
+        // Kick-off: the producer sends the score and a goal, without line-ups or venue.
+        let mut live = snapshot(
+            "final",
+            "Argentina",
+            "France",
+            "2022-12-18T15:00:00Z",
+            "2H",
+            &[("g1", "home")],
+        );
+        live["match"]["away"]["lineup"] = json!({
+            "starting": [{"name": "Hugo Lloris", "number": 1, "position": "goalkeeper", "captain": true}]
+        });
+        push(&herald, &live).await;
+        until_events(&herald, "town:final", 1).await;
+        let detail = until_answer(&herald, "/api/v1/matches/town:final", |d| {
+            !d["away"]["lineup"].is_null()
+        })
+        .await;
+        assert_eq!(detail["score"], json!({"home": 1, "away": 0}), "{label}");
+        assert_eq!(detail["venue"]["name"], "Lusail Stadium", "{label}");
+        assert_eq!(
+            detail["home"]["lineup"]["starting"][1]["name"], "Lionel Messi",
+            "{label}: kept"
+        );
+        assert_eq!(detail["away"]["lineup"]["starting"][0]["number"], 1);
+
+        // A bad line-up is refused naming the field, and nothing of it is stored.
+        let mut bad = live.clone();
+        bad["match"]["score"] = json!({"home": 2, "away": 0});
+        bad["match"]["home"]["lineup"] =
+            json!({"starting": [{"name": "Lionel Messi", "number": 1010}]});
+        let r = client()
+            .post(herald.url("/api/v1/ingest"))
+            .bearer_auth(PRODUCER)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["field"], "match.home.lineup.starting[0].number");
+        let (_, detail, _) = get(&herald, "/api/v1/matches/town:final").await;
+        assert_eq!(detail["score"], json!({"home": 1, "away": 0}), "{label}");
+        assert_eq!(detail["home"]["lineup"]["starting"][1]["number"], 10);
         herald.shutdown().await;
     }
 }

@@ -192,7 +192,12 @@ async fn real_answers_of_every_endpoint_match_the_document() {
     };
     let snapshot = json!({"match": {
         "id": "m1", "competition": "Town League",
-        "home": {"id": "n", "name": "Northfield"}, "away": {"name": "Southbury"},
+        "home": {"id": "n", "name": "Northfield", "lineup": {
+            "formation": "4-3-3", "coach": "A. Manager",
+            "starting": [{"name": "A. Keeper", "number": 1, "position": "goalkeeper", "captain": true}],
+            "bench": [{"name": "B. Sub"}]}},
+        "away": {"name": "Southbury"},
+        "venue": {"name": "Town Ground"},
         "kickoff": "2026-05-01T15:00:00Z", "phase": "2H", "minute": 50,
         "score": {"home": 1, "away": 0},
         "incidents": [{"id": "g1", "type": "goal", "side": "home", "player": "A. Striker", "minute": 12}],
@@ -382,6 +387,24 @@ async fn real_answers_of_every_endpoint_match_the_document() {
         api.call(Method::GET, url, path, Some(ADMIN), None, want)
             .await;
     }
+    let detail = api
+        .call(
+            Method::GET,
+            "/api/v1/matches/feed:m1",
+            "/api/v1/matches/{id}",
+            None,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(
+        (
+            &detail["home"]["lineup"]["starting"][0]["number"],
+            &detail["venue"]["name"]
+        ),
+        (&json!(1), &json!("Town Ground")),
+        "the line-up and venue were validated too: {detail}"
+    );
     // A message scheduled, shown, cancelled (then nothing left to cancel), purged.
     let sent = api
         .call(

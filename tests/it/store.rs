@@ -97,6 +97,8 @@ fn tracked() -> Tracked {
         extra_time: false,
         winner: None,
         incidents: vec![],
+        venue: None,
+        lineups: Default::default(),
     };
     detect(None, state).0
 }

@@ -32,6 +32,8 @@ fn state(id: &str, home: &str, away: &str, phase: Phase) -> MatchState {
         extra_time: false,
         winner: None,
         incidents: vec![],
+        venue: None,
+        lineups: Default::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::{Event, MatchState, Phase, Score};
+use crate::model::{Event, Lineup, MatchState, Phase, Score, Side, Venue};
 use crate::store::{MatchRow, StoredEvent};
 use crate::teams;
 
@@ -164,6 +164,10 @@ pub struct TeamRef {
     pub name: String,
     /// The source's id of the team.
     pub source_id: String,
+    /// Its line-up with shirt numbers, once the source publishes it; `null` when the source
+    /// does not give line-ups.
+    #[schema(required = true)]
+    pub lineup: Option<Lineup>,
 }
 
 /// One match in detail.
@@ -199,6 +203,9 @@ pub struct MatchDetail {
     pub winner: Option<String>,
     /// Kick-off, RFC 3339.
     pub kickoff: Option<String>,
+    /// Where it is played; `null` when the source does not say.
+    #[schema(required = true)]
+    pub venue: Option<Venue>,
     /// Last change, RFC 3339.
     pub updated_at: String,
 }
@@ -206,10 +213,14 @@ pub struct MatchDetail {
 impl MatchDetail {
     /// The detail of `state`, from source `source`, last changed at `updated_at_ms`.
     pub fn new(source: &str, state: &MatchState, updated_at_ms: i64) -> Self {
-        let team = |t: &crate::model::Team| TeamRef {
-            id: team_id(&t.name),
-            name: t.name.clone(),
-            source_id: t.id.clone(),
+        let team = |side| {
+            let t = state.team(side);
+            TeamRef {
+                id: team_id(&t.name),
+                name: t.name.clone(),
+                source_id: t.id.clone(),
+                lineup: state.lineups.get(side).cloned(),
+            }
         };
         Self {
             id: state.id.clone(),
@@ -219,8 +230,8 @@ impl MatchDetail {
                 .competition
                 .as_deref()
                 .map(|c| competition_id(source, c)),
-            home: team(&state.home),
-            away: team(&state.away),
+            home: team(Side::Home),
+            away: team(Side::Away),
             status: Status::of(state.phase.code()),
             phase: state.phase.code().to_owned(),
             minute: state.clock.map(|c| c.minute),
@@ -230,6 +241,7 @@ impl MatchDetail {
             extra_time: state.extra_time,
             winner: state.winner.map(|side| state.team(side).name.clone()),
             kickoff: state.kickoff.and_then(|k| rfc3339(k * 1000)),
+            venue: state.venue.clone(),
             updated_at: rfc3339(updated_at_ms).unwrap_or_default(),
         }
     }

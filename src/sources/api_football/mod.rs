@@ -7,6 +7,8 @@
 //! plan) is honoured by stretching the interval so that what is left lasts until the quota
 //! resets at midnight UTC.
 
+mod lineups;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use serde::Deserialize;
 
 use super::http::{Auth, HttpTransport};
 use super::{NextPoll, Poll, Response, Source, SourceError, Transport};
-use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team};
+use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team, Venue};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://v3.football.api-sports.io";
@@ -92,6 +94,8 @@ pub struct ApiFootball<T> {
     follow: HashSet<i64>,
     /// The days' fixtures of `leagues` not started yet, when the schedule is read.
     schedule: Option<Schedule>,
+    /// Line-ups known, and when they were asked for.
+    lineups: lineups::Book,
 }
 
 /// What the `fixtures?date=` requests told: the live list never shows a fixture before its
@@ -116,6 +120,7 @@ impl<T: Transport> ApiFootball<T> {
             transport,
             follow: fixtures.into_iter().collect(),
             schedule: None,
+            lineups: lineups::Book::default(),
         }
     }
 
@@ -173,6 +178,7 @@ impl<T: Transport> Source for ApiFootball<T> {
             self.follow.insert(fixture.fixture.id);
             matches.push(match_state(&fixture));
         }
+        let mut read_by_id = HashSet::new();
         let mut ids: Vec<i64> = self
             .follow
             .iter()
@@ -184,6 +190,7 @@ impl<T: Transport> Source for ApiFootball<T> {
             let (fixtures, response) = self.fetch(FIXTURES, &[("id", id.to_string())]).await?;
             requests += 1;
             last = response;
+            read_by_id.insert(id);
             for fixture in fixtures {
                 let state = match_state(&fixture);
                 if matches!(
@@ -206,6 +213,9 @@ impl<T: Transport> Source for ApiFootball<T> {
                     && state.kickoff.is_some_and(|k| now - k <= LATE_KICK_OFF)
             });
             matches.extend(schedule.fixtures.values().cloned());
+        }
+        if let Some(response) = self.add_lineups(&mut matches, &read_by_id, now).await {
+            last = response;
         }
         // The schedule's requests are once a day, not part of every poll's cost.
         let next =
@@ -290,6 +300,52 @@ impl<T: Transport> ApiFootball<T> {
                 }
             }
         }
+        last
+    }
+
+    /// Puts each fixture's line-ups into its state: those a `fixtures?id=` answer carried,
+    /// those read before, or (from an hour before kick-off, a few times at most) the
+    /// `lineups` of one `fixtures?id=` read for a fixture only the live list or the schedule
+    /// showed (they carry none). That answer is the documented home of a fixture's line-ups
+    /// and an endpoint herald reads anyway. A failed read is logged and does not fail the
+    /// poll: line-ups are not worth a missed goal. Returns the last response, for its quota
+    /// headers.
+    async fn add_lineups(
+        &mut self,
+        matches: &mut [MatchState],
+        read_by_id: &HashSet<i64>,
+        now: i64,
+    ) -> Option<Response> {
+        const FIXTURES: &str = "/fixtures";
+        let mut last = None;
+        let mut ids = HashSet::new();
+        for state in matches.iter_mut() {
+            let Ok(id) = state.id.parse::<i64>() else {
+                continue;
+            };
+            ids.insert(id);
+            self.lineups.record(id, &state.lineups);
+            self.lineups.fill(id, state);
+            if read_by_id.contains(&id) || !self.lineups.due(id, state, now) {
+                continue;
+            }
+            self.lineups.asked(id, now);
+            match self.fetch(FIXTURES, &[("id", id.to_string())]).await {
+                Ok((fixtures, response)) => {
+                    last = Some(response);
+                    for fixture in fixtures.iter().filter(|f| f.fixture.id == id) {
+                        self.lineups.record(id, &match_state(fixture).lineups);
+                    }
+                    self.lineups.fill(id, state);
+                }
+                Err(error) => tracing::warn!(
+                    fixture = id,
+                    error = %error,
+                    "cannot read the API-Football line-ups; trying again later"
+                ),
+            }
+        }
+        self.lineups.retain(&ids);
         last
     }
 
@@ -386,6 +442,9 @@ struct Fixture {
     score: FixtureScore,
     #[serde(default)]
     events: Vec<ApiEvent>,
+    /// Only in `fixtures?id=` answers, once published.
+    #[serde(default)]
+    lineups: Vec<lineups::ApiLineup>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,6 +452,13 @@ struct FixtureInfo {
     id: i64,
     timestamp: Option<i64>,
     status: Status,
+    venue: Option<ApiVenue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiVenue {
+    name: Option<String>,
+    city: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -629,6 +695,12 @@ fn match_state(f: &Fixture) -> MatchState {
             None
         },
         incidents,
+        venue: f
+            .fixture
+            .venue
+            .as_ref()
+            .and_then(|v| Venue::named(v.name.as_deref(), v.city.as_deref())),
+        lineups: lineups::lineups(&f.lineups, f.teams.home.id, f.teams.away.id),
     }
 }
 

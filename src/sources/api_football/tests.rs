@@ -215,6 +215,14 @@ fn fixture(id: i64, league: i64, short: &str, kickoff: i64) -> serde_json::Value
     })
 }
 
+/// Fixture `id` of league 1 in the first half, `elapsed` minutes in, goalless.
+fn first_half(id: i64, kickoff: i64, elapsed: u16) -> serde_json::Value {
+    let mut live = fixture(id, 1, "1H", kickoff);
+    live["fixture"]["status"]["elapsed"] = serde_json::json!(elapsed);
+    live["goals"] = serde_json::json!({"home": 0, "away": 0});
+    live
+}
+
 fn envelope(fixtures: &[serde_json::Value]) -> serde_json::Value {
     serde_json::json!({"get": "fixtures", "parameters": {}, "errors": [], "results": fixtures.len(),
                        "paging": {"current": 1, "total": 1}, "response": fixtures})
@@ -254,20 +262,22 @@ async fn the_days_schedule_makes_the_cadence_poll_fast_before_kick_off() {
         "two hours ahead is not yet pre-match"
     );
 
-    // Five minutes before kick-off: the live pace, and no second schedule request that day.
+    // Five minutes before kick-off: the live pace, and no second schedule request that day
+    // (the line-ups are asked for, within the hour before kick-off).
     let soon = kickoff - 300;
     source.transport().set_now(soon);
     let poll = source.poll().await.unwrap();
-    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST]);
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, "/fixtures?id=1001"]
+    );
     assert_eq!(
         cadence.delay(&poll.snapshot, Some(soon)),
         cadence.interval_live
     );
 
     // Once live, the live list has it; the schedule's entry does not double it.
-    let mut live = fixture(1001, 1, "1H", kickoff);
-    live["fixture"]["status"]["elapsed"] = serde_json::json!(1);
-    live["goals"] = serde_json::json!({"home": 0, "away": 0});
+    let live = first_half(1001, kickoff, 1);
     source.transport().answer(LIVE_REQUEST, envelope(&[live]));
     source.transport().set_now(kickoff + 60);
     let poll = source.poll().await.unwrap();
@@ -297,7 +307,8 @@ async fn without_a_season_one_request_reads_every_league_and_keeps_the_configure
         vec![
             LIVE_REQUEST,
             "/fixtures?date=2014-07-08",
-            "/fixtures?date=2014-07-09"
+            "/fixtures?date=2014-07-09",
+            "/fixtures?id=2001"
         ]
     );
     let ids: Vec<_> = poll
@@ -328,4 +339,124 @@ async fn a_failed_schedule_request_does_not_fail_the_poll_and_waits_before_tryin
         source.transport().take_log(),
         vec![LIVE_REQUEST, SCHEDULE_REQUEST]
     );
+}
+
+fn lineup(team: i64, names: &[(&str, u16, &str)]) -> serde_json::Value {
+    let slots: Vec<_> = names
+        .iter()
+        .map(|(name, number, pos)| {
+            serde_json::json!({"player": {"id": 1, "name": name, "number": number, "pos": pos, "grid": null}})
+        })
+        .collect();
+    serde_json::json!({"team": {"id": team, "name": "x", "logo": "", "colors": null},
+                       "formation": "4-2-3-1", "startXI": slots, "substitutes": [],
+                       "coach": {"id": 1, "name": "Coach", "photo": ""}})
+}
+
+#[tokio::test]
+async fn line_ups_are_asked_for_from_an_hour_before_kick_off_until_published_then_kept() {
+    const LINEUPS: &str = "/fixtures?id=1001";
+    let kickoff = NOW + 3600;
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(NOW - 600);
+    transport.answer(LIVE_REQUEST, envelope(&[]));
+    transport.answer(
+        SCHEDULE_REQUEST,
+        envelope(&[fixture(1001, 1, "NS", kickoff)]),
+    );
+    let mut source = ApiFootball::new(vec![1], vec![], transport).with_schedule(Some(2014));
+
+    // Seventy minutes ahead: too early to ask.
+    let poll = source.poll().await.unwrap();
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, SCHEDULE_REQUEST]
+    );
+    assert_eq!(
+        poll.snapshot.matches[0].venue,
+        Some(Venue {
+            name: "Mineirão".into(),
+            city: Some("Belo Horizonte".into())
+        })
+    );
+    assert!(poll.snapshot.matches[0].lineups.is_empty());
+
+    // An hour ahead: the fixture is read by id; no line-ups yet, so nothing is invented.
+    source.transport().set_now(NOW);
+    let mut by_id = fixture(1001, 1, "NS", kickoff);
+    by_id["lineups"] = serde_json::json!([]);
+    source
+        .transport()
+        .answer(LINEUPS, envelope(&[by_id.clone()]));
+    let poll = source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST, LINEUPS]);
+    assert!(poll.snapshot.matches[0].lineups.is_empty());
+
+    // Not asked again before the retry interval.
+    source.transport().set_now(NOW + 60);
+    source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST]);
+
+    // Published: read once, then kept without asking again, also once the match is live.
+    by_id["lineups"] = serde_json::json!([
+        lineup(6, &[("Júlio César", 12, "G"), ("Neymar", 10, "F")]),
+        lineup(25, &[("Manuel Neuer", 1, "G")]),
+    ]);
+    source.transport().answer(LINEUPS, envelope(&[by_id]));
+    source.transport().set_now(NOW + lineups::RETRY);
+    let poll = source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST, LINEUPS]);
+    let got = &poll.snapshot.matches[0].lineups;
+    let home = got.home.as_ref().unwrap();
+    assert_eq!(home.starting[1].name, "Neymar");
+    assert_eq!(home.starting[1].number, Some(10));
+    assert_eq!(got.away.as_ref().unwrap().starting.len(), 1);
+
+    let live = first_half(1001, kickoff, 3);
+    source.transport().answer(LIVE_REQUEST, envelope(&[live]));
+    source.transport().set_now(kickoff + 180);
+    let poll = source.poll().await.unwrap();
+    assert_eq!(source.transport().take_log(), vec![LIVE_REQUEST]);
+    assert_eq!(poll.snapshot.matches[0].lineups, *got);
+}
+
+#[tokio::test]
+async fn a_failed_line_up_request_does_not_fail_the_poll_and_asking_stops_after_a_few_tries() {
+    let transport = crate::sources::testing::Scripted::default();
+    let live = first_half(1001, NOW, 3);
+    transport.answer(LIVE_REQUEST, envelope(&[live]));
+    let mut source = ApiFootball::new(vec![1], vec![], transport);
+    let mut asked = 0;
+    for i in 0..10 {
+        source.transport().set_now(NOW + i * lineups::RETRY);
+        // Not answered: a 404.
+        let poll = source.poll().await.unwrap();
+        assert_eq!(poll.snapshot.matches.len(), 1);
+        asked += source
+            .transport()
+            .take_log()
+            .iter()
+            .filter(|r| r.starts_with("/fixtures?id="))
+            .count();
+    }
+    assert_eq!(asked, lineups::TRIES as usize);
+}
+
+#[tokio::test]
+async fn a_fixture_read_by_id_anyway_is_not_read_again_for_its_line_ups() {
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(NOW);
+    transport.answer(LIVE_REQUEST, envelope(&[]));
+    let mut by_id = fixture(1001, 1, "NS", NOW + 600);
+    by_id["lineups"] = serde_json::json!([lineup(6, &[("Júlio César", 12, "G")])]);
+    transport.answer("/fixtures?id=1001", envelope(&[by_id]));
+    let mut source = ApiFootball::new(vec![1], vec![1001], transport);
+    let poll = source.poll().await.unwrap();
+    assert_eq!(
+        source.transport().take_log(),
+        vec![LIVE_REQUEST, "/fixtures?id=1001"]
+    );
+    let lineups = &poll.snapshot.matches[0].lineups;
+    assert_eq!(lineups.home.as_ref().unwrap().starting[0].number, Some(12));
+    assert_eq!(lineups.away, None, "not published for Germany");
 }

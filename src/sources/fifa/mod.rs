@@ -1,13 +1,18 @@
 //! FIFA API (`api.fifa.com/api/v1`): `calendar/matches` for the season's matches and their
-//! status, `timelines/…` for the events of live and just-finished matches. Revalidated with
-//! ETags, so an unchanged timeline costs a 304.
+//! status, `timelines/…` for the events of live and just-finished matches, `live/football/…`
+//! for their line-ups until they are out. Revalidated with ETags, so an unchanged timeline
+//! costs a 304.
 
-use std::collections::HashSet;
+mod lineups;
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
 use super::{Poll, RECENT_AFTER_KICKOFF, Source, SourceError, Transport, parse_rfc3339};
-use crate::model::{Clock, Incident, IncidentKind, MatchState, Phase, Score, Side, Team};
+use crate::model::{
+    Clock, Incident, IncidentKind, Lineups, MatchState, Phase, Score, Side, Team, Venue,
+};
 
 /// The real API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.fifa.com/api/v1";
@@ -55,7 +60,13 @@ pub struct Fifa<T> {
     /// time is seen, whatever the recent window says: the provider's clock (its `Date`
     /// header) and the calendar's kick-off may disagree by more than that window.
     following: HashSet<String>,
+    /// Line-ups read from the live match object, by `IdMatch`; read until both are out, as
+    /// they do not change after.
+    lineups: HashMap<String, Lineups>,
 }
+
+/// Line-ups are looked for from this long before kick-off.
+const LINEUPS_AHEAD: i64 = 3600;
 
 impl<T: Transport> Fifa<T> {
     /// A FIFA source fetching through `transport`.
@@ -64,6 +75,7 @@ impl<T: Transport> Fifa<T> {
             config,
             transport,
             following: HashSet::new(),
+            lineups: HashMap::new(),
         }
     }
 
@@ -111,7 +123,21 @@ impl<T: Transport> Source for Fifa<T> {
             } else {
                 Vec::new()
             };
-            let state = match_state(&entry, timeline, kickoff);
+            let mut state = match_state(&entry, timeline, kickoff);
+            // Not after full time: line-ups not out by then never will be, and what was read
+            // is in the store.
+            let lineups_due = !is_over(state.phase)
+                && (live || followed || kickoff.is_some_and(|k| k - now <= LINEUPS_AHEAD));
+            let complete = self
+                .lineups
+                .get(&entry.id_match)
+                .is_some_and(Lineups::is_complete);
+            if lineups_due && !complete {
+                self.read_lineups(&entry).await;
+            }
+            if let Some(known) = self.lineups.get(&entry.id_match) {
+                state.lineups = known.clone();
+            }
             if is_over(state.phase) {
                 self.following.remove(&entry.id_match);
             } else if live {
@@ -119,7 +145,43 @@ impl<T: Transport> Source for Fifa<T> {
             }
             matches.push(state);
         }
+        let polled: HashSet<&str> = matches.iter().map(|m| m.id.as_str()).collect();
+        self.lineups.retain(|id, _| polled.contains(id.as_str()));
         Ok(Poll::on_cadence(matches))
+    }
+}
+
+impl<T: Transport> Fifa<T> {
+    /// Reads the live match object of `entry` and keeps its line-ups once it lists players.
+    /// A failure is logged and tried again next poll: line-ups are not worth a missed goal.
+    async fn read_lineups(&mut self, entry: &CalendarMatch) {
+        let path = format!(
+            "/live/football/{}/{}/{}/{}",
+            entry.id_competition, entry.id_season, entry.id_stage, entry.id_match
+        );
+        let read = async {
+            self.transport
+                .get(&path, &[("language", self.config.language.clone())])
+                .await?
+                .ok(&path)?
+                .json::<lineups::LiveMatch>(&path)
+        };
+        match read.await {
+            Ok(live) => {
+                let found = live.lineups();
+                if !found.is_empty() {
+                    let known = self.lineups.entry(entry.id_match.clone()).or_default();
+                    let mut merged = found;
+                    merged.fill_from(known);
+                    *known = merged;
+                }
+            }
+            Err(error) => tracing::warn!(
+                %path,
+                error = %error,
+                "cannot read the FIFA line-ups; trying again next poll"
+            ),
+        }
     }
 }
 
@@ -147,6 +209,7 @@ struct CalendarMatch {
     home_team_penalty_score: Option<u16>,
     away_team_penalty_score: Option<u16>,
     match_time: Option<String>,
+    stadium: Option<Stadium>,
     winner: Option<String>,
     match_status: Option<i64>,
     result_type: Option<i64>,
@@ -159,6 +222,15 @@ struct CalendarTeam {
     #[serde(default)]
     team_name: Vec<Localized>,
     short_club_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Stadium {
+    #[serde(default)]
+    name: Vec<Localized>,
+    #[serde(default)]
+    city_name: Vec<Localized>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,6 +436,13 @@ fn match_state(
         extra_time: matches!(entry.result_type, Some(2 | 3))
             || events.iter().any(|e| matches!(e.period, Some(7..=9))),
         incidents,
+        venue: entry.stadium.as_ref().and_then(|s| {
+            Venue::named(
+                s.name.first().map(|n| n.description.as_str()),
+                s.city_name.first().map(|n| n.description.as_str()),
+            )
+        }),
+        lineups: Lineups::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests of the FIFA API source against recorded responses.
 
 use super::*;
+use crate::model::Position;
 
 const CALENDAR: &str =
     include_str!("../../../tests/data/reference-responses/fifa/_api_v3_calendar_matches.json");
@@ -382,6 +383,20 @@ fn a_foul_giving_away_a_penalty_awards_it_to_the_other_side() {
 const CALENDAR_REQUEST: &str =
     "/calendar/matches?idCompetition=17&idSeason=255711&count=500&language=en-GB";
 const TIMELINE_REQUEST: &str = "/timelines/17/255711/285077/400128145?language=en-GB";
+const LIVE_REQUEST: &str = "/live/football/17/255711/285077/400128145?language=en-GB";
+
+/// The 2022 World Cup's source over scripted answers.
+fn final_2022_source(
+    transport: crate::sources::testing::Scripted,
+) -> Fifa<crate::sources::testing::Scripted> {
+    let config = Config {
+        endpoint: String::new(),
+        competition: "17".into(),
+        season: "255711".into(),
+        language: "en-GB".into(),
+    };
+    Fifa::new(config, transport)
+}
 
 fn calendar(status: i64) -> serde_json::Value {
     serde_json::json!({"Results": [{
@@ -407,15 +422,7 @@ async fn a_match_followed_live_is_read_until_its_full_time_whatever_the_provider
             timed(1, 7, 3, "0'", "", (0, 0), (0, 0), "The referee signals the start of the first period."),
         ]}),
     );
-    let mut source = Fifa::new(
-        Config {
-            endpoint: String::new(),
-            competition: "17".into(),
-            season: "255711".into(),
-            language: "en-GB".into(),
-        },
-        transport,
-    );
+    let mut source = final_2022_source(transport);
     let live = source.poll().await.unwrap().snapshot.matches;
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].phase, Phase::FirstHalf);
@@ -432,11 +439,111 @@ async fn a_match_followed_live_is_read_until_its_full_time_whatever_the_provider
     let finished = source.poll().await.unwrap().snapshot.matches;
     assert_eq!(
         source.transport().take_log(),
-        vec![CALENDAR_REQUEST, TIMELINE_REQUEST]
+        vec![CALENDAR_REQUEST, TIMELINE_REQUEST],
+        "line-ups not out by full time are no longer looked for"
     );
     assert_eq!(finished.len(), 1, "its full time must be seen");
     assert_eq!(finished[0].phase, Phase::Finished);
 
     // Seen finished: back to the recent window, which this match is outside of.
     assert!(source.poll().await.unwrap().snapshot.matches.is_empty());
+}
+
+fn live_object(players: bool) -> serde_json::Value {
+    let player = |number: u16, status: i64, position: i64, name: &str, captain: bool| {
+        serde_json::json!({"IdPlayer": name, "ShirtNumber": number, "Status": status, "Captain": captain,
+            "PlayerName": [{"Locale": "en-GB", "Description": name}], "ShortName": [],
+            "Position": position, "FieldStatus": 1})
+    };
+    let home_players = if players {
+        serde_json::json!([
+            player(23, 1, 0, "Emiliano MARTINEZ", false),
+            player(10, 1, 3, "Lionel MESSI", true),
+            player(21, 2, 3, "Paulo DYBALA", false),
+        ])
+    } else {
+        serde_json::json!([])
+    };
+    let away_players = if players {
+        serde_json::json!([player(23, 1, 0, "Hugo LLORIS", true)])
+    } else {
+        serde_json::json!([])
+    };
+    serde_json::json!({
+        "IdMatch": "400128145", "MatchStatus": 3, "Period": 3, "MatchTime": "2'",
+        "HomeTeam": {"IdTeam": "43922", "Tactics": if players { "4-3-3" } else { "" },
+                     "Coaches": [{"Name": [{"Locale": "en-GB", "Description": "Lionel SCALONI"}], "Role": 0}],
+                     "Players": home_players, "Goals": [], "Bookings": [], "Substitutions": []},
+        "AwayTeam": {"IdTeam": "43946", "Tactics": null, "Coaches": [], "Players": away_players,
+                     "Goals": [], "Bookings": [], "Substitutions": []}
+    })
+}
+
+#[tokio::test]
+async fn line_ups_come_from_the_live_object_once_it_lists_players_and_venue_from_the_calendar() {
+    let kickoff = parse_rfc3339("2022-12-18T15:00:00Z").unwrap();
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(kickoff + 120);
+    let mut entry = calendar(3);
+    entry["Results"][0]["Stadium"] = serde_json::json!({
+        "IdStadium": "400107822",
+        "Name": [{"Locale": "en-GB", "Description": "Lusail Stadium"}],
+        "CityName": [{"Locale": "en-GB", "Description": "Lusail"}]
+    });
+    transport.answer(CALENDAR_REQUEST, entry);
+    transport.answer(TIMELINE_REQUEST, serde_json::json!({"Event": []}));
+    // Not out yet: the object lists no players.
+    transport.answer(LIVE_REQUEST, live_object(false));
+    let mut source = final_2022_source(transport);
+    let polled = source.poll().await.unwrap().snapshot.matches;
+    assert_eq!(
+        polled[0].venue,
+        Some(Venue {
+            name: "Lusail Stadium".into(),
+            city: Some("Lusail".into())
+        })
+    );
+    assert!(polled[0].lineups.is_empty(), "never invented");
+    assert_eq!(
+        source.transport().take_log(),
+        vec![CALENDAR_REQUEST, TIMELINE_REQUEST, LIVE_REQUEST]
+    );
+
+    source.transport().answer(LIVE_REQUEST, live_object(true));
+    let polled = source.poll().await.unwrap().snapshot.matches;
+    let home = polled[0].lineups.home.clone().expect("home line-up");
+    assert_eq!(home.formation.as_deref(), Some("4-3-3"));
+    assert_eq!(home.coach.as_deref(), Some("Lionel SCALONI"));
+    let starting: Vec<_> = home
+        .starting
+        .iter()
+        .map(|p| (p.number, p.name.as_str(), p.position, p.captain))
+        .collect();
+    assert_eq!(
+        starting,
+        vec![
+            (
+                Some(23),
+                "Emiliano MARTINEZ",
+                Some(Position::Goalkeeper),
+                false
+            ),
+            (Some(10), "Lionel MESSI", Some(Position::Forward), true),
+        ]
+    );
+    assert_eq!(home.bench[0].name, "Paulo DYBALA");
+    let away = polled[0].lineups.away.clone().expect("away line-up");
+    assert_eq!(
+        (away.formation, away.coach, away.starting[0].captain),
+        (None, None, true)
+    );
+
+    // Out: kept, and not asked for again.
+    source.transport().take_log();
+    let polled = source.poll().await.unwrap().snapshot.matches;
+    assert_eq!(
+        source.transport().take_log(),
+        vec![CALENDAR_REQUEST, TIMELINE_REQUEST]
+    );
+    assert_eq!(polled[0].lineups.home, Some(home));
 }
