@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sink_api::{Delivery, Sink};
+use sink_api::{Delivery, LocalRelay, Relay, Sink};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,7 @@ use crate::outbox::Outbox;
 use crate::plugins::Host;
 use crate::poller::{PollerContext, PollerEntry};
 use crate::registry::Registry;
+use crate::relay::{self, StoreRelay};
 use crate::render::Renderer;
 use crate::signal::Wakers;
 use crate::sources::{Cadence, Source};
@@ -57,6 +58,9 @@ pub struct App {
     served_up_to: BTreeMap<String, i64>,
     finished: Arc<Notify>,
     liveness: Liveness,
+    /// On PostgreSQL: the relay to the other instances and its writer, started with the
+    /// listener.
+    relay: Option<(Arc<StoreRelay>, relay::Writer)>,
 }
 
 impl App {
@@ -132,6 +136,12 @@ impl AppBuilder {
             tracing::info!(applied, "store migrated");
         }
         let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        let (relay, relay_link): (Arc<dyn Relay>, _) = if store.backend() == Backend::Postgres {
+            let (relay, writer) = StoreRelay::new(store.clone(), &instance);
+            (relay.clone(), Some((relay, writer)))
+        } else {
+            (Arc::new(LocalRelay::new()), None)
+        };
         let liveness = Liveness::start(
             store.clone(),
             instance,
@@ -153,6 +163,7 @@ impl AppBuilder {
             store: &store,
             renderer: &renderer,
             commands: &commands,
+            relay: &relay,
             #[cfg(feature = "twilio")]
             sms: &sms,
         };
@@ -194,6 +205,7 @@ impl AppBuilder {
             served_up_to: BTreeMap::new(),
             finished: Arc::new(Notify::new()),
             liveness,
+            relay: relay_link,
         };
         app.served_up_to = app
             .preload_streams()
@@ -255,7 +267,7 @@ impl App {
     ///
     /// # Errors
     /// When the HTTP server fails.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let routes = Arc::new(self.registry.routes());
         let outbox = Outbox::new(self.store.clone(), Arc::clone(&routes), self.wakers.clone());
         let specs = self
@@ -316,10 +328,12 @@ impl App {
 
         let stop_signals = CancellationToken::new();
         let signals = TaskTracker::new();
-        if self.store.backend() == Backend::Postgres {
+        if let Some((relay, writer)) = self.relay.take() {
+            signals.spawn(writer.run(stop_signals.clone()));
             signals.spawn(crate::signal::listen(
                 self.config.store.url.clone(),
                 self.wakers.clone(),
+                relay,
                 stop_signals.clone(),
             ));
         }

@@ -41,6 +41,7 @@ pub mod outbox;
 pub mod plugins;
 pub mod poller;
 pub mod registry;
+pub mod relay;
 pub mod render;
 pub mod retention;
 pub mod routing;

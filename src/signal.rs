@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::error_chain;
+use crate::relay::{self, StoreRelay};
 use crate::store::{Store, now_ms};
 
 /// The PostgreSQL notification channel of new outbox rows; the payload is a JSON array of
@@ -95,9 +96,15 @@ impl Wakers {
 }
 
 /// Listens for other instances' commits on PostgreSQL at `url` until `cancel`, waking the
-/// sinks they name. Reconnects with backoff whenever the connection fails, and wakes every
-/// sink after each (re)connection so that nothing committed in between is missed.
-pub async fn listen(url: String, wakers: Wakers, cancel: CancellationToken) {
+/// sinks they name, and hands their relayed messages to `relay`. Reconnects with backoff
+/// whenever the connection fails, and wakes every sink after each (re)connection so that
+/// nothing committed in between is missed.
+pub async fn listen(
+    url: String,
+    wakers: Wakers,
+    relay: Arc<StoreRelay>,
+    cancel: CancellationToken,
+) {
     let mut failures: u32 = 0;
     loop {
         let connected = tokio::select! {
@@ -117,6 +124,9 @@ pub async fn listen(url: String, wakers: Wakers, cancel: CancellationToken) {
                         () = cancel.cancelled() => return,
                     };
                     match next {
+                        Ok(Some(notification)) if notification.channel() == relay::CHANNEL => {
+                            relay.received(notification.payload());
+                        }
                         Ok(Some(notification)) => {
                             let sinks: Vec<String> =
                                 serde_json::from_str(notification.payload()).unwrap_or_default();
@@ -160,7 +170,7 @@ async fn connect(url: &str) -> Result<PgListener, sqlx::Error> {
         .connect_with(options)
         .await?;
     let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, relay::CHANNEL]).await?;
     Ok(listener)
 }
 

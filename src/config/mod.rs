@@ -179,9 +179,9 @@ fn default_sources() -> BTreeMap<String, SourceConfig> {
     )])
 }
 
-/// The demo's sinks: the console and the live page's stream, those compiled in.
+/// The demo's sinks: the console, the live page's stream and its rooms, those compiled in.
 fn default_sinks() -> BTreeMap<String, SinkConfig> {
-    ["console", "sse"]
+    ["console", "sse", "socketio"]
         .into_iter()
         .filter_map(|kind| {
             let plugin = plugins::sink_type(kind)?;

@@ -33,6 +33,7 @@ fn no_config_gives_the_demo() {
     );
     assert!(c.sinks.contains_key("console"));
     assert!(c.sinks.contains_key("sse"));
+    assert!(c.sinks.contains_key("socketio"));
 }
 
 #[test]

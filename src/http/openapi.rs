@@ -42,6 +42,8 @@ use super::{api, compat, data, ingest, messages, page, publish};
         messages::cancel,
         compat::updates,
         stream,
+        socketio_polling,
+        socketio_client,
         slack_events,
         slack_commands,
         discord_interactions,
@@ -56,7 +58,7 @@ use super::{api, compat, data, ingest, messages, page, publish};
         (name = "data", description = "Competitions, matches, events and teams; producers' pushes; polls on demand."),
         (name = "messages", description = "Published, addressed, scheduled and tracked messages."),
         (name = "sms", description = "SMS signup (double opt-in) and updates to every subscriber."),
-        (name = "stream", description = "The live stream of notifications (Server-Sent Events)."),
+        (name = "stream", description = "The live stream of notifications (Server-Sent Events) and the Socket.IO rooms."),
         (name = "webhooks", description = "What the platforms call: signed, and answered in their formats."),
         (name = "service", description = "The page, health and this document."),
     )
@@ -137,6 +139,32 @@ pub(super) async fn document(headers: HeaderMap) -> Response {
     ))]
 #[allow(dead_code, reason = "documents a route of the sse sink crate")]
 fn stream() {}
+
+/// `/socket.io/` (sink `socketio`): Socket.IO v5 over Engine.IO v4, HTTP long-polling
+/// (`GET` receives, `POST` sends) or a WebSocket upgrade of the `GET`. Client events `joined
+/// {room, name}`, `text {msg, room?}`, `left {room?}`; server events `status {msg}`,
+/// `message {msg}` and `notification` (the stream's JSON) in rooms `all`, `match:<id>`,
+/// `team:<name>`, `topic:<topic>`. Its answers are Engine.IO packets, not JSON.
+#[utoipa::path(get, path = "/socket.io/", tag = "stream",
+    params(
+        ("EIO" = String, Query, description = "The Engine.IO protocol: 4."),
+        ("transport" = String, Query, description = "`polling` or `websocket`."),
+        ("sid" = Option<String>, Query, description = "The session, after the handshake."),
+    ),
+    responses(
+        (status = 200, description = "Engine.IO packets (the handshake `0{\"sid\", …}` first).", content_type = "text/plain", body = String),
+        (status = 101, description = "Switched to WebSocket (`transport=websocket`)."),
+        (status = 400, description = "An unknown session or transport.", content_type = "text/plain", body = String),
+    ))]
+#[allow(dead_code, reason = "documents a route of the socketio sink crate")]
+fn socketio_polling() {}
+
+/// The Socket.IO JavaScript client (v4.8.4, MIT), served by herald for pages (no CDN); also
+/// at `/socket.io/socket.io.js`.
+#[utoipa::path(get, path = "/socket.io/socket.io.min.js", tag = "stream",
+    responses((status = 200, description = "The client.", content_type = "text/javascript", body = String)))]
+#[allow(dead_code, reason = "documents a route of the socketio sink crate")]
+fn socketio_client() {}
 
 /// Slack's Events API (`url_verification`, app mentions and direct messages as bot commands),
 /// signed with `X-Slack-Signature`.

@@ -47,6 +47,7 @@ pub static SINKS: &[SinkEntry] = &[
     sink!("x", sink_x::Plugin),
     sink!("webhook", sink_webhook::Plugin),
     sink!("viber", sink_viber::Plugin, crate::viber::Extension),
+    sink!("socketio", sink_socketio::Plugin),
 ];
 
 /// Every source type, in the order error messages list them.

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sink_api::{BoxError, Commands, Context, Invalid, Plugin, Sink};
+use sink_api::{BoxError, Commands, Context, Invalid, Plugin, Relay, Sink};
 
 use crate::config::{Config, ConfigError, RouteConfig, typed};
 use crate::registry::Registry;
@@ -119,6 +119,8 @@ pub struct Host<'a> {
     pub renderer: &'a Arc<Renderer>,
     /// The bot command handler of a sink instance.
     pub commands: &'a dyn Fn(&str) -> Commands,
+    /// Messages between a sink's copies on every instance.
+    pub relay: &'a Arc<dyn Relay>,
     /// Where the SMS signup is published for the bot commands that start one.
     #[cfg(feature = "twilio")]
     pub sms: &'a crate::sms::Slot,
@@ -210,7 +212,7 @@ impl<P: Plugin, E: Extension<P>> SinkSpec for Spec<P, E> {
         host: &Host<'_>,
         registry: &mut Registry,
     ) -> Result<(), BoxError> {
-        let ctx = Context::new(id, (host.commands)(id));
+        let ctx = Context::new(id, (host.commands)(id)).with_relay(Arc::clone(host.relay));
         let built = P::build(&self.settings, &ctx)?;
         E::built(&self.settings, &built.sink, id, host, registry)?;
         registry.add_built(id, built, route, &host.config.render.default_locale);

@@ -287,10 +287,23 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn notify(&self, ids: &[&str]) -> Result<(), StoreError> {
+        self.notify_channel(
+            crate::signal::CHANNEL,
+            &crate::signal::payload(ids.iter().copied()),
+        )
+        .await
+    }
+
+    /// Sends `payload` on PostgreSQL notification channel `channel` to every instance
+    /// listening (see [`crate::relay`]); nothing on SQLite.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn notify_channel(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::signal::CHANNEL)
-                .bind(crate::signal::payload(ids.iter().copied()))
+                .bind(channel)
+                .bind(payload)
                 .execute(&self.pool)
                 .await?;
         }

@@ -128,6 +128,12 @@ fn migrate_and_check_config_work_on_defaults() {
         text.contains("sink:    console (console, en) text lines"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "sink:    socketio (socketio, en) /socket.io/ rooms, at most 10000 clients, 5 texts per 10 s"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -55,6 +55,7 @@ fn env() -> BTreeMap<String, String> {
         ("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
         ("VIBER_AUTH_TOKEN", "445da6az1s345z78-dazcczb2542zv51a"),
         ("NEWSROOM_TOKEN", "newsroom-token-0123456789"),
+        ("HERALD_ROOMS_TOKEN", "rooms-token-0123456789"),
         (
             "DISCORD_PUBLIC_KEY",
             "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a",
@@ -164,6 +165,15 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         panic!()
     };
     assert_eq!(*console, sink_console::Config::default());
+    let Some(rooms) = config.sinks["rooms"].settings::<sink_socketio::Config>() else {
+        panic!("rooms is a socketio sink")
+    };
+    let d = sink_socketio::Config::default();
+    assert_eq!(
+        (rooms.max_clients, rooms.text_limit, rooms.text_window),
+        (d.max_clients, d.text_limit, d.text_window)
+    );
+    assert!(rooms.token.is_some(), "the example sets a token");
     assert_eq!(config.sources.len(), 6);
     assert_eq!(config.sources["newsroom"].spec.kind(), "push");
     let Some(sms) = config.sinks["sms"].settings::<sink_twilio::Config>() else {

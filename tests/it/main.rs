@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
+mod browser;
+mod browser_driver;
 mod cli;
 mod compat;
 mod config_example;
@@ -25,9 +27,11 @@ mod resilience;
 mod restart;
 mod scale;
 mod secrets;
+mod sio_client;
 mod slack;
 mod sms;
 mod sms_abuse;
+mod socketio;
 mod sse_client;
 mod store;
 mod subscriptions;

@@ -40,6 +40,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/sms/confirm"),
     ("post", "/subscribe"),
     ("get", "/stream"),
+    ("get", "/socket.io/"),
+    ("get", "/socket.io/socket.io.min.js"),
     ("post", "/webhooks/twilio/sms"),
     ("post", "/webhooks/twilio/status"),
     ("post", "/webhooks/twilio/whatsapp"),
@@ -145,7 +147,7 @@ async fn real_answers_of_every_endpoint_match_the_document() {
                 "tokens": [{"name": "reader", "token": READER, "scopes": ["read"]}],
             },
             "sources": { "feed": { "type": "push" } },
-            "sinks": { "sse": {}, "sms": twilio(&fake, json!({})) },
+            "sinks": { "sse": {}, "rooms": {"type": "socketio"}, "sms": twilio(&fake, json!({})) },
         }),
         vec![],
     )
@@ -456,5 +458,22 @@ async fn real_answers_of_every_endpoint_match_the_document() {
         "{content_type}"
     );
     drop(response);
+
+    // So does the Socket.IO handshake: an Engine.IO open packet.
+    let response = client()
+        .get(herald.url("/socket.io/?EIO=4&transport=polling"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let open = response.text().await.unwrap();
+    assert!(open.starts_with("0{\"sid\""), "{open}");
+    let script = client()
+        .get(herald.url("/socket.io/socket.io.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("Socket.IO v4"));
     herald.shutdown().await;
 }

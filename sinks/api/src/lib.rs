@@ -8,6 +8,7 @@ pub mod http;
 mod limits;
 mod notification;
 pub mod plugin;
+pub mod relay;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -22,6 +23,7 @@ pub use commands::{Command, CommandHandler, Commands, Reply};
 pub use limits::{Limits, Rate};
 pub use notification::{Notification, Receipt, Recipient, Replaces};
 pub use plugin::{Built, Context, History, Invalid, Plugin};
+pub use relay::{LocalRelay, Relay};
 
 /// A boxed error that crosses the sink boundary as the cause of a [`SinkError`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -14,6 +14,7 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 pub use tokio_util::sync::CancellationToken;
 
+use crate::relay::{LocalRelay, Relay};
 use crate::{BoxError, Commands, Notification, Sink};
 
 /// A sink type: its config, its checks and how to build it.
@@ -116,6 +117,7 @@ impl std::error::Error for Invalid {}
 pub struct Context {
     id: String,
     commands: Commands,
+    relay: Arc<dyn Relay>,
 }
 
 impl fmt::Debug for Context {
@@ -127,12 +129,21 @@ impl fmt::Debug for Context {
 }
 
 impl Context {
-    /// The context of the instance `id`, whose bot commands go to `commands`.
+    /// The context of the instance `id`, whose bot commands go to `commands`, with a relay
+    /// within this process.
     pub fn new(id: &str, commands: Commands) -> Self {
         Self {
             id: id.to_owned(),
             commands,
+            relay: Arc::new(LocalRelay::new()),
         }
+    }
+
+    /// The same context with `relay` to the other instances.
+    #[must_use]
+    pub fn with_relay(mut self, relay: Arc<dyn Relay>) -> Self {
+        self.relay = relay;
+        self
     }
 
     /// The instance id (`[sinks.<id>]`).
@@ -143,6 +154,11 @@ impl Context {
     /// The core's handler for the bot commands this instance receives.
     pub fn commands(&self) -> Commands {
         Arc::clone(&self.commands)
+    }
+
+    /// Messages to and from this sink's copies on the other herald instances.
+    pub fn relay(&self) -> Arc<dyn Relay> {
+        Arc::clone(&self.relay)
     }
 }
 
