@@ -11,13 +11,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
+#[path = "common/fanout.rs"]
+mod fanout;
 use common::rss_kib;
+use fanout::{Report, now_nanos};
 
 struct Options {
     clients: usize,
@@ -33,21 +36,6 @@ fn options() -> Options {
         events: common::option("--events", 200),
         rate: common::option("--rate", 20.0),
     }
-}
-
-fn now_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 /// The latency (µs) of a `notification` packet stamped `t=<nanos>` in its body.
@@ -70,16 +58,58 @@ async fn client(
     deadline: Instant,
 ) -> Vec<u64> {
     let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
-    let mut ws = loop {
-        match tokio_tungstenite::connect_async(&url).await {
-            Ok((ws, _)) => break ws,
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    };
     let mut latencies = Vec::with_capacity(expected);
     let mut announced = false;
+    // Like the JavaScript client, connect again when the connection closes before joining
+    // (under a storm of handshakes the server may time one out).
+    while !announced && Instant::now() < deadline {
+        let connected = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::connect_async(&url),
+        )
+        .await;
+        let Ok(Ok((ws, _))) = connected else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        session(
+            ws,
+            &room,
+            &name,
+            &joined,
+            &mut announced,
+            &mut latencies,
+            expected,
+            deadline,
+        )
+        .await;
+    }
+    latencies
+}
+
+/// One connection's life: see [`client`].
+#[allow(clippy::too_many_arguments)]
+async fn session(
+    mut ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    room: &str,
+    name: &str,
+    joined: &AtomicUsize,
+    announced: &mut bool,
+    latencies: &mut Vec<u64>,
+    expected: usize,
+    deadline: Instant,
+) {
+    // A connection that has not joined in this long is given up and made again.
+    let join_by = Instant::now() + Duration::from_secs(15);
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let until = if *announced {
+            deadline
+        } else {
+            join_by.min(deadline)
+        };
+        let left = until.saturating_duration_since(Instant::now());
         let Ok(Some(Ok(message))) = tokio::time::timeout(left, ws.next()).await else {
             break;
         };
@@ -102,12 +132,14 @@ async fn client(
             if latencies.len() >= expected {
                 break;
             }
-        } else if !announced && packet.starts_with("42[\"status\"") && packet.contains(&name) {
-            announced = true;
+        } else if !*announced
+            && packet.starts_with("42[\"status\"")
+            && packet.contains(&format!("\"{name} has entered"))
+        {
+            *announced = true;
             joined.fetch_add(1, Ordering::SeqCst);
         }
     }
-    latencies
 }
 
 #[tokio::main]
@@ -183,34 +215,15 @@ async fn main() {
     rss_peak = rss_peak.max(rss_kib(pid));
     server.stop();
 
-    latencies.sort_unstable();
-    let received = latencies.len();
-    let per_conn = rss_connected.saturating_sub(rss_idle) as f64 / opts.clients as f64;
-    println!(
-        "connected and joined {} clients in {:.1} s",
-        opts.clients,
-        connect_time.as_secs_f64()
-    );
-    println!(
-        "deliveries: {received} of {expected} (loss {})",
-        expected - received.min(expected)
-    );
-    println!(
-        "throughput: {:.0} deliveries/s over {:.1} s",
-        received as f64 / total_time.as_secs_f64(),
-        total_time.as_secs_f64()
-    );
-    println!(
-        "latency publish→client: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.50) as f64 / 1000.0,
-        percentile(&latencies, 0.99) as f64 / 1000.0,
-        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
-    );
-    println!(
-        "server RSS: {:.1} MiB idle, {:.1} MiB with clients, {:.1} MiB peak; {:.1} KiB per connection",
-        rss_idle as f64 / 1024.0,
-        rss_connected as f64 / 1024.0,
-        rss_peak as f64 / 1024.0,
-        per_conn
-    );
+    Report {
+        clients: opts.clients,
+        connect_time,
+        expected,
+        latencies,
+        total_time,
+        rss_idle,
+        rss_connected,
+        rss_peak,
+    }
+    .print();
 }

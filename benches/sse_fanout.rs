@@ -10,12 +10,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 mod common;
+#[path = "common/fanout.rs"]
+mod fanout;
+use fanout::{Report, now_nanos};
 #[path = "common/postgres.rs"]
 mod postgres;
 use common::rss_kib;
@@ -35,21 +38,6 @@ fn options() -> Options {
         rate: common::option("--rate", 20.0),
         instances: common::option("--instances", 1),
     }
-}
-
-fn now_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 /// One SSE client on a raw socket: reads the stream and records, for each event, the latency
@@ -211,35 +199,15 @@ async fn main() {
         server.stop();
     }
 
-    latencies.sort_unstable();
-    let expected = opts.clients * opts.events;
-    let received = latencies.len();
-    let per_conn = rss_connected.saturating_sub(rss_idle) as f64 / opts.clients as f64;
-    println!(
-        "connected {} clients in {:.1} s",
-        opts.clients,
-        connect_time.as_secs_f64()
-    );
-    println!(
-        "deliveries: {received} of {expected} (loss {})",
-        expected - received.min(expected)
-    );
-    println!(
-        "throughput: {:.0} deliveries/s over {:.1} s",
-        received as f64 / total_time.as_secs_f64(),
-        total_time.as_secs_f64()
-    );
-    println!(
-        "latency publish→client: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.50) as f64 / 1000.0,
-        percentile(&latencies, 0.99) as f64 / 1000.0,
-        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
-    );
-    println!(
-        "server RSS: {:.1} MiB idle, {:.1} MiB with clients, {:.1} MiB peak; {:.1} KiB per connection",
-        rss_idle as f64 / 1024.0,
-        rss_connected as f64 / 1024.0,
-        rss_peak as f64 / 1024.0,
-        per_conn
-    );
+    Report {
+        clients: opts.clients,
+        connect_time,
+        expected: opts.clients * opts.events,
+        latencies,
+        total_time,
+        rss_idle,
+        rss_connected,
+        rss_peak,
+    }
+    .print();
 }
