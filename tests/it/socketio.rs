@@ -187,6 +187,9 @@ async fn names_texts_rates_tokens_and_the_client_cap_are_enforced() {
     let mut wrong =
         SioClient::connect(herald.addr, "websocket", Some(json!({"token": "guess"}))).await;
 
+    for (who, client) in [("talker", &talker), ("reader", &reader), ("wrong", &wrong)] {
+        assert_eq!(client.refusal(), None, "{who} is one of the first three");
+    }
     // The fourth client is refused, saying why.
     let refused = SioClient::connect(herald.addr, "websocket", None).await;
     let why = refused.refusal().expect("refused");
@@ -207,12 +210,16 @@ async fn names_texts_rates_tokens_and_the_client_cap_are_enforced() {
     talker
         .wait_said("status: Cannot join: rooms are all, match:<id>, team:<name> and topic:<topic>.")
         .await;
+    // One after the other: different sockets' messages are handled in parallel, so a join
+    // sent at the same time as another may be handled first and not be heard by it.
     talker
         .emit("joined", json!({"room": "all", "name": "Tal"}))
         .await;
+    talker.wait_said("status: Tal has entered the room.").await;
     reader
         .emit("joined", json!({"room": "all", "name": "Rea"}))
         .await;
+    talker.wait_said("status: Rea has entered the room.").await;
     wrong
         .emit("joined", json!({"room": "all", "name": "Wro"}))
         .await;

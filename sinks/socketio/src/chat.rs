@@ -199,14 +199,26 @@ pub(crate) async fn relay_to_sockets(
     }
 }
 
-/// Refuses a connection beyond `max_clients`, with a message the client sees in
-/// `connect_error`.
-pub(crate) async fn admit(State(rooms): State<Rooms>) -> Result<(), Full> {
+/// Admits a connection, or refuses it beyond `max_clients` with a message the client sees in
+/// `connect_error`; an admitted socket gets its state and its event handlers here, before the
+/// server acknowledges the connection (socketioxide runs the connect handler as a task of its
+/// own, after the acknowledgement: a client that emits at once would find no handler yet).
+pub(crate) async fn admit(
+    socket: SocketRef,
+    State(rooms): State<Rooms>,
+    TryData(auth): TryData<Value>,
+) -> Result<(), Full> {
     let inner = &rooms.inner;
     if inner.clients.fetch_add(1, Ordering::SeqCst) >= inner.max_clients {
         inner.clients.fetch_sub(1, Ordering::SeqCst);
         return Err(Full(inner.max_clients));
     }
+    let may_text = rooms.may_text(&socket, auth.as_ref().ok());
+    socket.extensions.insert(Arc::new(Peer::new(may_text)));
+    socket.on("joined", joined);
+    socket.on("text", text);
+    socket.on("left", left);
+    socket.on_disconnect(disconnected);
     Ok(())
 }
 
@@ -215,19 +227,8 @@ pub(crate) async fn admit(State(rooms): State<Rooms>) -> Result<(), Full> {
 #[error("herald is serving its maximum of {0} clients; try again later")]
 pub(crate) struct Full(usize);
 
-/// A new socket: its state and its event handlers.
-pub(crate) async fn connect(
-    socket: SocketRef,
-    State(rooms): State<Rooms>,
-    TryData(auth): TryData<Value>,
-) {
-    let may_text = rooms.may_text(&socket, auth.as_ref().ok());
-    socket.extensions.insert(Arc::new(Peer::new(may_text)));
-    socket.on("joined", joined);
-    socket.on("text", text);
-    socket.on("left", left);
-    socket.on_disconnect(disconnected);
-}
+/// An admitted socket: everything was set up by [`admit`].
+pub(crate) async fn connect() {}
 
 /// One socket's state.
 #[derive(Debug)]
