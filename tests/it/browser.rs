@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::browser_driver::{Browser, Driver};
 use crate::db::TestDb;
-use crate::harness::{Herald, client};
+use crate::harness::{Herald, push_snapshot};
 use crate::process::{Process, free_port};
 
 const PRODUCER: &str = "producer-token-0123456789";
@@ -30,14 +30,7 @@ fn snapshot(id: &str, home: &str, away: &str, phase: &str, goals: usize) -> Valu
 }
 
 async fn push(base: &str, body: &Value) {
-    let r = client()
-        .post(format!("{base}/api/v1/ingest"))
-        .bearer_auth(PRODUCER)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    push_snapshot(base, PRODUCER, body).await;
 }
 
 /// Opens the page and waits until its stream is live and it lists `matches` matches.

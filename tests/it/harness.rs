@@ -103,3 +103,15 @@ pub(crate) fn merge(into: &mut serde_json::Value, extra: serde_json::Value) {
         }
     }
 }
+
+/// Pushes a match snapshot to the ingest API of the herald at `base` with `token`; expects 202.
+pub(crate) async fn push_snapshot(base: &str, token: &str, body: &serde_json::Value) {
+    let r = client()
+        .post(format!("{base}/api/v1/ingest"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use serde_json::{Value, json};
 
 use crate::db::TestDb;
-use crate::harness::{Herald, client};
+use crate::harness::{Herald, push_snapshot};
 use crate::process::{Process, free_port};
 use crate::sio_client::SioClient;
 
@@ -37,14 +37,7 @@ fn snapshot(id: &str, home: &str, goals: usize) -> Value {
 }
 
 async fn push(addr: SocketAddr, body: &Value) {
-    let r = client()
-        .post(format!("http://{addr}/api/v1/ingest"))
-        .bearer_auth(PRODUCER)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    push_snapshot(&format!("http://{addr}"), PRODUCER, body).await;
 }
 
 /// `(kind, match id)` of each notification.
