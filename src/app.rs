@@ -283,6 +283,7 @@ impl App {
             Arc::clone(&self.renderer),
             self.wakers.clone(),
         );
+        let health = crate::telemetry::Sources::default();
         let tracker = TaskTracker::new();
         let stop_polling = CancellationToken::new();
         let drain = CancellationToken::new();
@@ -309,6 +310,17 @@ impl App {
                         .collect(),
                 ),
                 auth: http::auth::Auth::new(&self.config.http),
+                ops: http::ops::Ops {
+                    scraper: self.config.metrics.enabled.then(|| {
+                        crate::telemetry::Scraper::new(
+                            self.store.clone(),
+                            self.registry.entries.iter().map(|e| e.id.clone()).collect(),
+                            self.registry.histories.clone(),
+                        )
+                    }),
+                    metrics_require_token: self.config.metrics.require_token,
+                    sources: health.clone(),
+                },
             };
             let router = http::router(state, self.registry.routers);
             let addr = listener.local_addr().ok();
@@ -412,6 +424,7 @@ impl App {
                     .unwrap_or_else(|| Arc::new(Notify::new())),
                 cancel: stop_polling.clone(),
                 finished: Arc::clone(&self.finished),
+                health: health.clone(),
             };
             pollers.spawn(entry.start(ctx));
         }

@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::dispatch::{self, WorkerContext, error_chain};
 use crate::store::Queued;
+use crate::telemetry::{self, Outcome};
 
 /// Rows read per statement while catching up.
 const PAGE: usize = 1_000;
@@ -103,13 +104,19 @@ async fn serve<S: Sink>(sink: &S, ctx: &WorkerContext, queued: &Queued) {
     )
     .await
     {
-        Ok(Ok(_)) => {}
+        Ok(Ok(_)) => {
+            telemetry::delivered(&ctx.sink_id, queued.event.occurred_at, queued.created_at_ms);
+        }
         Ok(Err(error)) => {
+            telemetry::delivery(&ctx.sink_id, Outcome::Dropped);
             tracing::warn!(id = queued.id, error = %error_chain(&error), "the sink did not take a notification");
         }
-        Err(_) => tracing::warn!(
-            id = queued.id,
-            "the sink took too long to take a notification"
-        ),
+        Err(_) => {
+            telemetry::delivery(&ctx.sink_id, Outcome::Dropped);
+            tracing::warn!(
+                id = queued.id,
+                "the sink took too long to take a notification"
+            );
+        }
     }
 }

@@ -35,6 +35,7 @@ pub mod exclusive;
 pub mod http;
 pub mod ingest;
 pub mod liveness;
+pub mod logging;
 pub mod messages;
 pub mod model;
 pub mod outbox;
@@ -53,6 +54,7 @@ pub mod store;
 pub mod subscriptions;
 pub mod targets;
 pub mod teams;
+pub mod telemetry;
 #[cfg(feature = "viber")]
 pub mod viber;
 #[cfg(feature = "whatsapp")]

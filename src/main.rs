@@ -11,7 +11,6 @@ use clap::{Parser, Subcommand};
 use herald::app::App;
 use herald::commands::{self, DeadLetterAction, MessagesAction, SendArgs, SubscribersAction};
 use herald::config::Config;
-use tracing_subscriber::EnvFilter;
 
 /// herald: live football data in, notifications out, everywhere at once.
 #[derive(Debug, Parser)]
@@ -83,6 +82,17 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
         /// An API token with the ingest scope (default: http.admin_token).
+        #[arg(long, env = "HERALD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Show the running herald at a glance: readiness, deliveries and latency per sink,
+    /// polls and quota per source, queues, stream clients.
+    Status {
+        /// herald's base URL (default: http://<http.listen>).
+        #[arg(long)]
+        url: Option<String>,
+        /// A token with the read scope, when `metrics.require_token` is set (default:
+        /// http.admin_token).
         #[arg(long, env = "HERALD_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
@@ -187,15 +197,23 @@ enum SubscribersCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The replay command runs without a config; every other one needs it before logging
+    // starts (its `[log]` section says how).
+    let config = if is_replay(&cli.command) {
+        None
+    } else {
+        match Config::load(cli.config.as_deref(), std::env::vars()) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     // Commands that print their own output keep the logs to warnings.
     let quiet = !matches!(cli.command, Command::Run | Command::Migrate);
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(if quiet { "warn" } else { "info" }));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let log = config.as_ref().map(|c| c.log.clone()).unwrap_or_default();
+    herald::logging::init(&log, quiet);
     herald::app::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -207,7 +225,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -216,7 +234,17 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+#[cfg(feature = "console")]
+fn is_replay(command: &Command) -> bool {
+    matches!(command, Command::Replay { .. })
+}
+
+#[cfg(not(feature = "console"))]
+fn is_replay(_: &Command) -> bool {
+    false
+}
+
+async fn run(cli: Cli, config: Option<Config>) -> anyhow::Result<()> {
     #[cfg(feature = "console")]
     if let Command::Replay {
         dir,
@@ -227,7 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return commands::replay(dir, *speed, *max_gap, locale.clone()).await;
     }
-    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let config = config.context("no configuration")?;
     match cli.command {
         Command::Run => {
             let app = App::builder(config).build().await?;
@@ -312,6 +340,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 commands::ingest(&remote, &text, source.as_deref()).await?
             );
+            Ok(())
+        }
+        Command::Status { url, token } => {
+            let remote = commands::Remote::maybe_with_token(&config, url, token.map(Into::into));
+            print!("{}", commands::status(&remote).await?);
             Ok(())
         }
         Command::Subscribers { sink, action } => {

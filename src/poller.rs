@@ -21,6 +21,7 @@ use crate::dispatch::error_chain;
 use crate::outbox::Outbox;
 use crate::sources::{Cadence, NextPoll, Source, SourceError};
 use crate::store::Store;
+use crate::telemetry::{self, PollOutcome};
 
 /// Everything a poller needs besides its source.
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct PollerContext {
     pub cancel: CancellationToken,
     /// Notified when the source has nothing more to give (a replay that ended).
     pub finished: Arc<Notify>,
+    /// Where `/readyz` reads how this source's polls go.
+    pub health: crate::telemetry::Sources,
 }
 
 type Start = Box<dyn FnOnce(PollerContext) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -127,6 +130,7 @@ impl<S: Source> Poller<S> {
                 .await
             {
                 Ok(false) => {
+                    self.ctx.health.standby(&self.ctx.source_id);
                     if self.loaded {
                         tracing::info!("another instance holds this source's lease; standing by");
                     }
@@ -136,9 +140,11 @@ impl<S: Source> Poller<S> {
                 Ok(true) => match self.poll_once().await {
                     Ok(Some(delay)) => {
                         failures = 0;
+                        self.ctx.health.succeeded(&self.ctx.source_id, delay);
                         delay
                     }
                     Ok(None) => {
+                        self.ctx.health.finished(&self.ctx.source_id);
                         tracing::info!("source finished");
                         self.ctx.finished.notify_one();
                         break;
@@ -146,6 +152,9 @@ impl<S: Source> Poller<S> {
                     Err(PollFailure::Cancelled) => break,
                     Err(PollFailure::Source(error)) => {
                         failures += 1;
+                        self.ctx
+                            .health
+                            .failed(&self.ctx.source_id, error_chain(&error));
                         tracing::warn!(error = %error_chain(&error), failures, "poll failed; keeping the previous state");
                         error
                             .retry_after()
@@ -153,6 +162,9 @@ impl<S: Source> Poller<S> {
                     }
                     Err(PollFailure::Store(error)) => {
                         failures += 1;
+                        self.ctx
+                            .health
+                            .failed(&self.ctx.source_id, error_chain(&error));
                         tracing::error!(error = %error_chain(&error), "cannot record the poll; it will be detected again");
                         self.loaded = false;
                         self.error_backoff(failures)
@@ -205,12 +217,26 @@ impl<S: Source> Poller<S> {
     /// One poll. `Ok(Some(delay))` to go on, `Ok(None)` when the source is done.
     async fn poll_once(&mut self) -> Result<Option<Duration>, PollFailure> {
         if !self.loaded {
+            self.ctx
+                .health
+                .polling(&self.ctx.source_id, self.cadence.interval_live);
             self.load().await.map_err(PollFailure::Store)?;
         }
+        let started = std::time::Instant::now();
         let poll = tokio::select! {
-            poll = self.source.poll() => poll.map_err(PollFailure::Source)?,
+            poll = self.source.poll() => poll,
             () = self.ctx.cancel.cancelled() => return Err(PollFailure::Cancelled),
         };
+        let fetched_in = started.elapsed();
+        let poll = poll.map_err(|error| {
+            let outcome = if error.retry_after().is_some() {
+                PollOutcome::RateLimited
+            } else {
+                PollOutcome::Failed
+            };
+            telemetry::poll(&self.ctx.source_id, outcome, fetched_in, None);
+            PollFailure::Source(error)
+        })?;
         let skip_backlog =
             self.first_poll && self.ctx.backlog == Backlog::Skip && self.source.has_backlog();
         let mut changed = Vec::new();
@@ -241,7 +267,16 @@ impl<S: Source> Poller<S> {
                 deliver: !skip_backlog,
             })
             .await
-            .map_err(PollFailure::Store)?;
+            .map_err(|error| {
+                telemetry::poll(&self.ctx.source_id, PollOutcome::Failed, fetched_in, None);
+                PollFailure::Store(error)
+            })?;
+        telemetry::poll(
+            &self.ctx.source_id,
+            PollOutcome::Ok,
+            fetched_in,
+            Some(started.elapsed()),
+        );
         for tracked in changed {
             self.tracked.insert(tracked.state.id.clone(), tracked);
         }

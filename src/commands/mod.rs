@@ -6,6 +6,7 @@ mod messages;
 mod remote;
 #[cfg(feature = "console")]
 mod replay;
+mod status;
 mod subscribers;
 
 use anyhow::Context as _;
@@ -19,6 +20,7 @@ pub use messages::{MessagesAction, SendArgs, messages};
 pub use remote::Remote;
 #[cfg(feature = "console")]
 pub use replay::replay;
+pub use status::status;
 pub use subscribers::{SubscribersAction, subscribers};
 
 /// Appends one line of output.

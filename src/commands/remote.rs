@@ -13,7 +13,7 @@ use crate::config::Config;
 pub struct Remote {
     /// The base URL (`http://127.0.0.1:8080`).
     pub url: String,
-    token: SecretString,
+    token: Option<SecretString>,
 }
 
 impl Remote {
@@ -26,6 +26,21 @@ impl Remote {
         url: Option<String>,
         token: Option<SecretString>,
     ) -> anyhow::Result<Self> {
+        let remote = Self::maybe_with_token(config, url, token);
+        anyhow::ensure!(
+            remote.token.is_some(),
+            "no token: pass --token (or set HERALD_TOKEN), or set http.admin_token"
+        );
+        Ok(remote)
+    }
+
+    /// Like [`Remote::new`], for calls that need no token unless herald asks for one
+    /// (`/metrics`, `/readyz`).
+    pub fn maybe_with_token(
+        config: &Config,
+        url: Option<String>,
+        token: Option<SecretString>,
+    ) -> Self {
         let url = url.unwrap_or_else(|| {
             let mut addr = config.http.listen;
             if addr.ip().is_unspecified() {
@@ -33,15 +48,10 @@ impl Remote {
             }
             format!("http://{addr}")
         });
-        let token = token
-            .or_else(|| config.http.admin_token.clone())
-            .ok_or_else(|| {
-                anyhow!("no token: pass --token (or set HERALD_TOKEN), or set http.admin_token")
-            })?;
-        Ok(Self {
+        Self {
             url: url.trim_end_matches('/').to_owned(),
-            token,
-        })
+            token: token.or_else(|| config.http.admin_token.clone()),
+        }
     }
 }
 
@@ -62,11 +72,7 @@ impl Remote {
         &self,
         request: reqwest::RequestBuilder,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let response = request
-            .bearer_auth(self.token.expose_secret())
-            .send()
-            .await
-            .with_context(|| format!("cannot reach herald at {}", self.url))?;
+        let response = self.send(request).await?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
@@ -77,5 +83,23 @@ impl Remote {
             });
         }
         Ok((status, body))
+    }
+
+    /// Sends `request`, with the token when there is one.
+    ///
+    /// # Errors
+    /// herald cannot be reached.
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<reqwest::Response> {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token.expose_secret()),
+            None => request,
+        };
+        request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach herald at {}", self.url))
     }
 }

@@ -41,6 +41,10 @@ pub struct Config {
     pub render: RenderConfig,
     /// Delivery policy shared by every sink.
     pub dispatch: DispatchConfig,
+    /// Log format and level.
+    pub log: LogConfig,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
     /// Where match data comes from, by id.
     pub sources: BTreeMap<String, SourceConfig>,
     /// Where notifications go, by id.
@@ -146,6 +150,10 @@ struct RawConfig {
     render: RenderConfig,
     #[serde(default)]
     dispatch: DispatchConfig,
+    #[serde(default)]
+    log: LogConfig,
+    #[serde(default)]
+    metrics: MetricsConfig,
     sources: Option<BTreeMap<String, Value>>,
     sinks: Option<BTreeMap<String, Value>>,
 }
@@ -159,6 +167,8 @@ impl Default for Config {
             detect: DetectConfig::default(),
             render: RenderConfig::default(),
             dispatch: DispatchConfig::default(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
             sources: default_sources(),
             sinks: default_sinks(),
         }
@@ -261,6 +271,8 @@ impl Config {
             detect: raw.detect,
             render: raw.render,
             dispatch: raw.dispatch,
+            log: raw.log,
+            metrics: raw.metrics,
             sources,
             sinks,
         };

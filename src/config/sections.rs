@@ -266,3 +266,52 @@ impl Default for DispatchConfig {
         }
     }
 }
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` (one object per line) for log collectors.
+    pub format: LogFormat,
+    /// The level or filter (`info`, `debug`, `herald=debug,sqlx=warn`); `RUST_LOG`, when set,
+    /// overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line, with the span fields (`request_id`, `source`, `sink`).
+    Json,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub enabled: bool,
+    /// Ask for a token with the `read` scope (Prometheus' `authorization` or `basic_auth`).
+    pub require_token: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            require_token: false,
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sink_api::Invalid;
 
-use super::{Config, ConfigError, invalid};
+use super::{ApiScope, Config, ConfigError, invalid};
 use crate::model::EventKind;
 use crate::render;
 
@@ -58,6 +58,24 @@ impl Config {
             ));
         }
         self.check_tokens()?;
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(invalid(
+                "log.level",
+                format!("not a level or filter ({e}); e.g. info, debug, herald=debug,sqlx=warn"),
+            ));
+        }
+        let can_read = self.http.admin_token.is_some()
+            || self.http.tokens.iter().any(|t| {
+                t.scopes
+                    .iter()
+                    .any(|s| matches!(s, ApiScope::Read | ApiScope::Admin))
+            });
+        if self.metrics.require_token && !can_read {
+            return Err(invalid(
+                "metrics.require_token",
+                "no token can read: set http.admin_token or add [[http.tokens]] with scope read",
+            ));
+        }
         for (key, zero) in [
             ("http.header_timeout", self.http.header_timeout.is_zero()),
             ("http.write_timeout", self.http.write_timeout.is_zero()),

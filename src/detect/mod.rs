@@ -308,6 +308,7 @@ impl<'a> Run<'a> {
             IncidentKind::RedCard | IncidentKind::GoalCancelled => EventKind::RedCard,
         };
         let mut e = self.event(self.event_id(&incident.key), kind);
+        e.occurred_at = incident.at;
         let shootout = incident.kind.is_shootout_kick();
         let phase = if shootout {
             Phase::Penalties

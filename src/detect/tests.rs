@@ -30,6 +30,7 @@ fn state(phase: Phase, clock: Option<Clock>, score: (u16, u16)) -> MatchState {
 
 fn incident(key: &str, kind: IncidentKind, side: Side, player: &str, minute: u16) -> Incident {
     Incident {
+        at: None,
         key: key.into(),
         kind,
         side: Some(side),
@@ -94,13 +95,17 @@ fn kick_off_is_notified_once_at_minute_zero() {
 #[test]
 fn a_goal_is_notified_with_scorer_team_and_score() {
     let mut live = state(Phase::FirstHalf, Some(Clock::at(18)), (1, 0));
-    live.incidents.push(goal("g1", Side::Home, "GRIEZMANN", 18));
+    let mut g1 = goal("g1", Side::Home, "GRIEZMANN", 18);
+    g1.at = Some(1_531_667_880_000);
+    live.incidents.push(g1);
     let (_, events) = play(vec![
         state(Phase::FirstHalf, Some(Clock::at(10)), (0, 0)),
         live,
     ]);
     assert_eq!(kinds(&events), vec![EventKind::KickOff, EventKind::Goal]);
     let g = &events[1];
+    // The provider's event time is kept: the delivery latency starts there.
+    assert_eq!(g.occurred_at, Some(1_531_667_880_000));
     assert_eq!(g.id, "t:1:g1");
     assert_eq!(g.team.as_deref(), Some("France"));
     assert_eq!(g.player.as_deref(), Some("GRIEZMANN"));

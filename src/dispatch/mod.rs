@@ -46,6 +46,7 @@ use texts::Texts;
 use crate::config::DispatchConfig;
 use crate::render::Renderer;
 use crate::store::{Next, Queued, Store, StoreError};
+use crate::telemetry::{self, Outcome};
 
 /// Longest run of one recipient's queue taken at once.
 const MAX_RUN: usize = 256;
@@ -325,6 +326,7 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>, mut hand: he
         if budget == Some(0) {
             let reason = "skipped: the recipient's daily cap is reached";
             tracing::warn!(recipient = %queued.recipient, "{reason}");
+            telemetry::delivery(&ctx.sink_id, Outcome::Skipped);
             if let Err(error) = ctx.store.skip(queued.id, reason).await {
                 tracing::error!(error = %error_chain(&error), "cannot record a skipped delivery");
             }
@@ -332,6 +334,7 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>, mut hand: he
         }
         match attempt(shared, &queued).await {
             Ok(receipt) => {
+                telemetry::delivered(&ctx.sink_id, queued.event.occurred_at, queued.created_at_ms);
                 budget = budget.map(|b| b.saturating_sub(1));
                 shared.clear_refusals(&queued.recipient);
                 hand.pass_on(queued.id);
@@ -386,6 +389,7 @@ async fn record_failure<S: Sink>(
                 wait_ms = wait.as_millis(),
                 "rate limited by the platform; waiting"
             );
+            telemetry::delivery(&ctx.sink_id, Outcome::RateLimited);
             ctx.store
                 .retry_later(queued.id, attempts, wait, "rate limited")
                 .await?;
@@ -398,10 +402,12 @@ async fn record_failure<S: Sink>(
             let error = failure.describe();
             if attempts >= ctx.config.max_attempts {
                 tracing::error!(attempts, %error, "delivery failed too often; moved to dead letters");
+                telemetry::delivery(&ctx.sink_id, Outcome::Dead);
                 ctx.store.dead(queued.id, attempts, &error).await
             } else {
                 let wait = backoff(&ctx.config, attempts);
                 tracing::warn!(attempts, wait_ms = wait.as_millis(), %error, "delivery failed; will retry");
+                telemetry::delivery(&ctx.sink_id, Outcome::Retry);
                 ctx.store
                     .retry_later(queued.id, attempts, wait, &error)
                     .await?;
@@ -412,6 +418,7 @@ async fn record_failure<S: Sink>(
         failure @ Failure::Sink(SinkError::RecipientGone(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "recipient is gone; delivery dropped and subscriptions paused");
+            telemetry::delivery(&ctx.sink_id, Outcome::Gone);
             // The dead letter first: whoever sees the pause also sees why.
             let dead = ctx.store.dead(queued.id, attempts + 1, &error).await;
             if let Err(e) = ctx
@@ -426,6 +433,7 @@ async fn record_failure<S: Sink>(
         failure @ (Failure::Sink(SinkError::Permanent(_)) | Failure::Render(_)) => {
             let error = failure.describe();
             tracing::error!(%error, "delivery failed permanently; moved to dead letters");
+            telemetry::delivery(&ctx.sink_id, Outcome::Dead);
             ctx.store.dead(queued.id, attempts + 1, &error).await?;
             // Only the platform refusing the recipient counts, never a template of ours.
             if matches!(failure, Failure::Sink(_)) && shared.count_refusal(&queued.recipient) {

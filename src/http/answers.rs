@@ -22,6 +22,72 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// `GET /readyz`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// Each check's result.
+    pub checks: Checks,
+}
+
+/// The checks of `/readyz`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Checks {
+    /// The store answers.
+    pub store: Check,
+    /// Every migration is applied.
+    pub migrations: Check,
+    /// Each source, by id.
+    pub sources: std::collections::BTreeMap<String, SourceCheck>,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Check {
+    /// Whether it passes.
+    pub ok: bool,
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Check {
+    /// A passing check.
+    pub fn ok() -> Self {
+        Self {
+            ok: true,
+            error: None,
+        }
+    }
+
+    /// A failing check, and why.
+    pub fn failed(error: String) -> Self {
+        Self {
+            ok: false,
+            error: Some(error),
+        }
+    }
+}
+
+/// A source's check: polled successfully within three of its intervals (or polled by
+/// another instance, or finished).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceCheck {
+    /// Whether it passes.
+    pub ok: bool,
+    /// `polling` (this instance polls it), `standby` (another instance does) or `finished`.
+    pub state: &'static str,
+    /// Seconds since its last successful poll on this instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ok_seconds_ago: Option<f64>,
+    /// The interval planned after that poll, in seconds.
+    pub interval_seconds: f64,
+    /// The last poll's error, until one succeeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// `POST /api/v1/publish`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,8 +11,10 @@ mod etag;
 mod ingest;
 mod messages;
 pub mod openapi;
+pub mod ops;
 mod page;
 mod publish;
+mod request_id;
 pub mod serve;
 
 use axum::Router;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub ingest: crate::ingest::Ingest,
     /// Who may call the protected routes.
     pub auth: auth::Auth,
+    /// Metrics and readiness.
+    pub ops: ops::Ops,
 }
 
 /// The whole router: herald's own routes plus `extra` (sinks' routes), all under one body
@@ -51,6 +55,8 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
     let mut app = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(api::health))
+        .route("/readyz", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/competitions", get(data::competitions))
         .route("/api/v1/matches", get(data::matches))
@@ -79,6 +85,7 @@ pub fn router(state: AppState, extra: Vec<Router>) -> Router {
     app.layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn(request_id::traced))
 }
 
 /// Turns the plain-text errors of axum and of the body limit (405, 413, 415, 400 from an

@@ -12,7 +12,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::answers::ErrorBody;
-use super::{api, compat, data, ingest, messages, page, publish};
+use super::{api, compat, data, ingest, messages, ops, page, publish};
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -26,6 +26,8 @@ use super::{api, compat, data, ingest, messages, page, publish};
     paths(
         page::index,
         api::health,
+        ops::ready,
+        ops::metrics,
         document,
         data::competitions,
         data::matches,
@@ -60,7 +62,7 @@ use super::{api, compat, data, ingest, messages, page, publish};
         (name = "sms", description = "SMS signup (double opt-in) and updates to every subscriber."),
         (name = "stream", description = "The live stream of notifications (Server-Sent Events) and the Socket.IO rooms."),
         (name = "webhooks", description = "What the platforms call: signed, and answered in their formats."),
-        (name = "service", description = "The page, health and this document."),
+        (name = "service", description = "The page, liveness, readiness, metrics and this document."),
     )
 )]
 pub struct ApiDoc;

@@ -356,6 +356,7 @@ impl PushedIncident {
             }
         };
         Ok(Incident {
+            at: None,
             key,
             kind: self.kind,
             side: self.side,

@@ -221,6 +221,10 @@ pub struct Event {
     /// Announcements: the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// When it happened by the provider's clock (Unix ms), when the provider says (FIFA's
+    /// event `Timestamp`); else herald's detection is the start of its delivery latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<i64>,
 }
 
 impl Event {
@@ -249,6 +253,7 @@ impl Event {
             topic: None,
             title: None,
             text: None,
+            occurred_at: None,
         }
     }
 

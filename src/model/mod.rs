@@ -392,6 +392,10 @@ pub struct Incident {
     pub period: Option<Phase>,
     /// When it happened.
     pub clock: Option<Clock>,
+    /// When it happened by the provider's clock (Unix ms), when the provider says (FIFA's
+    /// event `Timestamp`): where the goal-to-phone latency starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
     /// The score right after it, when the provider says (goals).
     pub score_after: Option<Score>,
     /// The shoot-out score right after it, when the provider says (shoot-out kicks).

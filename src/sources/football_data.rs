@@ -373,6 +373,7 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
         };
         let scorer = g.scorer.as_ref();
         incidents.push(Incident {
+            at: None,
             key: format!(
                 "goal:{}:{}:{}",
                 g.minute.unwrap_or(0),
@@ -402,6 +403,7 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
             _ => IncidentKind::YellowCard,
         };
         incidents.push(Incident {
+            at: None,
             key: format!(
                 "card:{}:{}:{}",
                 b.minute.unwrap_or(0),
@@ -422,6 +424,7 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
     for (i, p) in m.penalties.iter().enumerate() {
         let scored = p.scored.unwrap_or(false);
         incidents.push(Incident {
+            at: None,
             key: format!("shootout:{i}"),
             kind: if scored {
                 IncidentKind::ShootoutScored
@@ -546,7 +549,10 @@ impl crate::plugins::SourcePlugin for Plugin {
         id: &str,
         _store: &crate::store::Store,
     ) -> Result<Self::Source, SourceError> {
-        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        let transport = config
+            .transport()
+            .map_err(|e| SourceError::client(id, e))?
+            .metered_as(id);
         Ok(FootballData::new(config.competitions.clone(), transport))
     }
 }

@@ -42,6 +42,8 @@ pub struct HttpTransport {
     cache: Mutex<HashMap<String, (HeaderValue, Bytes)>>,
     /// No request before this instant (the provider's quota is spent).
     paused_until: Mutex<Option<Instant>>,
+    /// The source id under which the provider's quota headers are reported.
+    source: Option<String>,
 }
 
 impl HttpTransport {
@@ -69,7 +71,15 @@ impl HttpTransport {
             limiter,
             cache: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
+            source: None,
         })
+    }
+
+    /// Reports the provider's quota headers as `herald_provider_quota_remaining{source=id}`.
+    #[must_use]
+    pub fn metered_as(mut self, id: &str) -> Self {
+        self.source = Some(id.to_owned());
+        self
     }
 
     async fn wait_turn(&self) {
@@ -139,6 +149,9 @@ impl Transport for HttpTransport {
         })?;
         let status = response.status();
         let headers = response.headers().clone();
+        if let Some(source) = &self.source {
+            report_quota(source, &headers);
+        }
         let now = provider_now(&headers);
         if status == StatusCode::NOT_MODIFIED
             && let Some((_, body)) = cached
@@ -168,6 +181,28 @@ impl Transport for HttpTransport {
             body,
             now,
         })
+    }
+}
+
+/// The quota headers providers send, and the window each counts.
+const QUOTA_HEADERS: [(&str, &str); 3] = [
+    // football-data.org.
+    ("x-requests-available-minute", "minute"),
+    // API-Football: per minute, and per day.
+    ("x-ratelimit-remaining", "minute"),
+    ("x-ratelimit-requests-remaining", "day"),
+];
+
+/// Records what the provider says is left of its quota.
+fn report_quota(source: &str, headers: &HeaderMap) {
+    for (name, window) in QUOTA_HEADERS {
+        if let Some(left) = headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            crate::telemetry::quota_remaining(source, window, left);
+        }
     }
 }
 

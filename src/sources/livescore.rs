@@ -270,6 +270,7 @@ fn match_state(m: &ApiMatch, events: &[ApiEvent]) -> Result<MatchState, String> 
             _ => continue,
         };
         incidents.push(Incident {
+            at: None,
             key: format!("ev:{}", e.id),
             kind,
             side: Some(side),
@@ -336,7 +337,10 @@ impl crate::plugins::SourcePlugin for Plugin {
         id: &str,
         _store: &crate::store::Store,
     ) -> Result<Self::Source, SourceError> {
-        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        let transport = config
+            .transport()
+            .map_err(|e| SourceError::client(id, e))?
+            .metered_as(id);
         Ok(LiveScore::new(config.competition_id.clone(), transport))
     }
 }

@@ -57,11 +57,21 @@ fn migrator(backend: Backend) -> Migrator {
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<usize, MigrateError> {
     let migrator = migrator(backend);
     conn.ensure_migrations_table(&migrator.table_name).await?;
-    let applied = conn.list_applied_migrations(&migrator.table_name).await?;
-    let pending = migrator
-        .iter()
-        .filter(|m| !applied.iter().any(|a| a.version == m.version))
-        .count();
+    let pending = pending(conn, backend).await?;
     migrator.run(&mut *conn).await?;
     Ok(pending)
+}
+
+/// How many of herald's migrations `conn`'s database has not applied. Reads only: on a
+/// database herald never migrated (no migrations table) it fails.
+pub(crate) async fn pending(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<usize, MigrateError> {
+    let migrator = migrator(backend);
+    let applied = conn.list_applied_migrations(&migrator.table_name).await?;
+    Ok(migrator
+        .iter()
+        .filter(|m| !applied.iter().any(|a| a.version == m.version))
+        .count())
 }

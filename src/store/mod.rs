@@ -45,6 +45,7 @@ mod queue;
 mod rate_limits;
 mod recent;
 mod signups;
+mod stats;
 mod subscriptions;
 mod whatsapp;
 mod writer;
@@ -60,6 +61,7 @@ pub use outbox::{DeadLetter, Queued};
 pub use pushed::Pushed;
 pub use queue::{Batch, Next};
 pub use signups::PendingSignup;
+pub use stats::OutboxStats;
 pub use subscriptions::SubscriberRow;
 pub use whatsapp::WhatsAppSession;
 

@@ -131,6 +131,11 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
         )
     );
     assert_eq!(config.render.default_locale, "en");
+    assert_eq!(
+        (config.log.format, config.log.level.as_str()),
+        (herald::config::LogFormat::Text, "info")
+    );
+    assert!(config.metrics.enabled && !config.metrics.require_token);
     let Some(replay) = config.sources["demo"].settings::<herald::sources::replay::Config>() else {
         panic!("demo is a replay")
     };

@@ -54,6 +54,7 @@ fn state(minute: u16, score: (u16, u16), goal: bool) -> MatchState {
         winner: None,
         incidents: if goal {
             vec![Incident {
+                at: None,
                 key: "g1".into(),
                 kind: IncidentKind::Goal,
                 side: Some(Side::Home),

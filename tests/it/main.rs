@@ -20,6 +20,7 @@ mod http_limits;
 mod ingest;
 mod messages;
 mod openapi;
+mod ops;
 mod process;
 mod publish;
 mod quota;

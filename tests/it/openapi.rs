@@ -20,6 +20,8 @@ const READER: &str = "openapi-reader-token-0123456";
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/"),
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/competitions"),
     ("get", "/api/v1/matches"),
@@ -214,6 +216,7 @@ async fn real_answers_of_every_endpoint_match_the_document() {
     // In order, as a client would.
     let calls: Vec<Call<'_>> = vec![
         (Method::GET, "/healthz", "/healthz", None, None, 200),
+        (Method::GET, "/readyz", "/readyz", None, None, 200),
         (
             Method::GET,
             "/api/v1/openapi.json",
@@ -475,5 +478,15 @@ async fn real_answers_of_every_endpoint_match_the_document() {
         .unwrap();
     assert_eq!(script.status(), 200);
     assert!(script.text().await.unwrap().contains("Socket.IO v4"));
+
+    // And /metrics: Prometheus' text format.
+    let metrics = client().get(herald.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+            .get("text/plain")
+            .is_some()
+    );
+    assert!(metrics.text().await.unwrap().contains("# TYPE "));
     herald.shutdown().await;
 }

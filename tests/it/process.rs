@@ -46,6 +46,21 @@ impl Process {
     /// Starts `herald run --config <config>` listening on `port` and waits until `/healthz`
     /// answers. `wrap` runs it through a shell first (`ulimit -n 64; exec …`) when given.
     pub(crate) async fn start(config: &Path, port: u16, log: &Path, wrap: Option<&str>) -> Self {
+        Self::spawn(config, port, log, wrap, Some("info")).await
+    }
+
+    /// Like [`Process::start`], logging as the config's `[log]` says (no `RUST_LOG`).
+    pub(crate) async fn start_as_configured(config: &Path, port: u16, log: &Path) -> Self {
+        Self::spawn(config, port, log, None, None).await
+    }
+
+    async fn spawn(
+        config: &Path,
+        port: u16,
+        log: &Path,
+        wrap: Option<&str>,
+        rust_log: Option<&str>,
+    ) -> Self {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -67,12 +82,11 @@ impl Process {
                 c
             }
         };
-        let child = command
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .unwrap();
+        match rust_log {
+            Some(level) => command.env("RUST_LOG", level),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let child = command.stdout(Stdio::null()).stderr(file).spawn().unwrap();
         let process = Self {
             child,
             port,

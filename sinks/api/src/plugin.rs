@@ -240,4 +240,9 @@ pub trait History: Send + Sync + 'static {
     fn preload(&self, notifications: Vec<Notification>);
     /// Ends every client's stream (at shutdown, after the last delivery).
     fn close(&self);
+    /// How many clients are connected now (`herald_stream_clients`); `None` when the sink
+    /// does not count them.
+    fn clients(&self) -> Option<usize> {
+        None
+    }
 }

@@ -63,4 +63,8 @@ impl History for SocketIoSink {
         let sink = self.clone();
         tokio::spawn(async move { sink.close().await });
     }
+
+    fn clients(&self) -> Option<usize> {
+        Some(self.rooms.clients())
+    }
 }

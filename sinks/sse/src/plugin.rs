@@ -51,4 +51,8 @@ impl History for Hub {
     fn close(&self) {
         Self::close(self);
     }
+
+    fn clients(&self) -> Option<usize> {
+        Some(Self::clients(self))
+    }
 }

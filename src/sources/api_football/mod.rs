@@ -645,6 +645,7 @@ fn match_state(f: &Fixture) -> MatchState {
             extra: e.time.extra,
         });
         incidents.push(Incident {
+            at: None,
             key: format!("{base}:{n}"),
             kind,
             side: side_of(e.team.as_ref()),
@@ -748,7 +749,10 @@ impl crate::plugins::SourcePlugin for Plugin {
         id: &str,
         _store: &crate::store::Store,
     ) -> Result<Self::Source, SourceError> {
-        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        let transport = config
+            .transport()
+            .map_err(|e| SourceError::client(id, e))?
+            .metered_as(id);
         Ok(
             ApiFootball::new(config.leagues.clone(), config.fixtures.clone(), transport)
                 .with_schedule(config.season),

@@ -398,6 +398,11 @@ fn match_state(
         }
         incidents.push(Incident {
             key: format!("ev:{}", event.event_id),
+            at: event
+                .timestamp
+                .as_deref()
+                .and_then(parse_rfc3339_ms)
+                .and_then(|ms| i64::try_from(ms).ok()),
             kind,
             side,
             // The player of a type 72 is the one who gave the penalty away.
@@ -599,7 +604,10 @@ impl crate::plugins::SourcePlugin for Plugin {
         id: &str,
         _store: &crate::store::Store,
     ) -> Result<Self::Source, SourceError> {
-        let transport = config.transport().map_err(|e| SourceError::client(id, e))?;
+        let transport = config
+            .transport()
+            .map_err(|e| SourceError::client(id, e))?
+            .metered_as(id);
         Ok(Fifa::new(config.clone(), transport))
     }
 }

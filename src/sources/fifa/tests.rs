@@ -171,7 +171,9 @@ fn a_shootout_is_read_kick_by_kick_with_the_running_penalty_score() {
                 Some(Score::new(2, 2))
             ),
         ]
-    );
+    ); // Each kick carries FIFA's event time, where its delivery latency starts.
+    let at = time::macros::datetime!(2022-12-18 18:02:00 UTC).unix_timestamp() * 1000;
+    assert_eq!(state.incidents[0].at, Some(at));
 }
 
 #[test]
