@@ -190,10 +190,14 @@ impl<S: Source> Poller<S> {
         }
     }
 
+    /// The wait after `failures` failed polls in a row: doubling from the live interval, and
+    /// never longer than the idle one (nor [`MAX_ERROR_BACKOFF`]): a provider that comes back
+    /// is polled again at most one idle interval later.
     fn error_backoff(&self, failures: u32) -> Duration {
         let base = self.cadence.interval_live;
+        let longest = self.cadence.interval_idle.max(base).min(MAX_ERROR_BACKOFF);
         base.saturating_mul(2_u32.saturating_pow(failures.min(10)))
-            .min(MAX_ERROR_BACKOFF)
+            .min(longest)
     }
 
     async fn load(&mut self) -> Result<(), crate::store::StoreError> {

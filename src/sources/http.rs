@@ -60,10 +60,9 @@ impl HttpTransport {
         requests_per_minute: Option<u32>,
     ) -> Result<Self, reqwest::Error> {
         let client = sink_api::http::client()?;
-        let limiter = requests_per_minute.and_then(NonZeroU32::new).map(|n| {
-            // Spread evenly with a burst of the whole minute's allowance.
-            RateLimiter::direct(Quota::per_minute(n))
-        });
+        let limiter = requests_per_minute
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::direct(per_minute_quota(n)));
         Ok(Self {
             client,
             base: base.trim_end_matches('/').to_owned(),
@@ -184,6 +183,17 @@ impl Transport for HttpTransport {
     }
 }
 
+/// A pace that never sends more than `n` requests in any 60 seconds: a burst of a tenth of
+/// them (at least one), the rest spread evenly. (A burst of all `n` on top of `n` a minute
+/// would allow nearly `2n` in a minute that starts with a full bucket.)
+fn per_minute_quota(n: NonZeroU32) -> Quota {
+    let burst = NonZeroU32::new((n.get() / 10).max(1)).unwrap_or(NonZeroU32::MIN);
+    let spread = (n.get() - burst.get()).max(1);
+    Quota::with_period(Duration::from_secs(60) / spread)
+        .unwrap_or_else(|| Quota::per_minute(n))
+        .allow_burst(burst)
+}
+
 /// The quota headers providers send, and the window each counts.
 const QUOTA_HEADERS: [(&str, &str); 3] = [
     // football-data.org.
@@ -215,4 +225,48 @@ fn provider_now(headers: &HeaderMap) -> i64 {
         .unwrap_or_else(SystemTime::now);
     at.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use governor::clock::FakeRelativeClock;
+
+    use super::*;
+
+    /// Sends as fast as the limiter lets through for three minutes, from a full bucket, and
+    /// returns when each request went (ms).
+    fn sent(n: u32) -> Vec<u64> {
+        let clock = FakeRelativeClock::default();
+        let quota = per_minute_quota(NonZeroU32::new(n).unwrap());
+        let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
+        let mut at = Vec::new();
+        for ms in (0..180_000_u64).step_by(10) {
+            while limiter.check().is_ok() {
+                at.push(ms);
+            }
+            clock.advance(Duration::from_millis(10));
+        }
+        at
+    }
+
+    #[test]
+    fn no_minute_ever_sees_more_than_the_quota() {
+        for n in [1, 2, 10, 30, 120] {
+            let at = sent(n);
+            for (i, start) in at.iter().enumerate() {
+                let in_window = at[i..].iter().take_while(|t| **t < start + 60_000).count();
+                assert!(
+                    in_window <= n as usize,
+                    "{n}/min: {in_window} from {start} ms"
+                );
+            }
+            // And the quota is used: all but the burst's share every minute.
+            let spread = n - (n / 10).max(1);
+            assert!(
+                at.len() as u32 >= 3 * spread,
+                "{n}/min: only {} in 3 min",
+                at.len()
+            );
+        }
+    }
 }

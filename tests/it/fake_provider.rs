@@ -69,6 +69,8 @@ pub(crate) struct Hit {
     pub(crate) status: u16,
     /// Whether an injected fault was served instead of the recording.
     pub(crate) fault: bool,
+    /// When the request arrived.
+    pub(crate) at: Instant,
 }
 
 /// A failure the fake serves instead of the recording.
@@ -80,9 +82,36 @@ pub(crate) enum Fault {
     Malformed,
 }
 
+/// What a storm answers, request after request, whatever the endpoint.
+pub(crate) const STORM: [StormAnswer; 4] = [
+    StormAnswer::TooManyRequests,
+    StormAnswer::ServerError,
+    StormAnswer::Timeout,
+    StormAnswer::Truncated,
+];
+
+/// One answer of a storm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StormAnswer {
+    /// 429 with `Retry-After: 2`.
+    TooManyRequests,
+    /// 500.
+    ServerError,
+    /// No answer for longer than herald's request timeout (20 s).
+    Timeout,
+    /// 200 with the recorded body cut in half.
+    Truncated,
+}
+
+/// Seconds a storm's 429 asks to wait.
+pub(crate) const STORM_RETRY_AFTER: u64 = 2;
+
 struct Inner {
     /// While set, requests to this endpoint get this fault.
     fault: Mutex<Option<(String, Fault)>>,
+    /// Until this instant every request gets the next answer of [`STORM`].
+    storm_until: Mutex<Option<Instant>>,
+    storm_answers: AtomicUsize,
     format: String,
     endpoints: Vec<Endpoint>,
     steps: Vec<Step>,
@@ -108,6 +137,8 @@ impl FakeProvider {
             .collect();
         let inner = Arc::new(Inner {
             fault: Mutex::new(None),
+            storm_until: Mutex::new(None),
+            storm_answers: AtomicUsize::new(0),
             format: manifest.format,
             endpoints: manifest.endpoints,
             steps,
@@ -142,6 +173,11 @@ impl FakeProvider {
     /// Makes requests to `endpoint` fail with `fault` until cleared with `None`.
     pub(crate) fn set_fault(&self, fault: Option<(&str, Fault)>) {
         *self.inner.fault.lock().unwrap() = fault.map(|(e, f)| (e.to_owned(), f));
+    }
+
+    /// Answers every request with the next of [`STORM`] for `length`, from now.
+    pub(crate) fn storm(&self, length: Duration) {
+        *self.inner.storm_until.lock().unwrap() = Some(Instant::now() + length);
     }
 
     pub(crate) fn hits(&self) -> Vec<Hit> {
@@ -192,12 +228,14 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let query = params(request.uri().query().unwrap_or(""));
     let headers = request.headers().clone();
+    let arrived = Instant::now();
     let record_hit = |endpoint: &str, status: u16, fault: bool| {
         inner.hits.lock().unwrap().push(Hit {
             step: step_index,
             endpoint: endpoint.to_owned(),
             status,
             fault,
+            at: arrived,
         });
     };
     let record = |endpoint: &str, status: u16| record_hit(endpoint, status, false);
@@ -287,6 +325,46 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         record(&endpoint.key, 404);
         return (StatusCode::NOT_FOUND, "not recorded at this step").into_response();
     };
+    let storming = inner
+        .storm_until
+        .lock()
+        .unwrap()
+        .is_some_and(|until| arrived < until);
+    if storming {
+        let n = inner.storm_answers.fetch_add(1, Ordering::SeqCst);
+        let answer = STORM[n % STORM.len()];
+        return match answer {
+            StormAnswer::TooManyRequests => {
+                record_hit(&endpoint.key, 429, true);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, STORM_RETRY_AFTER.to_string())],
+                    "slow down",
+                )
+                    .into_response()
+            }
+            StormAnswer::ServerError => {
+                record_hit(&endpoint.key, 500, true);
+                (StatusCode::INTERNAL_SERVER_ERROR, "storm").into_response()
+            }
+            StormAnswer::Timeout => {
+                record_hit(&endpoint.key, 504, true);
+                tokio::time::sleep(Duration::from_secs(25)).await;
+                (StatusCode::GATEWAY_TIMEOUT, "too late").into_response()
+            }
+            StormAnswer::Truncated => {
+                record_hit(&endpoint.key, 200, true);
+                let text = serde_json::to_string(&recorded.body).unwrap();
+                let half = text.get(..text.len() / 2).unwrap_or_default().to_owned();
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    half,
+                )
+                    .into_response()
+            }
+        };
+    }
     let mut body = recorded.body.clone();
     if endpoint.filter_status
         && let Some((_, wanted)) = query.iter().find(|(k, _)| k == "status")

@@ -35,6 +35,7 @@ mod sms_abuse;
 mod socketio;
 mod sse_client;
 mod store;
+mod storms;
 mod subscriptions;
 mod telegram;
 mod viber;

@@ -13,6 +13,8 @@ use crate::expected::Got;
 /// A connected stream and what it received so far.
 pub(crate) struct SseClient {
     received: Arc<Mutex<Vec<Notification>>>,
+    /// When each notification arrived.
+    arrivals: Arc<Mutex<Vec<std::time::Instant>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -33,20 +35,31 @@ impl SseClient {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         let received = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&received);
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let (sink, arrived) = (Arc::clone(&received), Arc::clone(&arrivals));
         let task = tokio::spawn(async move {
             let mut events = response.bytes_stream().eventsource();
             while let Some(Ok(event)) = events.next().await {
                 let n: Notification = serde_json::from_str(&event.data).unwrap();
                 assert_eq!(event.id, n.id.to_string(), "SSE id is the delivery id");
                 sink.lock().unwrap().push(n);
+                arrived.lock().unwrap().push(std::time::Instant::now());
             }
         });
-        Self { received, task }
+        Self {
+            received,
+            arrivals,
+            task,
+        }
     }
 
     pub(crate) fn received(&self) -> Vec<Notification> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// When each of [`SseClient::received`] arrived.
+    pub(crate) fn received_at(&self) -> Vec<std::time::Instant> {
+        self.arrivals.lock().unwrap().clone()
     }
 
     pub(crate) fn last_id(&self) -> Option<i64> {

@@ -25,6 +25,8 @@ pub enum Answer {
     ServerError(u16),
     /// `403 Forbidden: bot was blocked by the user`.
     Blocked,
+    /// No answer at all: the request hangs until the client gives up.
+    Hang,
 }
 
 /// A message the bot sent or edited.
@@ -86,6 +88,12 @@ impl FakeTelegram {
     /// The API URL to configure as the sink's `endpoint`.
     pub fn endpoint(&self) -> String {
         self.fake.endpoint()
+    }
+
+    /// Starts an outage of `sendMessage` / `editMessageText`: each phase answers every
+    /// request its way for its duration (see [`Fake::outage`]).
+    pub fn outage(&self, phases: impl IntoIterator<Item = (Duration, Answer)>) {
+        self.fake.outage(phases);
     }
 
     /// Queues answers for the next sends and edits; afterwards they succeed.
@@ -172,8 +180,8 @@ async fn handle(
             "has_main_web_app": false
         })),
         "getupdates" => get_updates(&fake, &body).await,
-        "sendmessage" => send(&fake, "sendMessage", &body),
-        "editmessagetext" => send(&fake, "editMessageText", &body),
+        "sendmessage" => send(&fake, "sendMessage", &body).await,
+        "editmessagetext" => send(&fake, "editMessageText", &body).await,
         _ => api_error(404, "Not Found: method not found", None),
     }
 }
@@ -195,9 +203,10 @@ async fn get_updates(fake: &Api, body: &Value) -> Response {
     ok(Value::Array(updates))
 }
 
-fn send(fake: &Api, method: &str, body: &Value) -> Response {
+async fn send(fake: &Api, method: &str, body: &Value) -> Response {
     match fake.next_answer().unwrap_or(Answer::Ok) {
         Answer::Ok => {}
+        Answer::Hang => std::future::pending::<()>().await,
         Answer::RetryAfter(seconds) => {
             return api_error(
                 429,

@@ -28,6 +28,8 @@ pub struct Fake<S, A> {
 struct Shared<S, A> {
     state: Mutex<S>,
     script: Mutex<VecDeque<A>>,
+    /// An outage: phases, each answering one way until its instant.
+    outage: Mutex<Vec<(Instant, A)>>,
     attempts: AtomicUsize,
     /// Woken whenever the state or the attempts change.
     changed: Notify,
@@ -64,6 +66,7 @@ impl<S: Send + 'static, A: Send + 'static> Fake<S, A> {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
                 script: Mutex::new(VecDeque::new()),
+                outage: Mutex::new(Vec::new()),
                 attempts: AtomicUsize::new(0),
                 changed: Notify::new(),
             }),
@@ -93,12 +96,36 @@ impl<S, A> Fake<S, A> {
         lock(&self.shared.script).extend(answers);
     }
 
-    /// The next scripted answer, `None` once the script is used up (the handler then does
-    /// what the platform does normally). Every call counts as one of [`Fake::attempts`].
-    pub fn next_answer(&self) -> Option<A> {
+    /// Starts an outage now: each phase answers every request the script applies to with its
+    /// answer for its duration, one phase after the other (a platform that hangs, then
+    /// answers 5xx); afterwards the script and normal answers resume.
+    pub fn outage(&self, phases: impl IntoIterator<Item = (Duration, A)>) {
+        let mut until = Instant::now();
+        let phases = phases
+            .into_iter()
+            .map(|(length, answer)| {
+                until += length;
+                (until, answer)
+            })
+            .collect();
+        *lock(&self.shared.outage) = phases;
+    }
+
+    /// The answer of the outage under way, else the next scripted answer; `None` when
+    /// neither applies (the handler then does what the platform does normally). Every call
+    /// counts as one of [`Fake::attempts`].
+    pub fn next_answer(&self) -> Option<A>
+    where
+        A: Clone,
+    {
         self.shared.attempts.fetch_add(1, Ordering::SeqCst);
         self.shared.changed.notify_waiters();
-        lock(&self.shared.script).pop_front()
+        let now = Instant::now();
+        let outage = lock(&self.shared.outage)
+            .iter()
+            .find(|(until, _)| now < *until)
+            .map(|(_, answer)| answer.clone());
+        outage.or_else(|| lock(&self.shared.script).pop_front())
     }
 
     /// How many times handlers asked for their next answer: the attempts, failed ones included.
