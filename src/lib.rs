@@ -22,6 +22,7 @@
 //! | [`config`] | figment: TOML + `HERALD_*` env, typed, validated, secrets redacted |
 //! | [`app`] | builds everything from a config; startup and shutdown order |
 //! | [`commands`] | what the CLI subcommands do |
+//! | [`logs`] | what log lines never show (Socket Mode tickets) |
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 
@@ -35,6 +36,7 @@ pub mod exclusive;
 pub mod http;
 pub mod ingest;
 pub mod liveness;
+pub mod logs;
 pub mod messages;
 pub mod model;
 pub mod outbox;
