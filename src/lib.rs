@@ -22,6 +22,7 @@
 //! | [`config`] | figment: TOML + `HERALD_*` env, typed, validated, secrets redacted |
 //! | [`app`] | builds everything from a config; startup and shutdown order |
 //! | [`commands`] | what the CLI subcommands do |
+//! | [`logging`] | text or JSON logs; what log lines never show (Socket Mode tickets) |
 //!
 //! The sink contract lives in the `sink-api` crate; sinks are crates under `sinks/`.
 

@@ -41,6 +41,7 @@ fn env() -> BTreeMap<String, String> {
         ("TELEGRAM_BOT_TOKEN", "1:t"),
         ("SLACK_BOT_TOKEN", "xoxb-1"),
         ("SLACK_SIGNING_SECRET", "s"),
+        ("SLACK_APP_TOKEN", "xapp-1-A1-1-t"),
         ("DISCORD_BOT_TOKEN", "d"),
         ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
         ("TWILIO_AUTH_TOKEN", "t"),
@@ -352,6 +353,8 @@ fn every_key_is_documented() {
         // sinks
         "type",
         "format",
+        // slack
+        "app_token",
         "locale",
         "kinds",
         "teams",

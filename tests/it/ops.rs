@@ -139,6 +139,8 @@ async fn metrics_report_deliveries_queues_and_polls(db: TestDb) {
                 "herald_delivery_latency_seconds_count",
                 &[("sink", sse_id.as_str())],
             ) >= Some(3.0)
+            // Deliveries are recorded in batches, just after the platform took them.
+            && value(s, "herald_outbox_pending", &[("sink", ok_id.as_str())]) == Some(0.0)
     })
     .await;
     let delivered = |sink: &str| {

@@ -180,7 +180,7 @@ fn secrets_made_of_digits_are_taken_as_text_and_never_echoed() {
         panic!("slack is a slack sink");
     };
     assert_eq!(
-        secrecy::ExposeSecret::expose_secret(&slack.signing_secret),
+        secrecy::ExposeSecret::expose_secret(slack.signing_secret.as_ref().unwrap()),
         "0123456789"
     );
     // A value of the wrong type is refused naming the key, without the value.

@@ -1,5 +1,6 @@
 //! Slack end to end: mentions and the slash command reach the subscriptions service through
-//! herald's own HTTP server (signed the way Slack signs), replies and notifications go out
+//! herald's own HTTP server (signed the way Slack signs), or over Socket Mode from a fake
+//! Socket Mode server (herald behind NAT, no public URL); replies and notifications go out
 //! through slack-morphism to a fake Web API.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,6 +14,8 @@ use crate::harness::{Herald, client};
 const TOKEN: &str = "xoxb-herald-test";
 const SECRET: &str = "herald-signing-secret";
 const ADMIN: &str = "slack-admin-token-1234";
+const APP_TOKEN: &str = "xapp-1-A0HERALD-1-herald-test";
+const WAIT: Duration = Duration::from_secs(5);
 
 fn slack(fake: &FakeSlack) -> serde_json::Value {
     json!({
@@ -173,4 +176,123 @@ async fn the_slash_command_answers_at_once() {
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].recipient.as_str(), "C44");
     herald.shutdown().await;
+}
+
+/// herald with a Slack sink that takes commands over Socket Mode only (no signing secret).
+async fn start_socket_mode(db: &TestDb, fake: &FakeSlack) -> Herald {
+    Herald::start(
+        json!({
+            "store": { "url": db.url, "lease_ttl": "3s" },
+            "http": { "admin_token": ADMIN },
+            "sources": {},
+            "sinks": { "slack": {
+                "type": "slack",
+                "bot_token": TOKEN,
+                "app_token": APP_TOKEN,
+                "endpoint": fake.endpoint(),
+                "per_channel_per_second": 100,
+            } },
+        }),
+        vec![],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nat_commands_arrive_over_socket_mode_and_notifications_follow() {
+    for db in TestDb::all().await {
+        let fake = FakeSlack::with_app_token(TOKEN, APP_TOKEN).await;
+        let herald = start_socket_mode(&db, &fake).await;
+        assert_eq!(fake.wait_connected(1, WAIT).await, 1, "{}", db.backend);
+
+        // The slash command's reply comes back in the acknowledgement.
+        let envelope = fake.slash_command("C42", "subscribe Brasil");
+        let ack = fake.wait_ack(&envelope, WAIT).await.expect("no ack");
+        assert_eq!(
+            ack.payload.unwrap()["text"],
+            "✅ You now follow Brazil. Notifications will arrive here."
+        );
+        // A mention is acknowledged, then answered in its channel.
+        let envelope = fake.app_mention("Ev1", "C43", "subscribe France");
+        assert_eq!(fake.wait_ack(&envelope, WAIT).await.unwrap().payload, None);
+        let posted = fake.wait_posted(1, WAIT).await;
+        assert_eq!(posted[0].channel, "C43");
+        assert_eq!(
+            posted[0].text,
+            "✅ You now follow France. Notifications will arrive here."
+        );
+        // Without a signing secret there are no HTTP routes to call, or to forge.
+        let r = client()
+            .post(herald.url("/webhooks/slack/events"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        // Slack recycles the connection: herald reconnects and goes on.
+        fake.disconnect();
+        assert_eq!(fake.wait_connected(2, WAIT).await, 2, "no reconnection");
+        assert_eq!(fake.wait_live_at_most(1, WAIT).await, 1);
+        let envelope = fake.app_mention("Ev2", "C44", "subscribe Germany");
+        assert!(fake.wait_ack(&envelope, WAIT).await.is_some());
+        let posted = fake.wait_posted(2, WAIT).await;
+        assert_eq!(posted[1].channel, "C44");
+
+        let mut subscribed: Vec<String> = herald
+            .store
+            .subscriptions("slack")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.recipient.as_str().to_owned())
+            .collect();
+        subscribed.sort();
+        assert_eq!(subscribed, ["C42", "C43", "C44"], "{}", db.backend);
+
+        // A notification reaches the channel that subscribed over the slash command, only.
+        herald.publish(ADMIN, "Brazil", "Team news").await;
+        let posted = fake.wait_posted(3, WAIT).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(fake.posted().len(), 3, "{:#?}", fake.posted());
+        assert_eq!(posted[2].channel, "C42");
+        assert_eq!(posted[2].blocks[0]["text"]["text"], "*📣 Team news*\ntext");
+
+        herald.shutdown().await;
+        assert_eq!(
+            fake.wait_live_at_most(0, WAIT).await,
+            0,
+            "the connection outlived the shutdown"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Two instances on one PostgreSQL database (SQLite is one process per file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_at_a_time_holds_the_socket_mode_connection() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let fake = FakeSlack::with_app_token(TOKEN, APP_TOKEN).await;
+    let first = start_socket_mode(&db, &fake).await;
+    assert_eq!(fake.wait_connected(1, WAIT).await, 1);
+    let second = start_socket_mode(&db, &fake).await;
+    // Longer than a standby's look at the lease (a third of lease_ttl).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.live_connections(), 1);
+    // The first instance's check of the token and its connection; nothing from the second.
+    assert_eq!(fake.connections_opened(), 2);
+    first.shutdown().await;
+    // The lease is released: the second instance connects.
+    assert_eq!(fake.wait_connected(2, Duration::from_secs(10)).await, 2);
+    assert_eq!(fake.wait_live_at_most(1, WAIT).await, 1);
+    let envelope = fake.slash_command("C45", "subscribe Brasil");
+    let ack = fake.wait_ack(&envelope, WAIT).await.expect("no ack");
+    assert_eq!(
+        ack.payload.unwrap()["text"],
+        "✅ You now follow Brazil. Notifications will arrive here."
+    );
+    second.shutdown().await;
+    db.cleanup().await;
 }

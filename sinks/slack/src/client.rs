@@ -9,8 +9,10 @@ use sink_api::SinkError;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
+/// slack-morphism's connector over rustls (ring); it also opens Socket Mode's WebSockets.
+pub(crate) type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 /// The client type: slack-morphism over a rustls (ring) connector.
-pub(crate) type Client = SlackClient<SlackClientHyperConnector<HttpsConnector<HttpConnector>>>;
+pub(crate) type Client = SlackClient<Connector>;
 
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]

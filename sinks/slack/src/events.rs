@@ -1,10 +1,8 @@
-//! Inbound: the Events API (`@herald subscribe France`) and the `/herald` slash command, on
-//! herald's HTTP server. Every request is checked against Slack's `v0` signature and a five
-//! minute window; events are acknowledged at once, handled afterwards, and handled once.
+//! Inbound over HTTP: the Events API (`@herald subscribe France`) and the `/herald` slash
+//! command, posted by Slack to herald's HTTP server. Every request is checked against Slack's
+//! `v0` signature and a five minute window, then handed to [`Inbound`], as Socket Mode's are.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,36 +12,31 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sink_api::{Command, Commands, Recipient, verify};
+use sink_api::{Commands, verify};
 
 use crate::SlackSink;
-
-/// Slack expects an answer within 3 s; a slash command's reply must come before that.
-const COMMAND_DEADLINE: Duration = Duration::from_millis(2500);
-/// Event ids remembered to ignore Slack's retries of events already handled.
-const REMEMBERED_EVENTS: usize = 1000;
-
-struct Inbound {
-    sink: SlackSink,
-    commands: Commands,
-    seen: Mutex<VecDeque<String>>,
-}
+use crate::inbound::{Event, Inbound, SlashCommand};
 
 /// The routes of sink instance `id`: `POST /webhooks/<id>/events` and
-/// `POST /webhooks/<id>/commands`.
+/// `POST /webhooks/<id>/commands`. They need the config's `signing_secret`: without one they
+/// refuse every request (the plugin does not serve them then).
 pub fn router<S>(sink: SlackSink, id: &str, commands: Commands) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let state = Arc::new(Inbound {
-        sink,
-        commands,
-        seen: Mutex::new(VecDeque::new()),
-    });
+    routes(Inbound::new(id, sink, commands))
+}
+
+/// The same routes around an [`Inbound`] that Socket Mode may share.
+pub(crate) fn routes<S>(inbound: Arc<Inbound>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let id = inbound.id.clone();
     Router::new()
         .route(&format!("/webhooks/{id}/events"), post(events))
         .route(&format!("/webhooks/{id}/commands"), post(slash_command))
-        .with_state(state)
+        .with_state(inbound)
 }
 
 /// Checks `X-Slack-Signature` against `v0:<timestamp>:<body>` and the timestamp against `now`.
@@ -72,6 +65,19 @@ pub(crate) fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     format!("v0={}", hex::encode(mac))
 }
 
+/// Verifies a request with the sink's signing secret.
+fn from_slack(inbound: &Inbound, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+    let Some(secret) = inbound.sink.config.signing_secret.as_ref() else {
+        return Err("this sink has no signing_secret: it takes commands over Socket Mode only");
+    };
+    verify(
+        secret.expose_secret().as_bytes(),
+        headers,
+        body,
+        verify::now(),
+    )
+}
+
 fn unauthorized(reason: &str) -> Response {
     tracing::warn!(reason, "refused a request that does not come from Slack");
     (
@@ -95,30 +101,8 @@ enum Envelope {
     Other,
 }
 
-#[derive(Debug, Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    channel: Option<String>,
-    user: Option<String>,
-    text: Option<String>,
-    channel_type: Option<String>,
-    bot_id: Option<String>,
-    subtype: Option<String>,
-}
-
 async fn events(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(reason) = verify(
-        inbound
-            .sink
-            .config
-            .signing_secret
-            .expose_secret()
-            .as_bytes(),
-        &headers,
-        &body,
-        verify::now(),
-    ) {
+    if let Err(reason) = from_slack(&inbound, &headers, &body) {
         return unauthorized(reason);
     }
     let envelope: Envelope = match serde_json::from_slice(&body) {
@@ -132,65 +116,11 @@ async fn events(State(inbound): State<Arc<Inbound>>, headers: HeaderMap, body: B
             axum::Json(serde_json::json!({ "challenge": challenge })).into_response()
         }
         Envelope::EventCallback { event_id, event } => {
-            if !inbound.first_time(&event_id) {
-                tracing::debug!(%event_id, "Slack retried an event already handled; ignoring it");
-                return StatusCode::OK.into_response();
-            }
-            let for_us = event.bot_id.is_none()
-                && event.subtype.is_none()
-                && (event.kind == "app_mention"
-                    || (event.kind == "message" && event.channel_type.as_deref() == Some("im")));
-            if let (true, Some(channel), Some(text)) = (for_us, event.channel, event.text) {
-                // Acknowledge now, work afterwards: Slack wants an answer within 3 s.
-                let inbound = Arc::clone(&inbound);
-                tokio::spawn(async move {
-                    let command = Command {
-                        chat: Recipient::new(channel.clone()),
-                        user: event.user,
-                        text: strip_mentions(&text),
-                        language: None,
-                    };
-                    let reply = inbound.commands.handle(command).await;
-                    if let Err(error) = inbound.sink.post_text(&channel, &reply.text).await {
-                        tracing::warn!(%error, "cannot answer a Slack command");
-                    }
-                });
-            }
+            inbound.event(&event_id, event);
             StatusCode::OK.into_response()
         }
         Envelope::Other => StatusCode::OK.into_response(),
     }
-}
-
-impl Inbound {
-    /// Records `event_id`; `false` if it was already handled.
-    fn first_time(&self, event_id: &str) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.iter().any(|id| id == event_id) {
-            return false;
-        }
-        if seen.len() >= REMEMBERED_EVENTS {
-            seen.pop_front();
-        }
-        seen.push_back(event_id.to_owned());
-        true
-    }
-}
-
-/// `<@U024BE7LH> subscribe France` → `subscribe France`.
-fn strip_mentions(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|word| !(word.starts_with("<@") && word.ends_with('>')))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[derive(Debug, Deserialize)]
-struct SlashCommand {
-    #[serde(default)]
-    text: String,
-    channel_id: String,
-    user_id: Option<String>,
 }
 
 async fn slash_command(
@@ -198,17 +128,7 @@ async fn slash_command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(reason) = verify(
-        inbound
-            .sink
-            .config
-            .signing_secret
-            .expose_secret()
-            .as_bytes(),
-        &headers,
-        &body,
-        verify::now(),
-    ) {
+    if let Err(reason) = from_slack(&inbound, &headers, &body) {
         return unauthorized(reason);
     }
     let form: SlashCommand = match serde_urlencoded::from_bytes(&body) {
@@ -217,17 +137,7 @@ async fn slash_command(
             return (StatusCode::BAD_REQUEST, format!("malformed command: {e}")).into_response();
         }
     };
-    let command = Command {
-        chat: Recipient::new(form.channel_id),
-        user: form.user_id,
-        text: form.text,
-        language: None,
-    };
-    let text = match tokio::time::timeout(COMMAND_DEADLINE, inbound.commands.handle(command)).await
-    {
-        Ok(reply) => reply.text,
-        Err(_) => "Still working on it; try again in a moment.".to_owned(),
-    };
+    let text = inbound.slash_command(form).await;
     axum::Json(serde_json::json!({ "response_type": "ephemeral", "text": text })).into_response()
 }
 
@@ -288,14 +198,6 @@ mod tests {
         assert_eq!(
             verify(secret, &HeaderMap::new(), body, 0),
             Err("missing X-Slack-Request-Timestamp")
-        );
-    }
-
-    #[test]
-    fn mentions_are_stripped() {
-        assert_eq!(
-            strip_mentions("<@U024BE7LH> subscribe   France"),
-            "subscribe France"
         );
     }
 }

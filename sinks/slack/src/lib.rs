@@ -1,12 +1,28 @@
-//! Slack sink: channel messages through the Web API, commands through the Events API and a
-//! slash command.
+//! Slack sink: channel messages through the Web API; commands (mentions and a slash command)
+//! through the Events API over HTTP, or over Socket Mode without a public URL.
 #![doc = include_str!("../README.md")]
+//!
+//! # Layout
+//!
+//! | module | what it does |
+//! |---|---|
+//! | `lib.rs` | the sink: posts and updates messages |
+//! | `config` | the `[sinks.<id>]` keys and their checks |
+//! | `client` | slack-morphism's client (rustls, ring) and what its errors mean |
+//! | `render` | a notification as Block Kit |
+//! | `inbound` | commands from Slack to the core and back, whatever the transport |
+//! | `events` | transport: the Events API and slash command routes, signed requests |
+//! | `socket_mode` | transport: Socket Mode, a sink task holding a WebSocket to Slack |
+//! | `plugin` | registration with the core: routes and task per config |
+//! | `testing` | fakes of the Web API and of Socket Mode (feature `test-util`) |
 
 mod client;
 mod config;
 mod events;
+mod inbound;
 mod plugin;
 mod render;
+mod socket_mode;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
@@ -26,6 +42,8 @@ pub use plugin::Plugin;
 pub struct SlackSink {
     client: Arc<client::Client>,
     token: SlackApiToken,
+    /// The app-level token, when commands come over Socket Mode.
+    app_token: Option<SlackApiToken>,
     config: Config,
 }
 
@@ -45,14 +63,13 @@ impl SlackSink {
     pub fn new(config: Config) -> Result<Self, BuildError> {
         Ok(Self {
             client: client::client(&config.endpoint)?,
-            token: SlackApiToken::new(SlackApiTokenValue::new(
-                config.bot_token.expose_secret().to_owned(),
-            )),
+            token: api_token(&config.bot_token),
+            app_token: config.app_token.as_ref().map(api_token),
             config,
         })
     }
 
-    /// The app's signing secret, for the inbound router.
+    /// Its config.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -69,6 +86,11 @@ impl SlackSink {
             .map(|_| ())
             .map_err(|e| client::classify(&e))
     }
+}
+
+/// A token as slack-morphism sends it (`Authorization: Bearer …`).
+fn api_token(secret: &secrecy::SecretString) -> SlackApiToken {
+    SlackApiToken::new(SlackApiTokenValue::new(secret.expose_secret().to_owned()))
 }
 
 impl Sink for SlackSink {

@@ -1,8 +1,12 @@
-//! The Slack sink's plug-in: `type = "slack"`, with its Events API and slash-command routes.
+//! The Slack sink's plug-in: `type = "slack"`, with its Events API and slash-command routes
+//! when it has a signing secret, and its Socket Mode task when it has an app token.
+
+use std::sync::Arc;
 
 use sink_api::{BoxError, Built, Context, Invalid};
 
-use crate::{Config, SlackSink};
+use crate::inbound::Inbound;
+use crate::{Config, SlackSink, events, socket_mode};
 
 /// The Slack sink, as the core's plugin list names it.
 #[derive(Debug)]
@@ -17,8 +21,14 @@ impl sink_api::Plugin for Plugin {
     }
 
     fn describe(config: &Config) -> String {
+        let commands = match (config.signing_secret.is_some(), config.app_token.is_some()) {
+            (true, true) => "commands over the Events API and Socket Mode",
+            (true, false) => "commands over the Events API",
+            (false, true) => "commands over Socket Mode",
+            (false, false) => "no commands",
+        };
         format!(
-            "{}, {} configured channels",
+            "{}, {} configured channels, {commands}",
             config.endpoint,
             config.channels.len()
         )
@@ -38,7 +48,16 @@ impl sink_api::Plugin for Plugin {
 
     fn build(config: &Config, ctx: &Context) -> Result<Built<SlackSink>, BoxError> {
         let sink = SlackSink::new(config.clone())?;
-        let router = crate::router(sink.clone(), ctx.id(), ctx.commands());
-        Ok(Built::new(sink).router(router))
+        let inbound = Inbound::new(ctx.id(), sink.clone(), ctx.commands());
+        let mut built = Built::new(sink);
+        if config.signing_secret.is_some() {
+            built = built.router(events::routes(Arc::clone(&inbound)));
+        }
+        if config.app_token.is_some() {
+            built = built.task("slack socket mode", move |stop| {
+                socket_mode::run(Arc::clone(&inbound), stop)
+            });
+        }
+        Ok(built)
     }
 }

@@ -22,7 +22,8 @@ async fn sink() -> (FakeSlack, SlackSink) {
     let fake = FakeSlack::start(TOKEN).await;
     let sink = SlackSink::new(Config {
         bot_token: SecretString::from(TOKEN),
-        signing_secret: SecretString::from(SECRET),
+        signing_secret: Some(SecretString::from(SECRET)),
+        app_token: None,
         endpoint: fake.endpoint(),
         channels: vec!["C0NEWS".into()],
         per_channel_per_second: 1,
@@ -265,4 +266,36 @@ async fn the_slash_command_answers_in_its_response() {
     let json: serde_json::Value = r.json().await.unwrap();
     assert_eq!(json["text"], "ok: subscribe France goals");
     assert_eq!(commands.received()[0].chat, Recipient::new("C555"));
+}
+
+#[tokio::test]
+async fn without_a_signing_secret_the_routes_refuse_everything_clearly() {
+    let (fake, _) = sink().await;
+    let sink = SlackSink::new(Config {
+        bot_token: SecretString::from(TOKEN),
+        signing_secret: None,
+        app_token: Some(SecretString::from("xapp-1-A1-1-x")),
+        endpoint: fake.endpoint(),
+        channels: vec![],
+        per_channel_per_second: 1,
+    })
+    .unwrap();
+    let commands = RecordingCommands::new();
+    let base = inbound(&sink, commands.clone()).await;
+    let r = signed(
+        &format!("{base}/events"),
+        &mention("Ev4"),
+        "application/json",
+        now(),
+        SECRET,
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let json: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        json["error"],
+        "this sink has no signing_secret: it takes commands over Socket Mode only"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(commands.received().is_empty());
 }

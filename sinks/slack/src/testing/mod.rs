@@ -1,6 +1,8 @@
 //! A local fake of the Slack Web API for tests (`/api/chat.postMessage`, `/api/chat.update`,
-//! `/api/auth.test` with their real JSON), scripted failures, and signing of inbound requests
-//! the way Slack signs them.
+//! `/api/auth.test` with their real JSON), scripted failures, signing of inbound requests the
+//! way Slack signs them, and Socket Mode (`/api/apps.connections.open` and its WebSocket).
+
+mod socket_mode;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -12,6 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sink_api::testing::Fake;
+
+pub use socket_mode::Ack;
 
 /// The `X-Slack-Signature` Slack would send for `body` at `timestamp`.
 pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
@@ -51,8 +55,11 @@ pub struct Posted {
 #[derive(Default)]
 struct Data {
     token: String,
+    /// The app-level token `apps.connections.open` accepts, if any.
+    app_token: Option<String>,
     posted: Vec<Posted>,
     next_ts: u64,
+    socket: socket_mode::Sockets,
 }
 
 type Api = Fake<Data, Answer>;
@@ -66,18 +73,36 @@ pub struct FakeSlack {
 }
 
 impl FakeSlack {
-    /// Starts a fake that accepts the bot token `token`.
+    /// Starts a fake that accepts the bot token `token` (and no app token: Socket Mode
+    /// connections are refused).
     ///
     /// # Panics
     /// When no local port can be bound.
     pub async fn start(token: &str) -> Self {
+        Self::start_with(token, None).await
+    }
+
+    /// Starts a fake that accepts the bot token `token`, and the app-level token `app_token`
+    /// to open Socket Mode connections.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn with_app_token(token: &str, app_token: &str) -> Self {
+        Self::start_with(token, Some(app_token)).await
+    }
+
+    async fn start_with(token: &str, app_token: Option<&str>) -> Self {
+        let (sockets, listener) = socket_mode::Sockets::bind().await;
         let data = Data {
             token: token.to_owned(),
+            app_token: app_token.map(str::to_owned),
             next_ts: 1,
+            socket: sockets,
             ..Data::default()
         };
         let routes = Router::new().route("/api/{method}", axum::routing::post(handle).get(handle));
         let fake = Fake::start(data, routes).await;
+        tokio::spawn(socket_mode::serve(fake.clone(), listener));
         Self {
             addr: fake.addr(),
             fake,
@@ -118,6 +143,9 @@ async fn handle(
 ) -> Response {
     let body = body.map(|Json(v)| v).unwrap_or_default();
     let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if method == "apps.connections.open" {
+        return socket_mode::open(&fake, bearer);
+    }
     if !fake.read(|data| bearer == Some(&format!("Bearer {}", data.token))) {
         return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
     }
