@@ -90,7 +90,7 @@ fn a_full_config_parses() {
 fn unknown_keys_are_named() {
     assert_eq!(
         error("nope = 1"),
-        "nope: unknown field `nope`, expected one of `http`, `store`, `detect`, `render`, `dispatch`, `sources`, `sinks`"
+        "nope: unknown field `nope`, expected one of `http`, `store`, `detect`, `render`, `dispatch`, `log`, `metrics`, `sources`, `sinks`"
     );
 }
 
@@ -105,6 +105,16 @@ fn unknown_nested_keys_are_named() {
     let err = error("[sources.x]\ntype = \"replay\"\nspede = 2");
     assert!(err.starts_with("sources.x"), "{err}");
     assert!(err.contains("`spede`"), "{err}");
+}
+
+#[test]
+fn log_and_metrics_settings_are_checked() {
+    let err = error("[log]\nformat = \"xml\"");
+    assert!(err.starts_with("log.format:"), "{err}");
+    let err = error("[log]\nlevel = \"herald=loud\"");
+    assert!(err.starts_with("log.level: not a level or filter"), "{err}");
+    let err = error("[metrics]\nrequire_token = true");
+    assert!(err.starts_with("metrics.require_token: no token can read"), "{err}");
 }
 
 #[test]
