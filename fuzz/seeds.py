@@ -227,7 +227,15 @@ def dictionaries():
         # ASCII only (libFuzzer reads `\\xNN`-free entries) and short (its limit is 64 bytes).
         quoted = sorted(json.dumps(w) for w in words if w.isascii())
         lines = [json.dumps(q) for q in quoted if len(q) <= 48]
-        lines += ['"null"', '"true"', '"false"', '"-1"', '"65536"', '"1e999"', '"{}"', '"[]"']
+        # Values at the ends of the integer types providers' numbers are read into: the
+        # fuzzer does not reach them by mutating digits (a kick-off at i64::MIN and a score of
+        # 65535 both overflowed before they were in here).
+        lines += [
+            '"null"', '"true"', '"false"', '"-1"', '"1e999"', '"{}"', '"[]"', '"0.5"',
+            '"255"', '"256"', '"65535"', '"65536"', '"4294967295"', '"4294967296"',
+            '"2147483647"', '"-2147483648"', '"9223372036854775807"',
+            '"-9223372036854775808"', '"18446744073709551615"',
+        ]
         (out / f"{target}.dict").write_text("\n".join(lines) + "\n")
         print(f"{target}.dict: {len(lines)} entries")
 
