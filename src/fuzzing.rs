@@ -176,7 +176,7 @@ pub fn phone(data: &[u8]) {
         Some((country, typed)) => (Some(country), typed),
         None => (None, text.as_ref()),
     };
-    let _ = phone::check_e164(typed);
+    let _checked = phone::check_e164(typed);
     if let Ok(number) = phone::normalize(typed, country) {
         assert_eq!(
             phone::check_e164(&number.e164),
@@ -246,15 +246,15 @@ pub fn twilio_inbound(data: &[u8]) {
         return;
     };
     let mut headers = HeaderMap::new();
-    if let Some(host) = uri.authority() {
-        if let Ok(value) = HeaderValue::from_str(host.as_str()) {
-            headers.insert("host", value);
-        }
+    if let Some(host) = uri.authority()
+        && let Ok(value) = HeaderValue::from_str(host.as_str())
+    {
+        headers.insert("host", value);
     }
-    if let Some(scheme) = uri.scheme_str() {
-        if let Ok(value) = HeaderValue::from_str(scheme) {
-            headers.insert("x-forwarded-proto", value);
-        }
+    if let Some(scheme) = uri.scheme_str()
+        && let Ok(value) = HeaderValue::from_str(scheme)
+    {
+        headers.insert("x-forwarded-proto", value);
     }
     let given = if given.is_empty() {
         let scheme = uri.scheme_str().unwrap_or("http");
@@ -320,7 +320,8 @@ fn slack_harness() -> Option<&'static SlackHarness> {
     HARNESS
         .get_or_init(|| {
             // The Slack client is built with rustls; one provider for the process.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            // One installed before (by a test) is as good.
+            let _installed = rustls::crypto::ring::default_provider().install_default();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -350,8 +351,6 @@ fn slack_harness() -> Option<&'static SlackHarness> {
 /// HMAC-SHA256 of `v0:<timestamp>:<body>`), so the parsers behind the check are reached.
 #[cfg(feature = "slack")]
 pub fn slack_inbound(data: &[u8]) {
-    use std::fmt::Write as _;
-
     let Some(harness) = slack_harness() else {
         return;
     };
@@ -365,10 +364,8 @@ pub fn slack_inbound(data: &[u8]) {
             SLACK_SECRET.as_bytes(),
             &[b"v0:", timestamp.as_bytes(), b":", rest],
         );
-        let mut signature = "v0=".to_owned();
-        for byte in mac {
-            let _ = write!(signature, "{byte:02x}");
-        }
+        let hex: String = mac.iter().map(|byte| format!("{byte:02x}")).collect();
+        let signature = format!("v0={hex}");
         (timestamp.into_bytes(), signature.into_bytes(), rest)
     } else {
         let (head, body) = split_line(rest);
@@ -392,7 +389,7 @@ pub fn slack_inbound(data: &[u8]) {
     harness.runtime.block_on(async move {
         let Ok(response) = tower::Service::call(&mut router, request).await;
         // The whole answer, as Slack reads it.
-        let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+        let _answer = axum::body::to_bytes(response.into_body(), usize::MAX).await;
         // Let the work an event started (its answer) run now rather than pile up.
         tokio::task::yield_now().await;
     });

@@ -95,7 +95,7 @@ pub fn interaction(data: &[u8]) {
     harness.runtime.block_on(async move {
         let Ok(response) = tower::Service::call(&mut router, request).await;
         // The whole answer, as Discord reads it.
-        let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+        let _answer = axum::body::to_bytes(response.into_body(), usize::MAX).await;
     });
 }
 
