@@ -33,6 +33,8 @@ pub mod config;
 pub mod detect;
 pub mod dispatch;
 pub mod exclusive;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod ingest;
 pub mod liveness;

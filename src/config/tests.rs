@@ -114,7 +114,10 @@ fn log_and_metrics_settings_are_checked() {
     let err = error("[log]\nlevel = \"herald=loud\"");
     assert!(err.starts_with("log.level: not a level or filter"), "{err}");
     let err = error("[metrics]\nrequire_token = true");
-    assert!(err.starts_with("metrics.require_token: no token can read"), "{err}");
+    assert!(
+        err.starts_with("metrics.require_token: no token can read"),
+        "{err}"
+    );
 }
 
 #[test]

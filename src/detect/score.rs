@@ -14,8 +14,10 @@ impl Run<'_> {
             }
             let explained = self.explained_goals(side);
             let shown = self.next.score.get(side);
-            for value in explained + 1..=shown {
-                self.push_derived_goal(side, value);
+            // The goals numbered `explained + 1 ..= shown`, counted without overflowing at
+            // a provider's score of 65535.
+            for value in explained..shown {
+                self.push_derived_goal(side, value + 1);
             }
         }
     }

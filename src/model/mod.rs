@@ -56,17 +56,17 @@ impl Score {
         }
     }
 
-    /// Adds one goal to a side.
+    /// Adds one goal to a side (a provider's absurd score stays at the largest one).
     pub fn add(&mut self, side: Side) {
         match side {
-            Side::Home => self.home += 1,
-            Side::Away => self.away += 1,
+            Side::Home => self.home = self.home.saturating_add(1),
+            Side::Away => self.away = self.away.saturating_add(1),
         }
     }
 
-    /// Goals of both sides together.
+    /// Goals of both sides together (at most `u16::MAX`, whatever a provider says).
     pub fn total(self) -> u16 {
-        self.home + self.away
+        self.home.saturating_add(self.away)
     }
 
     /// The leading side, `None` on a draw.

@@ -36,3 +36,14 @@ fn kind_names_round_trip() {
         assert!(EventKind::GROUPS.contains(&kind.group()));
     }
 }
+
+/// Found by fuzzing: a provider's score of 65535 made the next goal or the total overflow.
+#[test]
+fn scores_saturate_instead_of_overflowing() {
+    let mut score = Score::new(u16::MAX, 0);
+    score.add(Side::Home);
+    score.add(Side::Away);
+    assert_eq!(score, Score::new(u16::MAX, 1));
+    assert_eq!(Score::new(40_000, 40_000).total(), u16::MAX);
+    assert_eq!(Score::new(4, 2).total(), 6);
+}

@@ -350,7 +350,10 @@ fn match_state(m: &ApiMatch, kickoff: Option<i64>) -> MatchState {
     let score = match (m.score.regular_time.and_then(Pair::score), pens) {
         (Some(regular), _) => {
             let extra = m.score.extra_time.and_then(Pair::score).unwrap_or_default();
-            Score::new(regular.home + extra.home, regular.away + extra.away)
+            Score::new(
+                regular.home.saturating_add(extra.home),
+                regular.away.saturating_add(extra.away),
+            )
         }
         (None, Some(p)) => Score::new(
             running.home.saturating_sub(p.home),
@@ -593,6 +596,19 @@ mod tests {
         assert!(m.extra_time);
         assert_eq!(m.winner, Some(Side::Home));
         assert_eq!(m.phase, Phase::Finished);
+    }
+
+    /// Found by fuzzing: regular plus extra time overflowed on absurd scores.
+    #[test]
+    fn absurd_regular_and_extra_time_scores_do_not_overflow() {
+        let m = parse(base(
+            "FINISHED",
+            serde_json::json!({
+                "duration": "EXTRA_TIME", "fullTime": {"home": 1, "away": 1},
+                "regularTime": {"home": 65535, "away": 1}, "extraTime": {"home": 1, "away": 1}
+            }),
+        ));
+        assert_eq!(m.score, Score::new(u16::MAX, 2));
     }
 
     #[test]

@@ -342,6 +342,18 @@ impl Recorded {
     fn set(&self, step: Arc<Step>) {
         *self.step.lock().unwrap_or_else(PoisonError::into_inner) = Some(step);
     }
+
+    /// A transport serving the responses of one step file (`steps/NNN.json`), as a replay
+    /// does: the input of the provider fuzz targets ([`crate::fuzzing`]).
+    ///
+    /// # Errors
+    /// When `json` is not a step file.
+    pub(crate) fn from_step(json: &[u8]) -> Result<Self, serde_json::Error> {
+        let step: StepFile = serde_json::from_slice(json)?;
+        let recorded = Self::default();
+        recorded.set(Arc::new(Step::from_file(step)));
+        Ok(recorded)
+    }
 }
 
 impl Transport for Recorded {

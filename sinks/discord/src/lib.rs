@@ -3,6 +3,8 @@
 
 mod client;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod interactions;
 mod plugin;
 mod render;

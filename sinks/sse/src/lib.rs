@@ -2,6 +2,8 @@
 #![doc = include_str!("../README.md")]
 
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hub;
 mod plugin;
 mod render;

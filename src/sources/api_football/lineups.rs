@@ -118,7 +118,10 @@ impl Book {
     /// Whether to ask for the line-ups of fixture `id`, in `state`, at provider time `now`.
     pub(super) fn due(&self, id: i64, state: &MatchState, now: i64) -> bool {
         let in_window = match state.phase {
-            Phase::Pre => state.kickoff.is_some_and(|k| k - now <= AHEAD),
+            // The kick-off is the provider's timestamp, whatever it is.
+            Phase::Pre => state
+                .kickoff
+                .is_some_and(|k| k.saturating_sub(now) <= AHEAD),
             Phase::Finished
             | Phase::Postponed
             | Phase::Cancelled

@@ -210,7 +210,9 @@ impl<T: Transport> Source for ApiFootball<T> {
             // A fixture seen live (or read by id) is no longer the schedule's business.
             schedule.fixtures.retain(|_, state| {
                 !matches.iter().any(|m| m.id == state.id)
-                    && state.kickoff.is_some_and(|k| now - k <= LATE_KICK_OFF)
+                    && state
+                        .kickoff
+                        .is_some_and(|k| now.saturating_sub(k) <= LATE_KICK_OFF)
             });
             matches.extend(schedule.fixtures.values().cloned());
         }

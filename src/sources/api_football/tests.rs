@@ -460,3 +460,32 @@ async fn a_fixture_read_by_id_anyway_is_not_read_again_for_its_line_ups() {
     assert_eq!(lineups.home.as_ref().unwrap().starting[0].number, Some(12));
     assert_eq!(lineups.away, None, "not published for Germany");
 }
+
+/// Found by fuzzing: a kick-off timestamp at an end of `i64` overflowed the line-up window
+/// (`kickoff - now`) and the schedule's late window (`now - kickoff`).
+#[tokio::test]
+async fn kick_off_timestamps_at_the_ends_of_i64_do_not_overflow() {
+    let transport = crate::sources::testing::Scripted::default();
+    transport.set_now(NOW);
+    transport.answer(LIVE_REQUEST, envelope(&[fixture(3001, 1, "NS", i64::MIN)]));
+    transport.answer(
+        SCHEDULE_REQUEST,
+        envelope(&[
+            fixture(3002, 1, "NS", i64::MIN),
+            fixture(3003, 1, "NS", i64::MAX),
+        ]),
+    );
+    let mut source = ApiFootball::new(vec![1], vec![], transport).with_schedule(Some(2014));
+    let poll = source.poll().await.unwrap();
+    let ids: Vec<_> = poll
+        .snapshot
+        .matches
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["3001", "3003"],
+        "a kick-off long past leaves the schedule"
+    );
+}
