@@ -170,7 +170,7 @@ pub fn delivered(sink: &str, occurred_at_ms: Option<i64>, detected_at_ms: i64) {
 }
 
 /// Milliseconds from the event to `now`: from the provider's event time when it is plausible
-/// (not after its detection, at most [`MAX_PROVIDER_LEAD_MS`] before it), else from the
+/// (not after its detection, at most six hours before it), else from the
 /// detection. Never negative.
 pub fn latency_ms(occurred_at_ms: Option<i64>, detected_at_ms: i64, now_ms: i64) -> i64 {
     let from = occurred_at_ms
