@@ -218,8 +218,8 @@ pub fn text_fit(data: &[u8]) {
 
 /// Twilio's inbound-SMS webhook as herald reads it: the signature check, the form, then the
 /// keyword, the sender's number and the TwiML reply. The input is `url\nsignature\nform`; an
-/// empty signature line has the target sign the request (so the rest is reached), as Twilio
-/// would for the URL given.
+/// empty signature line has the target sign the request (so the rest is reached) as Twilio
+/// would for the URL given, and such a request must pass the check.
 #[cfg(feature = "twilio")]
 pub fn twilio_inbound(data: &[u8]) {
     use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -256,7 +256,8 @@ pub fn twilio_inbound(data: &[u8]) {
     {
         headers.insert("x-forwarded-proto", value);
     }
-    let given = if given.is_empty() {
+    let signed_here = given.is_empty();
+    let given = if signed_here {
         let scheme = uri.scheme_str().unwrap_or("http");
         let host = uri.authority().map_or("localhost", |a| a.as_str());
         let path = uri
@@ -271,6 +272,7 @@ pub fn twilio_inbound(data: &[u8]) {
         headers.insert("x-twilio-signature", value);
     }
     let Some(params) = webhook::verified(&Account, &uri, &headers, body) else {
+        assert!(!signed_here, "refused a request signed for {uri}");
         return;
     };
     let from = webhook::param(&params, "From");
@@ -349,7 +351,8 @@ fn slack_harness() -> Option<&'static SlackHarness> {
 /// first byte's low bit picks the route; its second bit how the request is signed: set, the
 /// first line of the rest is `timestamp signature` as sent and the body follows; clear, the
 /// rest is the body, signed now with the app's secret as Slack does (`v0=` and the hex
-/// HMAC-SHA256 of `v0:<timestamp>:<body>`), so the parsers behind the check are reached.
+/// HMAC-SHA256 of `v0:<timestamp>:<body>`), so the parsers behind the check are reached; such
+/// a request must never be refused as unsigned.
 #[cfg(feature = "slack")]
 pub fn slack_inbound(data: &[u8]) {
     let Some(harness) = slack_harness() else {
@@ -359,7 +362,8 @@ pub fn slack_inbound(data: &[u8]) {
         return;
     };
     let route = if flags & 1 == 0 { "events" } else { "commands" };
-    let (timestamp, signature, body) = if flags & 2 == 0 {
+    let signed_here = flags & 2 == 0;
+    let (timestamp, signature, body) = if signed_here {
         let timestamp = sink_api::verify::now().to_string();
         let mac = sink_api::verify::hmac_sha256(
             SLACK_SECRET.as_bytes(),
@@ -389,6 +393,10 @@ pub fn slack_inbound(data: &[u8]) {
     let mut router = harness.router.clone();
     harness.runtime.block_on(async move {
         let Ok(response) = tower::Service::call(&mut router, request).await;
+        assert!(
+            !(signed_here && response.status() == axum::http::StatusCode::UNAUTHORIZED),
+            "refused a request signed with the app's secret"
+        );
         // The whole answer, as Slack reads it.
         let _answer = axum::body::to_bytes(response.into_body(), usize::MAX).await;
         // Let the work an event started (its answer) run now rather than pile up.

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use herald::fuzzing::{Entry, entry};
 
-static ENTRY: LazyLock<Entry> =
-    LazyLock::new(|| entry("discord_inbound").expect("discord_inbound is in herald::fuzzing::TARGETS"));
+static ENTRY: LazyLock<Entry> = LazyLock::new(|| {
+    entry("discord_inbound").expect("discord_inbound is in herald::fuzzing::TARGETS")
+});
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| ENTRY(data));

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use herald::fuzzing::{Entry, entry};
 
-static ENTRY: LazyLock<Entry> =
-    LazyLock::new(|| entry("twilio_inbound").expect("twilio_inbound is in herald::fuzzing::TARGETS"));
+static ENTRY: LazyLock<Entry> = LazyLock::new(|| {
+    entry("twilio_inbound").expect("twilio_inbound is in herald::fuzzing::TARGETS")
+});
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| ENTRY(data));

@@ -66,7 +66,8 @@ fn harness() -> Option<&'static Harness> {
 /// One `POST /webhooks/fuzzing/interactions`. The first byte's low bit picks how the request
 /// is signed: set, the first line of the rest is `timestamp signature` as sent and the body
 /// follows; clear, the rest is the body, signed now with the application's key as Discord
-/// does (Ed25519 over timestamp and body), so the parser behind the check is reached.
+/// does (Ed25519 over timestamp and body), so the parser behind the check is reached; such a
+/// request must never be refused as unsigned.
 pub fn interaction(data: &[u8]) {
     let Some(harness) = harness() else {
         return;
@@ -74,7 +75,8 @@ pub fn interaction(data: &[u8]) {
     let Some((&flags, rest)) = data.split_first() else {
         return;
     };
-    let (timestamp, signature, body) = if flags & 1 == 0 {
+    let signed_here = flags & 1 == 0;
+    let (timestamp, signature, body) = if signed_here {
         let timestamp = verify::now().to_string();
         let message = [timestamp.as_bytes(), rest].concat();
         let signature = hex::encode(harness.key.sign(&message).to_bytes());
@@ -94,6 +96,10 @@ pub fn interaction(data: &[u8]) {
     let mut router = harness.router.clone();
     harness.runtime.block_on(async move {
         let Ok(response) = tower::Service::call(&mut router, request).await;
+        assert!(
+            !(signed_here && response.status() == axum::http::StatusCode::UNAUTHORIZED),
+            "refused an interaction signed with the application's key"
+        );
         // The whole answer, as Discord reads it.
         let _answer = axum::body::to_bytes(response.into_body(), usize::MAX).await;
     });

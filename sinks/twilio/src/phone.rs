@@ -77,6 +77,15 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
     if !number.is_valid() {
         return Err(PhoneError::Invalid(shorten(trimmed)));
     }
+    let e164 = number.format().mode(Mode::E164).to_string();
+    // The E.164 form is what is stored, what Twilio sends back as `From` and what
+    // `check_e164` takes: it must read back as the same valid number. The library reads a
+    // few numbers typed nationally (Brazil's `0900…`) into an E.164 form it does not.
+    if !phonenumber::parse(None, &e164)
+        .is_ok_and(|n| n.is_valid() && n.format().mode(Mode::E164).to_string() == e164)
+    {
+        return Err(PhoneError::Invalid(shorten(trimmed)));
+    }
     let country = number.country().id().map(|id| id.as_ref().to_owned());
     let costly = match number.number_type(&phonenumber::metadata::DATABASE) {
         Type::PremiumRate => Some("a premium-rate number"),
@@ -86,7 +95,7 @@ pub fn normalize(typed: &str, default_country: Option<&str>) -> Result<Phone, Ph
         _ => None,
     };
     Ok(Phone {
-        e164: number.format().mode(Mode::E164).to_string(),
+        e164,
         country,
         costly,
     })
@@ -154,6 +163,23 @@ mod tests {
             normalize("+44 7400 12345", None),
             Err(PhoneError::Invalid(_))
         ));
+    }
+
+    /// Found by fuzzing: `00 9009382 69` typed in Brazil read as `+55900938269`, which the
+    /// library then reads as `+55938269`, invalid: a subscriber whose replies (`From`) herald
+    /// could not recognise, and a number `check_e164` refuses.
+    #[test]
+    fn a_number_whose_e164_form_does_not_read_back_is_invalid() {
+        for typed in ["00 9009382 69", "0900938269"] {
+            assert_eq!(
+                normalize(typed, Some("BR")),
+                Err(PhoneError::Invalid(typed.to_owned())),
+                "{typed}"
+            );
+        }
+        let ok = normalize("11 98765-4321", Some("BR")).unwrap();
+        assert_eq!(ok.e164, "+5511987654321");
+        assert_eq!(check_e164(&ok.e164), Ok(()));
     }
 
     #[test]
