@@ -151,6 +151,11 @@ impl Transport for HttpTransport {
         if let Some(source) = &self.source {
             report_quota(source, &headers);
         }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // Whatever the source does with the error (a line-up read only logs it), nothing
+            // more is asked of the provider before it said.
+            self.pause(super::retry_after(&headers).unwrap_or(Duration::from_secs(60)));
+        }
         let now = provider_now(&headers);
         if status == StatusCode::NOT_MODIFIED
             && let Some((_, body)) = cached

@@ -242,7 +242,8 @@ impl Response {
     }
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+/// How long a provider's 429 asks to wait: `Retry-After`, or football-data's counter reset.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     sink_api::http::retry_after(headers, std::time::SystemTime::now()).or_else(|| {
         // football-data.org says when its per-minute counter resets.
         headers

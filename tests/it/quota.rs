@@ -141,3 +141,39 @@ async fn api_football_errors_in_a_200_fail_the_poll() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn after_a_429_nothing_is_asked_before_retry_after_whoever_made_the_request() {
+    let log: Log = Arc::default();
+    let seen = Arc::clone(&log);
+    let app = Router::new().fallback(move |uri: Uri| {
+        let seen = Arc::clone(&seen);
+        async move {
+            let mut seen = seen.lock().unwrap();
+            seen.push((uri.path().to_owned(), Instant::now()));
+            if seen.len() == 1 {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "1")],
+                    "slow down",
+                )
+                    .into_response()
+            } else {
+                axum::Json(json!({"matches": []})).into_response()
+            }
+        }
+    });
+    let base = serve(app).await;
+    let transport = transport(&base, "X-Auth-Token");
+    // A caller that ignores the 429 (a line-up read only logs it) asks again at once.
+    use herald::sources::Transport as _;
+    let first = transport.get("/lineups", &[]).await.unwrap();
+    assert_eq!(first.status, 429);
+    transport.get("/matches", &[]).await.unwrap();
+    let log = log.lock().unwrap().clone();
+    let gap = log[1].1 - log[0].1;
+    assert!(
+        gap >= Duration::from_millis(950),
+        "asked again {gap:?} after a 429 with Retry-After: 1"
+    );
+}
