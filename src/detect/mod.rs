@@ -249,7 +249,8 @@ impl<'a> Run<'a> {
         player: Option<String>,
         clock: Option<Clock>,
     ) {
-        self.memo.disallowed += 1;
+        // Saturates: a provider's score dropping by 65535 goals disallows as many.
+        self.memo.disallowed = self.memo.disallowed.saturating_add(1);
         let mut e = self.event(format!("{corrected}:disallowed"), EventKind::GoalDisallowed);
         e.side = Some(side);
         e.team = Some(self.team_name(side));
