@@ -42,6 +42,7 @@ pub struct AppBuilder {
     registry: Registry,
     sources: Vec<PollerEntry>,
     listener: Option<TcpListener>,
+    clock: crate::clock::Clock,
 }
 
 /// herald, connected and ready to run.
@@ -61,6 +62,8 @@ pub struct App {
     /// On PostgreSQL: the relay to the other instances and its writer, started with the
     /// listener.
     relay: Option<(Arc<StoreRelay>, relay::Writer)>,
+    /// The wall clock quiet hours are read against.
+    clock: crate::clock::Clock,
 }
 
 impl App {
@@ -72,6 +75,7 @@ impl App {
             registry: Registry::default(),
             sources: Vec::new(),
             listener: None,
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -96,6 +100,14 @@ impl AppBuilder {
     #[must_use]
     pub fn listener(mut self, listener: TcpListener) -> Self {
         self.listener = Some(listener);
+        self
+    }
+
+    /// Reads quiet hours against `clock` instead of the system's (tests of a night when the
+    /// clocks change).
+    #[must_use]
+    pub fn clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -152,8 +164,10 @@ impl AppBuilder {
         .context("cannot register this instance in the store")?;
         #[cfg(feature = "twilio")]
         let sms = crate::sms::Slot::default();
-        let commands = |sink: &str| -> sink_api::Commands {
-            let service = Service::new(store.clone(), sink, Arc::clone(&renderer));
+        let commands = |sink: &str, edits: bool| -> sink_api::Commands {
+            let service = Service::new(store.clone(), sink, Arc::clone(&renderer))
+                .with_ticker(edits)
+                .with_time_zone(&config.render.time_zone);
             #[cfg(feature = "twilio")]
             let service = service.with_sms(sms.clone());
             Arc::new(service)
@@ -206,6 +220,7 @@ impl AppBuilder {
             finished: Arc::new(Notify::new()),
             liveness,
             relay: relay_link,
+            clock: self.clock,
         };
         app.served_up_to = app
             .preload_streams()
@@ -399,6 +414,7 @@ impl App {
                 drain: drain.clone(),
                 served_up_to: self.served_up_to.get(&entry.id).copied().unwrap_or(0),
                 lease: shared.then(|| lease.clone()),
+                clock: self.clock.clone(),
             };
             workers.push(tracker.spawn(entry.start(ctx)));
         }

@@ -94,7 +94,7 @@ async fn serve<S: Sink>(sink: &S, ctx: &WorkerContext, queued: &Queued) {
         }
     };
     let replaces = match &queued.event.corrects {
-        Some(original) => Some(dispatch::replaces(ctx, queued, original).await),
+        Some(original) => Some(dispatch::replaces(ctx, queued, original, true).await),
         None => None,
     };
     let notification = dispatch::notification(queued, rendered, replaces);

@@ -151,8 +151,23 @@ pub fn bot_command(data: &[u8]) {
             }
             target
         }
+        crate::subscriptions::Command::Quiet(Some(typed)) => {
+            // Whatever quiet hours it accepts read back the same from the store.
+            if let Ok(quiet) = crate::preferences::Quiet::parse(&typed, "UTC") {
+                let stored = serde_json::to_string(&quiet).expect("quiet hours serialize");
+                let read: crate::preferences::Quiet =
+                    serde_json::from_str(&stored).expect("stored quiet hours read back");
+                assert_eq!(read, quiet);
+                let _ = quiet.ends_after(jiff::Timestamp::now());
+            }
+            None
+        }
         crate::subscriptions::Command::Unsubscribe { target }
-        | crate::subscriptions::Command::Lang(target) => target,
+        | crate::subscriptions::Command::Lang(target)
+        | crate::subscriptions::Command::Result(target) => target,
+        crate::subscriptions::Command::Quiet(None)
+        | crate::subscriptions::Command::Spoilers(_)
+        | crate::subscriptions::Command::Mode(_) => None,
         crate::subscriptions::Command::List
         | crate::subscriptions::Command::Live
         | crate::subscriptions::Command::Help => None,

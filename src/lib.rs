@@ -12,6 +12,7 @@
 //! | [`detect`] | pure: stored state + new snapshot → [`model::Event`]s with stable ids |
 //! | [`store`] | the only SQL: match states, events, the outbox, subscriptions, leases |
 //! | [`routing`] | pure: which sink instances and recipients get an event |
+//! | [`preferences`] | how each recipient wants delivery: quiet hours, spoiler-free, ticker |
 //! | [`render`] | minijinja templates per kind and locale |
 //! | [`dispatch`] | one worker per sink instance: order, limits, retries, dead letters |
 //! | [`plugins`] | the one list of sink and source plug-ins: config, checks, `check-config` and building go through it |
@@ -28,6 +29,7 @@
 
 pub mod app;
 pub mod broadcast;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod detect;
@@ -44,6 +46,7 @@ pub mod model;
 pub mod outbox;
 pub mod plugins;
 pub mod poller;
+pub mod preferences;
 pub mod registry;
 pub mod relay;
 pub mod render;

@@ -203,6 +203,8 @@ pub struct RenderConfig {
     pub default_locale: String,
     /// A directory of `<locale>/<kind>.j2` files that replace or add to the built-in templates.
     pub templates_dir: Option<PathBuf>,
+    /// The IANA time zone of quiet hours set without one (`quiet 23:00-07:00`).
+    pub time_zone: String,
 }
 
 impl Default for RenderConfig {
@@ -210,6 +212,7 @@ impl Default for RenderConfig {
         Self {
             default_locale: "en".to_owned(),
             templates_dir: None,
+            time_zone: "UTC".to_owned(),
         }
     }
 }
@@ -242,6 +245,10 @@ pub struct DispatchConfig {
     /// At shutdown, how long queued deliveries may take to drain.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// A live ticker message is edited at most once per this interval; events that come
+    /// meanwhile go in the next edit.
+    #[serde(with = "humantime_serde")]
+    pub ticker_interval: Duration,
 }
 
 /// Enough that a fan-out to thousands is read and recorded in batches of this size (measured
@@ -263,6 +270,7 @@ impl Default for DispatchConfig {
             claim_ttl: None,
             pause_after_failures: 5,
             shutdown_grace: Duration::from_secs(30),
+            ticker_interval: Duration::from_secs(5),
         }
     }
 }

@@ -96,6 +96,12 @@ impl Config {
             &self.render.default_locale,
             locales_open,
         )?;
+        if jiff::tz::TimeZone::get(&self.render.time_zone).is_err() {
+            return Err(invalid(
+                "render.time_zone",
+                "is not a time zone of the IANA database (like Europe/Lisbon or UTC)",
+            ));
+        }
         let d = &self.dispatch;
         for (key, zero) in [
             ("dispatch.max_attempts", d.max_attempts == 0),

@@ -72,6 +72,11 @@ impl Run {
     pub(super) fn pass_on(&mut self, id: i64) {
         self.ids.remove(&id);
     }
+
+    /// Takes `other`'s ids over: they are let go with this run's.
+    pub(super) fn absorb(&mut self, mut other: Self) {
+        self.ids.extend(other.ids.drain());
+    }
 }
 
 impl Drop for Run {

@@ -23,6 +23,7 @@
 
 mod held;
 mod limiters;
+mod modes;
 mod settle;
 mod texts;
 
@@ -79,6 +80,8 @@ pub struct WorkerContext {
     /// Point-to-point sinks with instances sharing the store (PostgreSQL): the lease under
     /// which one instance at a time delivers the sink. `None`: this instance alone (SQLite).
     pub lease: Option<crate::exclusive::Lease>,
+    /// The wall clock quiet hours are read against.
+    pub clock: crate::clock::Clock,
 }
 
 /// Runs the worker of one sink instance until it is drained.
@@ -95,8 +98,11 @@ pub async fn run<S: Sink>(sink: S, ctx: WorkerContext) {
         }
         let limits = sink.limits();
         // A recipient with its own rate limit is slow by design: take its deliveries one at a
-        // time, so that a run does not wait there while others could go.
-        let max_run = if limits.per_recipient.is_empty() {
+        // time, so that a run does not wait there while others could go. Where the platform
+        // charges per message, what is queued goes merged: one message for the run.
+        let max_run = if sink.merges() {
+            modes::MAX_SHAPED
+        } else if limits.per_recipient.is_empty() {
             MAX_RUN
         } else {
             1
@@ -304,13 +310,22 @@ async fn fill<S: Sink>(
     } else {
         0
     };
+    let recipients: Vec<&str> = batch
+        .runs
+        .iter()
+        .map(|run| run[0].recipient.as_str())
+        .collect();
+    let mut prefs = ctx.store.prefs_of(&ctx.sink_id, &recipients).await?;
     for run in batch.runs {
         let hand = shared
             .held
             .take(run.iter().map(|q| (q.id, q.recipient.as_str())));
         let shared = Arc::clone(shared);
+        let prefs = prefs.remove(run[0].recipient.as_str()).unwrap_or_default();
         let span = tracing::debug_span!("delivery", id = run[0].id, recipient = %run[0].recipient, event_id = %run[0].event.id);
-        in_flight.spawn(async move { deliver_run(&shared, run, hand).await }.instrument(span));
+        in_flight.spawn(
+            async move { deliver_run(&shared, run, hand, &prefs).await }.instrument(span),
+        );
     }
     Ok(started)
 }
@@ -318,9 +333,18 @@ async fn fill<S: Sink>(
 /// Delivers a run of one recipient's queue (in `hand`), one delivery at a time and in order,
 /// without going back to the database between them, so a recipient that fell behind catches
 /// up in one go. Successes are recorded by the settler in batches. The run stops at the first
-/// failure; what is behind it is let go untouched.
-async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>, mut hand: held::Run) {
+/// failure; what is behind it is let go untouched. Runs the recipient's preferences or the
+/// platform shape (quiet hours, a ticker, a merged catch-up) go to [`modes`].
+async fn deliver_run<S: Sink>(
+    shared: &Shared<S>,
+    run: Vec<Queued>,
+    mut hand: held::Run,
+    prefs: &crate::preferences::Prefs,
+) {
     let ctx = &shared.ctx;
+    if modes::deliver(shared, &run, &mut hand, prefs).await {
+        return;
+    }
     let mut budget = daily_budget(shared, &run[0]).await;
     for queued in run {
         if budget == Some(0) {
@@ -332,7 +356,7 @@ async fn deliver_run<S: Sink>(shared: &Shared<S>, run: Vec<Queued>, mut hand: he
             }
             continue;
         }
-        match attempt(shared, &queued).await {
+        match attempt(shared, &queued, prefs.spoilers).await {
             Ok(receipt) => {
                 telemetry::delivered(&ctx.sink_id, queued.event.occurred_at, queued.created_at_ms);
                 budget = budget.map(|b| b.saturating_sub(1));
@@ -530,26 +554,41 @@ impl Failure {
     }
 }
 
-async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt, Failure> {
+async fn attempt<S: Sink>(
+    shared: &Shared<S>,
+    queued: &Queued,
+    spoilers: bool,
+) -> Result<Receipt, Failure> {
     let ctx = &shared.ctx;
     let mut notification = shared
         .texts
-        .notification(&ctx.renderer, queued)
+        .notification(&ctx.renderer, queued, spoilers)
         .map_err(Failure::Render)?;
     if let Some(original) = &queued.event.corrects {
-        notification.replaces = Some(replaces(ctx, queued, original).await);
+        notification.replaces = Some(replaces(ctx, queued, original, spoilers).await);
     }
+    send_now(shared, queued, &notification).await
+}
+
+/// Sends `notification` for `queued`'s recipient once the sink's rates allow, within
+/// `send_timeout`.
+async fn send_now<S: Sink>(
+    shared: &Shared<S>,
+    queued: &Queued,
+    notification: &Notification,
+) -> Result<Receipt, Failure> {
+    let ctx = &shared.ctx;
     shared
         .limiters
         .wait(
             &shared.sink.recipient_limits(&queued.recipient),
             queued.recipient.as_str(),
-            shared.sink.cost(&notification),
+            shared.sink.cost(notification),
         )
         .await;
     match tokio::time::timeout(
         ctx.config.send_timeout,
-        shared.sink.send(&queued.recipient, &notification),
+        shared.sink.send(&queued.recipient, notification),
     )
     .await
     {
@@ -562,7 +601,12 @@ async fn attempt<S: Sink>(shared: &Shared<S>, queued: &Queued) -> Result<Receipt
 /// What a correction refers to: the original event, the message this recipient got for it (to
 /// edit), and its title as they saw it. Lookups that fail leave the parts out: the sink then
 /// posts the correction as a new message.
-pub(crate) async fn replaces(ctx: &WorkerContext, queued: &Queued, original: &str) -> Replaces {
+pub(crate) async fn replaces(
+    ctx: &WorkerContext,
+    queued: &Queued,
+    original: &str,
+    spoilers: bool,
+) -> Replaces {
     let recipient = queued.recipient.as_str();
     let receipt = ctx
         .store
@@ -572,7 +616,7 @@ pub(crate) async fn replaces(ctx: &WorkerContext, queued: &Queued, original: &st
     let original_title = match ctx.store.event(original).await {
         Ok(Some(event)) => ctx
             .renderer
-            .render(&event, &queued.locale)
+            .render_for(&event, &queued.locale, spoilers)
             .ok()
             .map(|r| r.title),
         _ => None,

@@ -12,26 +12,36 @@ use crate::store::Queued;
 /// Most notifications kept; past it the cache starts over.
 const CAPACITY: usize = 256;
 
-/// Rendered notifications by (event id, locale).
+/// Rendered notifications by (event id, locale, spoilers shown).
+type Key = (String, String, bool);
+
+/// Rendered notifications by [`Key`].
 #[derive(Debug, Default)]
 pub(super) struct Texts {
-    by_event: Mutex<HashMap<(String, String), Arc<Notification>>>,
+    by_event: Mutex<HashMap<Key, Arc<Notification>>>,
 }
 
 impl Texts {
-    /// The notification of `queued` (without `replaces`: that one is per recipient).
+    /// The notification of `queued` (without `replaces`: that one is per recipient), with
+    /// the score or without it (`spoilers` false: its data loses the score too).
     pub(super) fn notification(
         &self,
         renderer: &Renderer,
         queued: &Queued,
+        spoilers: bool,
     ) -> Result<Notification, RenderError> {
-        let key = (queued.event.id.clone(), queued.locale.clone());
+        let key = (queued.event.id.clone(), queued.locale.clone(), spoilers);
         let cached = self.lock().get(&key).cloned();
         let base = match cached {
             Some(base) => base,
             None => {
-                let rendered = renderer.render(&queued.event, &queued.locale)?;
-                let base = Arc::new(super::notification(queued, rendered, None));
+                let rendered = renderer.render_for(&queued.event, &queued.locale, spoilers)?;
+                let mut base = super::notification(queued, rendered, None);
+                if !spoilers {
+                    base.data = serde_json::to_value(queued.event.without_spoilers())
+                        .unwrap_or_default();
+                }
+                let base = Arc::new(base);
                 let mut by_event = self.lock();
                 if by_event.len() >= CAPACITY {
                     by_event.clear();
@@ -45,7 +55,7 @@ impl Texts {
         Ok(notification)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<Notification>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Notification>>> {
         self.by_event.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

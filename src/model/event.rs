@@ -126,6 +126,22 @@ impl EventKind {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
+    /// Whether the event itself gives the result away (a goal, who won): spoiler-free texts
+    /// of these kinds say only that it happened.
+    pub fn reveals_score(self) -> bool {
+        matches!(
+            self,
+            Self::Goal
+                | Self::FreeKickGoal
+                | Self::PenaltyGoal
+                | Self::OwnGoal
+                | Self::GoalDisallowed
+                | Self::PenaltyMissed
+                | Self::PenaltyShootoutResult
+                | Self::FullTime
+        )
+    }
+
     /// The group a subscriber can ask for instead of naming kinds one by one.
     pub fn group(self) -> &'static str {
         match self {
@@ -255,6 +271,24 @@ impl Event {
             text: None,
             occurred_at: None,
         }
+    }
+
+    /// The event without what gives the result away, for spoiler-free recipients: no score,
+    /// no shoot-out score, no winner; for kinds that reveal the score, not who did it either.
+    #[must_use]
+    pub fn without_spoilers(&self) -> Self {
+        let mut event = self.clone();
+        event.score = None;
+        event.pens = None;
+        event.winner = None;
+        if self.kind.reveals_score() {
+            event.side = None;
+            event.team = None;
+            event.player = None;
+            event.player_team = None;
+            event.detail = None;
+        }
+        event
     }
 
     /// The names of the teams involved, for routing.

@@ -118,7 +118,7 @@ pub struct Host<'a> {
     /// The templates of every locale (replies and texts sinks' inbound sides send).
     pub renderer: &'a Arc<Renderer>,
     /// The bot command handler of a sink instance.
-    pub commands: &'a dyn Fn(&str) -> Commands,
+    pub commands: &'a dyn Fn(&str, bool) -> Commands,
     /// Messages between a sink's copies on every instance.
     pub relay: &'a Arc<dyn Relay>,
     /// Where the SMS signup is published for the bot commands that start one.
@@ -212,7 +212,8 @@ impl<P: Plugin, E: Extension<P>> SinkSpec for Spec<P, E> {
         host: &Host<'_>,
         registry: &mut Registry,
     ) -> Result<(), BoxError> {
-        let ctx = Context::new(id, (host.commands)(id)).with_relay(Arc::clone(host.relay));
+        let edits = <P::Sink as sink_api::Sink>::EDITS;
+        let ctx = Context::new(id, (host.commands)(id, edits)).with_relay(Arc::clone(host.relay));
         let built = P::build(&self.settings, &ctx)?;
         E::built(&self.settings, &built.sink, id, host, registry)?;
         registry.add_built(id, built, route, &host.config.render.default_locale);

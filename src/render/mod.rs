@@ -16,6 +16,7 @@
 //! [`Renderer::resolve_locale`]. Output is plain text; each sink escapes it for its platform.
 
 mod locale;
+mod merged;
 mod texts;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,12 +28,16 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
+pub use merged::{Digest, TICKER_LINES, TickerView};
 pub use texts::{Followed, LiveMatch, Reply, SmsText, Target, Text};
 
 use crate::model::{Clock, Event, EventKind, Phase, Score, Side};
 
 /// The locales shipped in the binary, each complete.
 pub const LOCALES: [&str; 4] = ["en", "es", "fr", "pt-BR"];
+
+/// The template of spoiler-free texts of the kinds that reveal the score, in a locale.
+const SPOILER_FREE: &str = "spoiler_free";
 
 /// Where a reply or SMS template a locale lacks is taken from.
 pub const FALLBACK_LOCALE: &str = "en";
@@ -187,8 +192,35 @@ impl Renderer {
     /// # Errors
     /// When the template fails at render time.
     pub fn render(&self, event: &Event, locale: &str) -> Result<Rendered, RenderError> {
+        self.render_for(event, locale, true)
+    }
+
+    /// Renders `event` in `locale`; with `spoilers` false, without what gives the result away:
+    /// the kinds that reveal it ([`EventKind::reveals_score`]) from `<locale>/spoiler_free.j2`,
+    /// the others from their own template without the score.
+    ///
+    /// # Errors
+    /// When the template fails at render time.
+    pub fn render_for(
+        &self,
+        event: &Event,
+        locale: &str,
+        spoilers: bool,
+    ) -> Result<Rendered, RenderError> {
         let locale = self.locale_or_default(locale);
-        let name = format!("{locale}/{}", event.kind.as_str());
+        let hidden;
+        let (event, name) = if spoilers || event.kind == EventKind::Announcement {
+            (event, format!("{locale}/{}", event.kind.as_str()))
+        } else {
+            hidden = event.without_spoilers();
+            let name = if event.kind.reveals_score() {
+                pick(&self.templates, locale, SPOILER_FREE)
+                    .unwrap_or_else(|| format!("{locale}/{SPOILER_FREE}"))
+            } else {
+                format!("{locale}/{}", event.kind.as_str())
+            };
+            (&hidden, name)
+        };
         let template = self
             .env
             .get_template(&name)
@@ -200,6 +232,29 @@ impl Renderer {
             .render(Value::from(Serde(Context::new(event))))
             .map_err(|e| RenderError::Template {
                 name: name.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(split(&text))
+    }
+
+    /// Renders `<locale>/<path>.j2` (the locale's own, else `en`'s) with `context`.
+    fn render_file(
+        &self,
+        path: &str,
+        locale: &str,
+        context: impl Serialize,
+    ) -> Result<Rendered, RenderError> {
+        let locale = self.locale_or_default(locale);
+        let name = pick(&self.templates, locale, path).ok_or_else(|| RenderError::MissingText {
+            locale: locale.to_owned(),
+            path: path.to_owned(),
+        })?;
+        let text = self
+            .env
+            .get_template(&name)
+            .and_then(|t| t.render(Value::from(Serde(context))))
+            .map_err(|e| RenderError::Template {
+                name,
                 message: e.to_string(),
             })?;
         Ok(split(&text))
@@ -249,6 +304,10 @@ impl Renderer {
                 }
                 self.render(&sample(kind), locale)?;
             }
+            for kind in EventKind::ALL {
+                self.render_for(&sample(kind), locale, false)?;
+            }
+            merged::check(self, locale)?;
             for reply in Reply::samples() {
                 self.text(&reply, locale)?;
             }

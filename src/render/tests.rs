@@ -220,6 +220,9 @@ fn expected_templates() -> BTreeSet<String> {
     }
     paths.insert("replies/words".into());
     paths.insert("sms/words".into());
+    for merged in ["spoiler_free", "digest", "ticker"] {
+        paths.insert(merged.into());
+    }
     paths
 }
 
@@ -228,7 +231,7 @@ fn every_built_in_locale_has_every_template_and_no_other() {
     let mut sources = BTreeMap::new();
     built_in(&BUILT_IN, &mut sources);
     let expected = expected_templates();
-    assert_eq!(expected.len(), 22 + 20 + 8 + 2, "{expected:?}");
+    assert_eq!(expected.len(), 22 + 26 + 8 + 2 + 3, "{expected:?}");
     let found: BTreeSet<&str> = sources
         .keys()
         .filter_map(|name| name.split_once('/').map(|(locale, _)| locale))
@@ -309,4 +312,69 @@ fn a_broken_or_incomplete_override_fails_at_startup() {
     std::fs::write(dir.path().join("de/goal.j2"), "TOR").unwrap();
     let err = Renderer::new(Some(dir.path()), "en").unwrap_err();
     assert!(matches!(err, RenderError::Missing { .. }), "{err}");
+}
+
+/// A goal of `side` at `minute` leaving the score at `home`-`away`.
+fn scored(id: &str, kind: EventKind, player: &str, minute: u16, home: u16, away: u16) -> Event {
+    let mut e = sample(kind);
+    e.id = id.into();
+    e.player = Some(player.into());
+    e.minute = Some(minute);
+    e.score = Some(Score::new(home, away));
+    e
+}
+
+#[test]
+fn spoiler_free_texts_say_what_happened_without_the_score() {
+    let r = renderer();
+    let g = scored("g1", EventKind::Goal, "Perišić", 28, 1, 1);
+    let shown = r.render_for(&g, "en", true).unwrap();
+    assert!(shown.title.contains("1-1"), "{shown:?}");
+    let hidden = r.render_for(&g, "en", false).unwrap();
+    assert_eq!(hidden.title, "⚽ Goal in France v Croatia (28')");
+    assert!(!format!("{hidden:?}").contains("Perišić"), "{hidden:?}");
+    let ft = r.render_for(&sample(EventKind::FullTime), "fr", false).unwrap();
+    assert_eq!(ft.title, "🏁 Fin du match France - Croatia");
+    assert!(ft.body.contains("result France"), "{ft:?}");
+    // Kinds that do not reveal it keep their text, without the score line.
+    let card = r.render_for(&sample(EventKind::YellowCard), "en", false).unwrap();
+    assert!(card.title.starts_with("🟨 Yellow card: GRIEZMANN"), "{card:?}");
+    assert!(!card.body.contains("2-1"), "{card:?}");
+    assert_eq!(card.body, "France v Croatia");
+}
+
+#[test]
+fn a_backlog_merges_into_one_line_per_match() {
+    let r = renderer();
+    let events = vec![
+        scored("g1", EventKind::Goal, "Perišić", 28, 0, 1),
+        scored("g2", EventKind::PenaltyGoal, "Griezmann", 38, 1, 1),
+        scored("g3", EventKind::Goal, "Mbappé", 65, 2, 1),
+    ];
+    let merged = r.digest(&events, "en", false, true).unwrap();
+    assert_eq!(
+        merged.title,
+        "France 2-1 Croatia — 3 goals: Perišić 28', Griezmann (pen) 38', Mbappé 65'"
+    );
+    let slept = r.digest(&events, "en", true, true).unwrap();
+    assert!(slept.title.starts_with("🌙 While you slept: France 2-1 Croatia"), "{slept:?}");
+    let hidden = r.digest(&events, "pt-BR", true, false).unwrap();
+    assert_eq!(
+        hidden.title,
+        "🌙 Enquanto você dormia: France v Croatia: 3 novidades"
+    );
+}
+
+#[test]
+fn a_ticker_shows_the_score_and_the_latest_events() {
+    let r = renderer();
+    let g = scored("g1", EventKind::Goal, "Mbappé", 65, 2, 1);
+    let lines = vec!["⚽ GOAL! France 1-1 Croatia".to_owned(), "⚽ GOAL! France 2-1 Croatia".to_owned()];
+    let live = r.ticker(&TickerView::after(&g, true, lines.clone()), "en").unwrap();
+    assert_eq!(live.title, "🔴 LIVE France 2-1 Croatia 65'");
+    assert_eq!(live.body, lines.join("\n"));
+    let ft = r
+        .ticker(&TickerView::after(&sample(EventKind::FullTime), true, lines), "es")
+        .unwrap();
+    assert_eq!(ft.title, "🏁 France 2-1 Croatia (final)");
 }

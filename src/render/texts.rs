@@ -150,6 +150,48 @@ pub enum Reply {
     /// SMS subscriptions stop from the phone.
     SmsStopByText,
     /// Not a command.
+    /// The chat's quiet hours: set, cleared (`window` none) or shown (`changed` false).
+    Quiet {
+        /// `23:00-07:00`, none when there are no quiet hours.
+        window: Option<String>,
+        /// The IANA zone.
+        zone: String,
+        /// Kinds or groups dropped inside the window.
+        drop: Vec<String>,
+        /// Just set or cleared, rather than shown.
+        changed: bool,
+    },
+    /// `quiet` could not be read.
+    QuietInvalid {
+        /// What is wrong, in English from the parser.
+        reason: String,
+    },
+    /// Whether texts show the score: set or shown.
+    Spoilers {
+        /// Scores shown.
+        shown: bool,
+        /// Just set, rather than shown.
+        changed: bool,
+    },
+    /// How the chat gets match events: set or shown.
+    Mode {
+        /// `messages` or `ticker`.
+        mode: String,
+        /// Just set, rather than shown.
+        changed: bool,
+        /// Whether this platform can show a ticker (edit messages).
+        available: bool,
+    },
+    /// The score of a match, asked for with `result`.
+    Result {
+        /// The match.
+        game: LiveMatch,
+    },
+    /// `result` named no match herald has.
+    NoResult {
+        /// What was typed.
+        typed: String,
+    },
     UnknownCommand {
         /// The first word typed.
         typed: String,
@@ -236,6 +278,64 @@ impl Text for Reply {
                 reason: "numbers from FR are not accepted here".into(),
             },
             Self::SmsStopByText,
+            Self::Quiet {
+                window: Some("23:00-07:00".into()),
+                zone: "Europe/Lisbon".into(),
+                drop: vec!["cards".into()],
+                changed: true,
+            },
+            Self::Quiet {
+                window: Some("23:00-07:00".into()),
+                zone: "UTC".into(),
+                drop: Vec::new(),
+                changed: false,
+            },
+            Self::Quiet {
+                window: None,
+                zone: "UTC".into(),
+                drop: Vec::new(),
+                changed: true,
+            },
+            Self::Quiet {
+                window: None,
+                zone: "UTC".into(),
+                drop: Vec::new(),
+                changed: false,
+            },
+            Self::QuietInvalid {
+                reason: "`25:00` is not a window like 23:00-07:00".into(),
+            },
+            Self::Spoilers {
+                shown: false,
+                changed: true,
+            },
+            Self::Spoilers {
+                shown: true,
+                changed: false,
+            },
+            Self::Mode {
+                mode: "ticker".into(),
+                changed: true,
+                available: true,
+            },
+            Self::Mode {
+                mode: "messages".into(),
+                changed: false,
+                available: false,
+            },
+            Self::Result {
+                game: LiveMatch {
+                    home: "France".into(),
+                    away: "Croatia".into(),
+                    home_score: 4,
+                    away_score: 2,
+                    phase: "FT".into(),
+                    clock: None,
+                },
+            },
+            Self::NoResult {
+                typed: "Atlantis".into(),
+            },
             Self::UnknownCommand {
                 typed: "/dance".into(),
             },

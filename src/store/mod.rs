@@ -40,6 +40,7 @@ mod matches;
 mod messages;
 mod migrate;
 mod outbox;
+mod preferences;
 mod pushed;
 mod queue;
 mod rate_limits;
@@ -58,6 +59,7 @@ pub use messages::{
     Recorded,
 };
 pub use outbox::{DeadLetter, Queued};
+pub use preferences::{Ticker, TickerState};
 pub use pushed::Pushed;
 pub use queue::{Batch, Next};
 pub use signups::PendingSignup;

@@ -150,6 +150,25 @@ impl Store {
         self.settle(id, SKIPPED, None, reason).await
     }
 
+    /// The deliveries of `sink` deliberately not sent (a daily cap, a kind dropped in quiet
+    /// hours), oldest first: each one's event kind and why.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn skipped(&self, sink: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(sql!(
+            "SELECT e.kind, o.last_error FROM outbox o JOIN events e ON e.seq = o.event_seq \
+             WHERE o.sink = $1 AND o.status = {SKIPPED} ORDER BY o.id"
+        ))
+        .bind(sink)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, why)| (kind, why.unwrap_or_default()))
+            .collect())
+    }
+
     /// Ends delivery `id` unsent with `status` (`DEAD` or `SKIPPED`) and why, recording
     /// `attempts` when given.
     async fn settle(

@@ -154,6 +154,31 @@ impl Store {
         })
     }
 
+    /// Up to `limit` pending deliveries of `head`'s recipient queued behind it, in order: what
+    /// a digest, a ticker edit or a merged message takes along with its head.
+    ///
+    /// # Errors
+    /// Database errors, or an event payload that does not parse.
+    pub async fn queued_behind(
+        &self,
+        sink: &str,
+        head: &Queued,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
+        let rows: Vec<PendingRow> = sqlx::query_as(sql!(
+            "SELECT id, recipient, locale, attempts, event_seq, next_attempt_at, claimed_until \
+             FROM outbox WHERE sink = $1 AND status = {PENDING} AND recipient = $2 AND id > $3 \
+             ORDER BY id LIMIT $4"
+        ))
+        .bind(sink)
+        .bind(head.recipient.as_str())
+        .bind(head.id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.with_events(vec![rows]).await?.pop().unwrap_or_default())
+    }
+
     /// Runs with their events: each event is read and parsed once, and kept for the
     /// batches after it.
     async fn with_events(

@@ -15,6 +15,7 @@ pub use parse::{Command, ParseError, parse};
 
 use crate::dispatch::error_chain;
 use crate::model::Phase;
+use crate::preferences::{Mode, Quiet};
 use crate::render::{Followed, LiveMatch, Renderer, Reply as Answer, Target};
 use crate::routing::{Scope, Subscription};
 use crate::store::{Store, StoreError};
@@ -27,6 +28,10 @@ pub struct Service {
     sink: String,
     /// The replies' templates, the locales and the default one.
     renderer: Arc<Renderer>,
+    /// Whether the sink edits messages in place, so that `mode ticker` is possible.
+    ticker: bool,
+    /// The zone of quiet hours typed without one.
+    time_zone: String,
     /// Where `subscribe +15551234567` signs a number up, when SMS is configured.
     #[cfg(feature = "twilio")]
     sms: crate::sms::Slot,
@@ -40,9 +45,25 @@ impl Service {
             store,
             sink: sink.to_owned(),
             renderer,
+            ticker: false,
+            time_zone: "UTC".to_owned(),
             #[cfg(feature = "twilio")]
             sms: crate::sms::Slot::default(),
         }
+    }
+
+    /// Offers `mode ticker` (the sink edits messages in place).
+    #[must_use]
+    pub fn with_ticker(mut self, ticker: bool) -> Self {
+        self.ticker = ticker;
+        self
+    }
+
+    /// Reads quiet hours typed without a zone in `zone` (`render.time_zone`).
+    #[must_use]
+    pub fn with_time_zone(mut self, zone: &str) -> Self {
+        zone.clone_into(&mut self.time_zone);
+        self
     }
 
     /// Hands phone numbers (`subscribe +15551234567`) to this SMS signup.
@@ -293,8 +314,122 @@ impl Service {
                 }
                 None => Ok(Answer::UnknownLanguage { typed }),
             },
+            Command::Quiet(typed) => self.quiet(chat, typed).await,
+            Command::Spoilers(typed) => {
+                let wanted = typed.as_deref().map(str::trim).and_then(|w| {
+                    match w.to_lowercase().as_str() {
+                        "on" | "show" | "yes" | "sim" | "si" | "sí" | "oui" => Some(true),
+                        "off" | "hide" | "no" | "não" | "non" => Some(false),
+                        _ => None,
+                    }
+                });
+                Ok(match wanted {
+                    Some(shown) => {
+                        self.store
+                            .set_spoilers(&self.sink, chat.as_str(), shown)
+                            .await?;
+                        Answer::Spoilers {
+                            shown,
+                            changed: true,
+                        }
+                    }
+                    None => Answer::Spoilers {
+                        shown: self.store.prefs(&self.sink, chat.as_str()).await?.spoilers,
+                        changed: false,
+                    },
+                })
+            }
+            Command::Mode(typed) => {
+                let wanted = typed
+                    .as_deref()
+                    .and_then(Mode::parse)
+                    .filter(|m| *m == Mode::Messages || self.ticker);
+                if let Some(mode) = wanted {
+                    self.store.set_mode(&self.sink, chat.as_str(), mode).await?;
+                }
+                let mode = match wanted {
+                    Some(mode) => mode,
+                    None => self.store.prefs(&self.sink, chat.as_str()).await?.mode,
+                };
+                Ok(Answer::Mode {
+                    mode: mode.as_str().to_owned(),
+                    changed: wanted.is_some(),
+                    available: self.ticker,
+                })
+            }
+            Command::Result(typed) => self.result(typed.unwrap_or_default()).await,
             Command::Help => Ok(Answer::Help),
         }
+    }
+
+    /// `quiet`: shows, sets or clears the chat's quiet hours.
+    async fn quiet(&self, chat: &Recipient, typed: Option<String>) -> Result<Answer, StoreError> {
+        let shown = |quiet: Option<&Quiet>, changed: bool| Answer::Quiet {
+            window: quiet.map(Quiet::window),
+            zone: quiet.map_or_else(|| self.time_zone.clone(), |q| q.zone().to_owned()),
+            drop: quiet.map(|q| q.dropped().to_vec()).unwrap_or_default(),
+            changed,
+        };
+        let Some(typed) = typed else {
+            let prefs = self.store.prefs(&self.sink, chat.as_str()).await?;
+            return Ok(shown(prefs.quiet.as_ref(), false));
+        };
+        if matches!(
+            typed.trim().to_lowercase().as_str(),
+            "off" | "none" | "stop" | "no" | "clear"
+        ) {
+            self.store.set_quiet(&self.sink, chat.as_str(), None).await?;
+            return Ok(shown(None, true));
+        }
+        match Quiet::parse(&typed, &self.time_zone) {
+            Ok(quiet) => {
+                self.store
+                    .set_quiet(&self.sink, chat.as_str(), Some(&quiet))
+                    .await?;
+                tracing::info!(sink = %self.sink, chat = %chat, quiet = %quiet, "quiet hours set");
+                Ok(shown(Some(&quiet), true))
+            }
+            Err(e) => Ok(Answer::QuietInvalid {
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// `result <team | match id>`: the score of that match (a team's latest).
+    async fn result(&self, typed: String) -> Result<Answer, StoreError> {
+        let wanted = match resolve(&self.store, &typed).await? {
+            Resolved::Scope(Scope::Match(id)) => Some(Scope::Match(id)),
+            Resolved::Scope(Scope::Team(team)) => Some(Scope::Team(team)),
+            _ => None,
+        };
+        let found = match wanted {
+            Some(scope) => self
+                .store
+                .matches(500)
+                .await?
+                .into_iter()
+                .find(|m| match &scope {
+                    Scope::Match(id) => &m.id == id,
+                    Scope::Team(team) => {
+                        crate::teams::same(&m.home, team) || crate::teams::same(&m.away, team)
+                    }
+                    _ => false,
+                }),
+            None => None,
+        };
+        Ok(match found {
+            Some(m) => Answer::Result {
+                game: LiveMatch {
+                    home: m.home,
+                    away: m.away,
+                    home_score: m.home_score,
+                    away_score: m.away_score,
+                    phase: m.phase,
+                    clock: m.clock,
+                },
+            },
+            None => Answer::NoResult { typed },
+        })
     }
 }
 

@@ -24,6 +24,14 @@ pub enum Command {
     Live,
     /// Show or set the chat's language.
     Lang(Option<String>),
+    /// Show, set (`23:00-07:00 Europe/Lisbon drop cards`) or clear (`off`) quiet hours.
+    Quiet(Option<String>),
+    /// Show or set (`on`, `off`) whether texts give the score away.
+    Spoilers(Option<String>),
+    /// Show or set (`ticker`, `messages`) how match events reach the chat.
+    Mode(Option<String>),
+    /// The score of a match (a team, a match id), for spoiler-free chats.
+    Result(Option<String>),
     /// The commands.
     Help,
 }
@@ -72,6 +80,10 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         "list" | "lista" | "liste" | "following" => Ok(Command::List),
         "live" | "aovivo" | "envivo" | "direct" | "scores" => Ok(Command::Live),
         "lang" | "language" | "idioma" | "langue" => Ok(Command::Lang(joined(&rest))),
+        "quiet" | "silencio" | "silêncio" | "silence" => Ok(Command::Quiet(joined(&rest))),
+        "spoilers" | "spoiler" => Ok(Command::Spoilers(joined(&rest))),
+        "mode" | "modo" => Ok(Command::Mode(joined(&rest))),
+        "result" | "resultado" | "résultat" | "score" => Ok(Command::Result(joined(&rest))),
         "help" | "start" | "ajuda" | "ayuda" | "aide" => Ok(Command::Help),
         _ if word.is_empty() => Err(ParseError::Empty),
         _ => Err(ParseError::Unknown(first.to_owned())),
@@ -136,6 +148,23 @@ mod tests {
         );
         assert_eq!(parse("lang"), Ok(Command::Lang(None)));
         assert_eq!(parse("/start"), Ok(Command::Help));
+        assert_eq!(
+            parse("/quiet 23:00-07:00 Europe/Lisbon drop cards"),
+            Ok(Command::Quiet(Some("23:00-07:00 Europe/Lisbon drop cards".into())))
+        );
+        assert_eq!(parse("quiet"), Ok(Command::Quiet(None)));
+        assert_eq!(
+            parse("spoilers off"),
+            Ok(Command::Spoilers(Some("off".into())))
+        );
+        assert_eq!(
+            parse("/mode@herald_bot ticker"),
+            Ok(Command::Mode(Some("ticker".into())))
+        );
+        assert_eq!(
+            parse("result France"),
+            Ok(Command::Result(Some("France".into())))
+        );
         assert_eq!(parse("help"), Ok(Command::Help));
     }
 

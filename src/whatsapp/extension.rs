@@ -30,7 +30,7 @@ impl plugins::Extension<WhatsAppPlugin> for Extension {
             host.store.clone(),
             id,
             sink.clone(),
-            (host.commands)(id),
+            (host.commands)(id, false),
             Arc::clone(host.renderer),
         );
         tracing::info!(sink = %id, "WhatsApp inbound at {}", webhook::WHATSAPP_PATH);

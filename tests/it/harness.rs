@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use herald::app::App;
+use herald::clock::Clock;
 use herald::config::{Config, RouteConfig};
 use herald::routing::{Scope, Subscription};
 use herald::store::Store;
@@ -21,9 +22,18 @@ pub(crate) struct Herald {
 impl Herald {
     /// Starts herald from a config tree, plus recording sinks added in code.
     pub(crate) async fn start(config: serde_json::Value, sinks: Vec<(&str, MemorySink)>) -> Self {
+        Self::start_clocked(config, sinks, Clock::system()).await
+    }
+
+    /// [`Herald::start`], reading quiet hours against `clock`.
+    pub(crate) async fn start_clocked(
+        config: serde_json::Value,
+        sinks: Vec<(&str, MemorySink)>,
+        clock: Clock,
+    ) -> Self {
         let config = Config::from_value(config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut builder = App::builder(config).listener(listener);
+        let mut builder = App::builder(config).listener(listener).clock(clock);
         for (id, sink) in sinks {
             builder = builder.sink(id, sink, &RouteConfig::default());
         }

@@ -9,6 +9,7 @@ mod corrections;
 mod crash;
 mod data;
 mod db;
+mod delivery_modes;
 mod discord;
 mod dispatch;
 mod e2e;

@@ -42,6 +42,11 @@ pub trait Sink: Send + Sync + 'static {
     /// every instance, for the clients connected to that instance.
     const DELIVERY: Delivery = Delivery::PointToPoint;
 
+    /// Whether [`Sink::send`] edits the message named by a notification's
+    /// [`Replaces::receipt`] in place (Telegram, Slack, Discord). A chat of such a sink can
+    /// follow matches as a live ticker: one message per match, edited as it goes.
+    const EDITS: bool = false;
+
     /// Delivers one notification to one recipient. No retries, sleeps or rate limiting here:
     /// the core owns that policy and acts on the returned [`SinkError`].
     fn send(
@@ -72,6 +77,22 @@ pub trait Sink: Send + Sync + 'static {
     fn cost(&self, msg: &Notification) -> u32 {
         let _ = msg;
         1
+    }
+
+    /// Whether the platform charges per message (SMS, WhatsApp), so that several
+    /// notifications queued for one recipient at once (a backlog after an outage, a slow
+    /// lane) are better merged into one message. Defaults to `false`: each notification is
+    /// its own message.
+    fn merges(&self) -> bool {
+        false
+    }
+
+    /// For a sink that [`merges`](Sink::merges): whether `msg` (notifications merged into
+    /// one) goes out whole in one message, within the sink's own cap (`max_segments`), rather
+    /// than cut. The core merges no more than fits. Defaults to `true`.
+    fn fits(&self, msg: &Notification) -> bool {
+        let _ = msg;
+        true
     }
 
     /// The per-recipient rates for one recipient, when they differ between recipients (a

@@ -65,6 +65,9 @@ impl DiscordSink {
 impl Sink for DiscordSink {
     const KIND: &'static str = "discord";
 
+    /// Corrections and live tickers edit the message they are about.
+    const EDITS: bool = true;
+
     async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         let channel = Self::channel(to)?;
         let edit_of = msg

@@ -96,6 +96,9 @@ fn api_token(secret: &secrecy::SecretString) -> SlackApiToken {
 impl Sink for SlackSink {
     const KIND: &'static str = "slack";
 
+    /// Corrections and live tickers edit the message they are about.
+    const EDITS: bool = true;
+
     async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         let session = self.client.open_session(&self.token);
         let channel = SlackChannelId::new(to.as_str().to_owned());

@@ -55,8 +55,8 @@ impl TelegramSink {
         &self.config.token
     }
 
-    /// Edits the message `message_id` into `text`; `false` when it can no longer be edited
-    /// (deleted, too old), so the caller posts instead.
+    /// Edits the message `message_id` into `text` (`true` also when it already says that);
+    /// `false` when it can no longer be edited (deleted, too old), so the caller posts instead.
     async fn edit(&self, to: &Recipient, message_id: i32, text: &str) -> Result<bool, SinkError> {
         let teloxide::types::Recipient::Id(chat_id) = chat(to) else {
             return Ok(false);
@@ -67,11 +67,10 @@ impl TelegramSink {
             .parse_mode(ParseMode::Html)
             .await
         {
-            Ok(_) => Ok(true),
+            // Already says this (an edit sent again after a restart): nothing to post.
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(true),
             Err(RequestError::Api(
-                ApiError::MessageToEditNotFound
-                | ApiError::MessageCantBeEdited
-                | ApiError::MessageNotModified,
+                ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
             )) => Ok(false),
             Err(e) => Err(client::classify(&e, self.token())),
         }
@@ -146,6 +145,9 @@ impl TelegramSink {
 
 impl Sink for TelegramSink {
     const KIND: &'static str = "telegram";
+
+    /// Corrections and live tickers edit the message they are about.
+    const EDITS: bool = true;
 
     async fn send(&self, to: &Recipient, msg: &Notification) -> Result<Receipt, SinkError> {
         let text = render::html(msg);

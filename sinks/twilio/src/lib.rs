@@ -124,4 +124,20 @@ impl Sink for TwilioSink {
     fn cost(&self, msg: &Notification) -> u32 {
         gsm::segments(&self.text_of(msg)).count.max(1)
     }
+
+    /// Every text costs: a backlog goes out merged, as few texts as fit.
+    fn merges(&self) -> bool {
+        true
+    }
+
+    /// Within `max_segments` before any cut.
+    fn fits(&self, msg: &Notification) -> bool {
+        let text = sink_api::text::title_and_body(msg);
+        let text = if self.config.transliterate {
+            gsm::transliterate(&text)
+        } else {
+            text
+        };
+        gsm::segments(text.trim()).count <= self.config.max_segments
+    }
 }

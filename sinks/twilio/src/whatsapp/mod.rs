@@ -243,6 +243,16 @@ impl Sink for WhatsAppSink {
             daily_per_recipient: None,
         }
     }
+
+    /// WhatsApp bills per message: a backlog goes out merged.
+    fn merges(&self) -> bool {
+        true
+    }
+
+    /// Within WhatsApp's body limit before any cut.
+    fn fits(&self, msg: &Notification) -> bool {
+        render::fits(msg)
+    }
 }
 
 #[cfg(test)]

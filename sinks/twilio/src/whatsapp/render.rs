@@ -19,6 +19,11 @@ const EMPTY_VALUE: &str = "-";
 const LINE_SEPARATOR: &str = " - ";
 
 /// The free-form text of `msg`: its title and body, cut to Twilio's 1,600 characters.
+/// Whether `msg` is sent whole, not cut to [`MAX_BODY_CHARS`].
+pub(crate) fn fits(msg: &Notification) -> bool {
+    title_and_body(msg).trim().chars().count() <= MAX_BODY_CHARS
+}
+
 pub(crate) fn text(msg: &Notification) -> String {
     truncate(title_and_body(msg).trim(), MAX_BODY_CHARS)
 }

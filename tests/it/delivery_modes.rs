@@ -1,0 +1,286 @@
+//! Recipients' delivery modes end to end, through the platform fakes and the real clients:
+//! a live ticker edited in place on Telegram (its edits counted and paced), quiet hours over
+//! a night when the clocks change (held, then one digest; cards dropped), spoiler-free texts
+//! and `result`, and a backlog merged into as few SMS as fit `max_segments`. On SQLite and
+//! PostgreSQL.
+
+use std::time::{Duration, Instant};
+
+use herald::clock::Clock;
+use serde_json::{Value, json};
+use sink_telegram::testing::{FakeTelegram, Sent};
+use sink_twilio::testing::{Answer as SmsAnswer, FakeTwilio};
+
+use crate::db::TestDb;
+use crate::harness::{Herald, push_snapshot, subscribe_all};
+
+const TOKEN: &str = "4242:telegram-test-token";
+const PRODUCER: &str = "producer-token-for-modes";
+
+fn config(db: &TestDb, sinks: Value) -> Value {
+    json!({
+        "store": { "url": db.url },
+        "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+        "sources": { "push": { "type": "push" } },
+        "dispatch": { "ticker_interval": "1s", "backoff_base": "200ms", "backoff_max": "1s" },
+        "sinks": sinks,
+    })
+}
+
+fn telegram(fake: &FakeTelegram) -> Value {
+    json!({
+        "type": "telegram", "token": TOKEN, "endpoint": fake.endpoint(), "poll_timeout": "1s",
+        "per_chat_per_second": 1000, "global_per_second": 1000,
+    })
+}
+
+/// Match `id` at `minute` with `incidents` (`(id, type, minute)`, all Northbridge's) and
+/// the score they make.
+fn snapshot(id: &str, phase: &str, minute: u16, incidents: &[(&str, &str, u16)]) -> Value {
+    let goals = incidents.iter().filter(|(_, t, _)| *t == "goal").count();
+    let incidents: Vec<Value> = incidents
+        .iter()
+        .map(|(i, t, m)| json!({"id": i, "type": t, "side": "home", "player": format!("Player {i}"), "minute": m}))
+        .collect();
+    json!({"match": {
+        "id": id, "competition": "Town League",
+        "home": {"name": "Northbridge"}, "away": {"name": "Southbury"},
+        "kickoff": "2026-05-01T15:00:00Z", "phase": phase, "minute": minute,
+        "score": {"home": goals, "away": 0}, "incidents": incidents,
+    }})
+}
+
+async fn push(herald: &Herald, body: &Value) {
+    push_snapshot(&herald.url(""), PRODUCER, body).await;
+}
+
+fn to(fake: &FakeTelegram, chat: &str) -> Vec<Sent> {
+    fake.sent().into_iter().filter(|s| s.chat_id == chat).collect()
+}
+
+/// Waits until `chat` has `n` messages (sent or edited), or 20 s.
+async fn wait_chat(fake: &FakeTelegram, chat: &str, n: usize) -> Vec<Sent> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = to(fake, chat);
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends `text` as chat `chat` and waits for the bot's answer.
+async fn say(fake: &FakeTelegram, chat: i64, text: &str) -> String {
+    let before = to(fake, &chat.to_string()).len();
+    fake.user_says(chat, text, None);
+    let got = wait_chat(fake, &chat.to_string(), before + 1).await;
+    got.get(before).map(|s| s.text.clone()).unwrap_or_default()
+}
+
+/// Waits until the match's first snapshot is stored (team names resolve for commands).
+async fn known(herald: &Herald, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while herald.store.matches(50).await.unwrap().iter().all(|m| !m.id.ends_with(id)) {
+        assert!(Instant::now() < deadline, "match {id} never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticker_chat_gets_one_message_per_match_edited_in_place_and_paced() {
+    for db in TestDb::all().await {
+        let bot = FakeTelegram::start(TOKEN).await;
+        let herald = Herald::start(config(&db, json!({"telegram": telegram(&bot)})), vec![]).await;
+        push(&herald, &snapshot("t1", "1H", 5, &[])).await;
+        known(&herald, "t1").await;
+        assert!(say(&bot, 42, "/subscribe Northbridge").await.contains("Northbridge"));
+        assert_eq!(
+            say(&bot, 42, "/mode ticker").await,
+            "Ticker mode: one message per match, updated as it goes."
+        );
+        assert!(say(&bot, 43, "/subscribe Northbridge").await.contains("Northbridge"));
+        let replies = to(&bot, "42").len();
+
+        // Three goals in quick succession, a card, then full time.
+        let mut incidents = Vec::new();
+        for (i, minute) in [(0, 10), (1, 11), (2, 12)] {
+            incidents.push((["g0", "g1", "g2"][i], "goal", minute));
+            push(&herald, &snapshot("t1", "1H", minute, &incidents)).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        incidents.push(("c0", "yellow_card", 30));
+        push(&herald, &snapshot("t1", "1H", 30, &incidents)).await;
+        push(&herald, &snapshot("t1", "FT", 90, &incidents)).await;
+
+        // The other chat gets a message per event: three goals, a card, half-time and the
+        // second half (the jump to full time passes them), full time.
+        let plain = wait_chat(&bot, "43", 1 + 7).await;
+        assert_eq!(plain.len(), 8, "{plain:#?}");
+        assert!(plain.iter().all(|s| s.method == "sendMessage"));
+
+        // The ticker chat: one message, edited until it shows full time.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ticker = loop {
+            let ticker: Vec<Sent> = to(&bot, "42").split_off(replies);
+            let done = ticker.last().is_some_and(|s| s.text.starts_with("<b>🏁"));
+            if done || Instant::now() > deadline {
+                break ticker;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(to(&bot, "42").len() - replies, ticker.len(), "edited after full time");
+        let posts: Vec<&Sent> = ticker.iter().filter(|s| s.method == "sendMessage").collect();
+        assert_eq!(posts.len(), 1, "{ticker:#?}");
+        let edits: Vec<&Sent> = ticker.iter().filter(|s| s.method == "editMessageText").collect();
+        assert!(!edits.is_empty() && edits.len() < 5, "{ticker:#?}");
+        assert!(edits.iter().all(|e| e.message_id == posts[0].message_id));
+        // Paced: at most one edit per `ticker_interval` (1 s).
+        for pair in ticker.windows(2) {
+            let gap = pair[1].at.duration_since(pair[0].at);
+            assert!(gap >= Duration::from_millis(950), "edits {gap:?} apart: {ticker:#?}");
+        }
+        let last = &ticker[ticker.len() - 1].text;
+        assert!(last.starts_with("<b>🏁 Northbridge 3-0 Southbury (FT)</b>"), "{last}");
+        for line in ["Yellow card: Player c0", "Full time: Northbridge 3-0 Southbury"] {
+            assert!(last.contains(line), "{line:?} missing from {last}");
+        }
+        herald.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_across_midnight_and_a_clock_change_hold_a_digest_and_drop_cards() {
+    for db in TestDb::all().await {
+        let bot = FakeTelegram::start(TOKEN).await;
+        // Lisbon, the night summer time ends (02:00 WEST becomes 01:00 WET): 06:59:52 UTC is
+        // 06:59:52 local, 8 s before the end of a 22:00-07:00 window that started at 21:00
+        // UTC the evening before. Read with the evening's offset, it would have ended at
+        // 06:00 UTC, and the goals would go at once.
+        let clock = Clock::system();
+        clock.set("2026-10-25T06:59:52Z".parse().unwrap());
+        let herald = Herald::start_clocked(
+            config(&db, json!({"telegram": telegram(&bot)})),
+            vec![],
+            clock,
+        )
+        .await;
+        push(&herald, &snapshot("q1", "1H", 5, &[])).await;
+        known(&herald, "q1").await;
+        assert!(say(&bot, 42, "/subscribe Northbridge").await.contains("Northbridge"));
+        assert_eq!(
+            say(&bot, 42, "/quiet 22:00-07:00 Europe/Lisbon drop cards").await,
+            "Quiet hours set: 22:00-07:00 (Europe/Lisbon). Notifications in that window come \
+             as one digest when it ends; cards are dropped. Send \"quiet off\" to end them."
+        );
+        assert!(say(&bot, 43, "/subscribe Northbridge").await.contains("Northbridge"));
+        let replies = to(&bot, "42").len();
+        let started = Instant::now();
+        push(&herald, &snapshot("q1", "1H", 10, &[("g0", "goal", 10)])).await;
+        push(
+            &herald,
+            &snapshot("q1", "1H", 12, &[("g0", "goal", 10), ("c0", "yellow_card", 11)]),
+        )
+        .await;
+        let all = [("g0", "goal", 10), ("c0", "yellow_card", 11), ("g1", "goal", 12)];
+        push(&herald, &snapshot("q1", "1H", 12, &all)).await;
+        // Not quiet: each at once.
+        assert_eq!(wait_chat(&bot, "43", 1 + 3).await.len(), 4);
+        assert_eq!(to(&bot, "42").len(), replies, "sent inside quiet hours");
+        let digest = wait_chat(&bot, "42", replies + 1).await.split_off(replies);
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_secs(3), "sent after {waited:?}");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(to(&bot, "42").len(), replies + 1, "one digest only");
+        assert_eq!(
+            digest[0].text,
+            "<b>🌙 While you slept: Northbridge 2-0 Southbury — 2 goals: Player g0 10', \
+             Player g1 12'</b>"
+        );
+        // The card was dropped, and says so in the outbox.
+        let skipped = herald.store.skipped("telegram").await.unwrap();
+        assert_eq!(
+            skipped,
+            [("yellow_card".to_owned(), "dropped: quiet hours".to_owned())]
+        );
+        // Off: what comes next goes at once.
+        assert!(say(&bot, 42, "/quiet off").await.starts_with("Quiet hours are off"));
+        herald.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoiler_free_chat_gets_no_score_until_it_asks() {
+    for db in TestDb::all().await {
+        let bot = FakeTelegram::start(TOKEN).await;
+        let herald = Herald::start(config(&db, json!({"telegram": telegram(&bot)})), vec![]).await;
+        push(&herald, &snapshot("s1", "1H", 5, &[])).await;
+        known(&herald, "s1").await;
+        assert!(say(&bot, 42, "/subscribe Northbridge").await.contains("Northbridge"));
+        assert_eq!(
+            say(&bot, 42, "/spoilers off").await,
+            "Spoilers off: notifications will not show the score; send \"result <team>\" to see it."
+        );
+        let replies = to(&bot, "42").len();
+        let goal = [("g0", "goal", 10)];
+        push(&herald, &snapshot("s1", "1H", 10, &goal)).await;
+        push(&herald, &snapshot("s1", "FT", 90, &goal)).await;
+        // The goal, half-time and the second half (passed on the way), full time.
+        let got = wait_chat(&bot, "42", replies + 4).await.split_off(replies);
+        assert_eq!(got[0].text, "<b>⚽ Goal in Northbridge v Southbury (10')</b>");
+        assert_eq!(got[1].text, "<b>⏸\u{fe0f} Half-time: Northbridge v Southbury</b>");
+        assert_eq!(
+            got[3].text,
+            "<b>🏁 Full time in Northbridge v Southbury</b>\nSend \"result Northbridge\" for the score."
+        );
+        for sent in &got {
+            assert!(!sent.text.contains("1-0") && !sent.text.contains("g0"), "{sent:?}");
+        }
+        assert_eq!(say(&bot, 42, "/result Northbridge").await, "Northbridge 1-0 Southbury (FT)");
+        assert_eq!(
+            say(&bot, 42, "/result Atlantis").await,
+            "No match found for \"Atlantis\"."
+        );
+        herald.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_for_an_sms_subscriber_goes_merged_within_max_segments() {
+    for db in TestDb::all().await {
+        let twilio = FakeTwilio::start(crate::sms::SID, crate::sms::TOKEN).await;
+        let sms = crate::sms::twilio(&twilio, json!({"max_segments": 1}));
+        let herald = Herald::start(config(&db, json!({"sms": sms})), vec![]).await;
+        let phone = "+14155552671";
+        subscribe_all(&herald.store, "sms", &[phone]).await;
+        // Twilio is down for the first attempts: the goals queue up behind the first.
+        twilio.script([SmsAnswer::ServerError(503), SmsAnswer::ServerError(503)]);
+        let mut incidents = Vec::new();
+        for (i, minute) in [(0_usize, 10), (1, 20), (2, 30), (3, 40), (4, 50)] {
+            incidents.push((["g0", "g1", "g2", "g3", "g4"][i], "goal", minute));
+            push(&herald, &snapshot("m1", "1H", minute, &incidents)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let texts = loop {
+            let texts: Vec<String> = twilio.sent_to(phone).into_iter().map(|s| s.body).collect();
+            let goals = texts.iter().map(|t| t.matches('\'').count()).sum::<usize>();
+            if goals >= 5 || Instant::now() > deadline {
+                break texts;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // Five goals in fewer texts than goals, each one segment (GSM-7: 160 characters).
+        assert!(texts.len() < 5, "{texts:#?}");
+        for text in &texts {
+            assert!(text.chars().count() <= 160, "{text}");
+            assert!(!text.ends_with('…'), "cut: {text}");
+        }
+        let all = texts.join("\n");
+        for i in 0..5 {
+            assert_eq!(all.matches(&format!("Player g{i} ")).count(), 1, "{texts:#?}");
+        }
+        assert!(texts.iter().any(|t| t.starts_with("Northbridge ") && t.contains(" goals: ")));
+        herald.shutdown().await;
+    }
+}
