@@ -1,6 +1,8 @@
 //! Broadcast sinks (the SSE stream and the page, rooms): every instance serves every
 //! notification to its own clients.
 //!
+//! Each notification carries its spoiler-free text too, for the clients that hide scores.
+//!
 //! A broadcast sink's outbox rows are recorded as delivered when they are queued and never
 //! taken by a worker. Each instance runs a follower per broadcast sink that reads the rows after the last
 //! one it served, in id order, and hands each to the sink once: the row id is the
@@ -11,7 +13,7 @@
 
 use std::time::Duration;
 
-use sink_api::Sink;
+use sink_api::{Sink, SpoilerFree};
 use tracing::Instrument;
 
 use crate::dispatch::{self, WorkerContext, error_chain};
@@ -97,7 +99,8 @@ async fn serve<S: Sink>(sink: &S, ctx: &WorkerContext, queued: &Queued) {
         Some(original) => Some(dispatch::replaces(ctx, queued, original, true).await),
         None => None,
     };
-    let notification = dispatch::notification(queued, rendered, replaces);
+    let mut notification = dispatch::notification(queued, rendered, replaces);
+    notification.spoiler_free = spoiler_free(ctx, queued);
     match tokio::time::timeout(
         ctx.config.send_timeout,
         sink.send(&queued.recipient, &notification),
@@ -117,6 +120,25 @@ async fn serve<S: Sink>(sink: &S, ctx: &WorkerContext, queued: &Queued) {
                 id = queued.id,
                 "the sink took too long to take a notification"
             );
+        }
+    }
+}
+
+/// The notification without the score, for the clients that hide it (match events only).
+fn spoiler_free(ctx: &WorkerContext, queued: &Queued) -> Option<SpoilerFree> {
+    queued.event.match_id.as_ref()?;
+    match ctx
+        .renderer
+        .render_for(&queued.event, &queued.locale, false)
+    {
+        Ok(rendered) => Some(SpoilerFree {
+            title: rendered.title,
+            body: rendered.body,
+            data: serde_json::to_value(queued.event.without_spoilers()).unwrap_or_default(),
+        }),
+        Err(error) => {
+            tracing::error!(id = queued.id, error = %error_chain(&error), "cannot render a notification without spoilers");
+            None
         }
     }
 }

@@ -41,9 +41,7 @@ impl Clock {
     /// Sets this clock (and its clones) to read `now` at this instant; it runs on from there
     /// at the system's pace.
     pub fn set(&self, now: Timestamp) {
-        let ahead = now
-            .as_millisecond()
-            .saturating_sub(crate::store::now_ms());
+        let ahead = now.as_millisecond().saturating_sub(crate::store::now_ms());
         self.ahead_ms.store(ahead, Ordering::Relaxed);
     }
 }
@@ -58,8 +56,10 @@ mod tests {
         let before = clock.now();
         assert!((before.as_millisecond() - crate::store::now_ms()).abs() < 1_000);
         let night: Timestamp = "2026-10-25T06:59:55Z".parse().unwrap();
+        // Clones share the setting (the workers hold clones).
+        let shared = clock.clone();
         clock.set(night);
-        let read = clock.clone().now();
+        let read = shared.now();
         assert!((read.as_millisecond() - night.as_millisecond()).abs() < 1_000);
         let system = clock.system_ms("2026-10-25T07:00:00Z".parse().unwrap());
         let wait = system - crate::store::now_ms();

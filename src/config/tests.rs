@@ -152,6 +152,13 @@ fn bad_values_are_named() {
     let err = error("[sources.f]\ntype = \"fifa\"\ncompetition = \"17\"");
     assert!(err.starts_with("sources.f"), "{err}");
     assert!(err.contains("season"), "{err}");
+    let err = error("[render]\ntime_zone = \"Mars/Olympus\"");
+    assert!(
+        err.starts_with("render.time_zone: is not a time zone"),
+        "{err}"
+    );
+    let err = error("[dispatch]\nticker_interval = \"200ms\"");
+    assert_eq!(err, "dispatch.ticker_interval: must be at least 1s");
 }
 
 #[test]

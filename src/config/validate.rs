@@ -119,6 +119,11 @@ impl Config {
                 "must not be shorter than dispatch.backoff_base",
             ));
         }
+        if d.ticker_interval < std::time::Duration::from_secs(1) {
+            // Telegram allows about one edit of a message per second, Discord five per five
+            // seconds per channel: faster tickers would only be throttled.
+            return Err(invalid("dispatch.ticker_interval", "must be at least 1s"));
+        }
         for (id, source) in &self.sources {
             let key = |k: &str| format!("sources.{id}.{k}");
             source

@@ -323,9 +323,8 @@ async fn fill<S: Sink>(
         let shared = Arc::clone(shared);
         let prefs = prefs.remove(run[0].recipient.as_str()).unwrap_or_default();
         let span = tracing::debug_span!("delivery", id = run[0].id, recipient = %run[0].recipient, event_id = %run[0].event.id);
-        in_flight.spawn(
-            async move { deliver_run(&shared, run, hand, &prefs).await }.instrument(span),
-        );
+        in_flight
+            .spawn(async move { deliver_run(&shared, run, hand, &prefs).await }.instrument(span));
     }
     Ok(started)
 }
@@ -647,6 +646,7 @@ pub fn notification(
         locale: queued.locale.clone(),
         data: serde_json::to_value(event).unwrap_or_default(),
         replaces,
+        spoiler_free: None,
         created_at_ms: queued.created_at_ms,
     }
 }

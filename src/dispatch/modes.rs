@@ -163,10 +163,7 @@ async fn merged<S: Sink>(
     let head = items[0].clone();
     let notification = loop {
         let events: Vec<_> = items.iter().map(|q| q.event.clone()).collect();
-        let rendered = match ctx
-            .renderer
-            .digest(&events, &head.locale, quiet, spoilers)
-        {
+        let rendered = match ctx.renderer.digest(&events, &head.locale, quiet, spoilers) {
             Ok(rendered) => rendered,
             Err(e) => return record_failure(shared, &head, Failure::Render(e)).await,
         };
@@ -176,7 +173,9 @@ async fn merged<S: Sink>(
         }
         items.pop();
     };
-    send_shaped(shared, &items, hand, &notification).await.map(|_| ())
+    send_shaped(shared, &items, hand, &notification)
+        .await
+        .map(|_| ())
 }
 
 /// A match's events for a ticker chat: one message per match, edited in place. An edit
@@ -207,7 +206,10 @@ async fn ticker<S: Sink>(
     let items = gather(shared, run, hand, &same_match).await?;
     let mut state = ticker.state.clone();
     for queued in &items {
-        match ctx.renderer.render_for(&queued.event, &head.locale, spoilers) {
+        match ctx
+            .renderer
+            .render_for(&queued.event, &head.locale, spoilers)
+        {
             Ok(rendered) => state.lines.push(rendered.title),
             Err(e) => return record_failure(shared, queued, Failure::Render(e)).await,
         }

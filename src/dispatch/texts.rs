@@ -38,8 +38,8 @@ impl Texts {
                 let rendered = renderer.render_for(&queued.event, &queued.locale, spoilers)?;
                 let mut base = super::notification(queued, rendered, None);
                 if !spoilers {
-                    base.data = serde_json::to_value(queued.event.without_spoilers())
-                        .unwrap_or_default();
+                    base.data =
+                        serde_json::to_value(queued.event.without_spoilers()).unwrap_or_default();
                 }
                 let base = Arc::new(base);
                 let mut by_event = self.lock();

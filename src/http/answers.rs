@@ -203,6 +203,11 @@ pub struct SmsSignup {
     /// The language of the texts.
     #[serde(default)]
     pub locale: Option<String>,
+    /// Quiet hours: alerts inside the window come as one text when it ends
+    /// (`23:00-07:00 Europe/Lisbon`, optionally `drop cards`; the zone defaults to
+    /// `render.time_zone`).
+    #[serde(default)]
+    pub quiet: Option<String>,
 }
 
 /// `POST /subscribe`: the World Cup SMS bot tutorial's signup.

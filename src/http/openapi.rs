@@ -132,6 +132,7 @@ pub(super) async fn document(headers: HeaderMap) -> Response {
         ("topic" = Option<String>, Query, description = "Only announcements of this topic (repeatable)."),
         ("kind" = Option<String>, Query, description = "Only these kinds or groups (repeatable)."),
         ("last_event_id" = Option<String>, Query, description = "Resume after this id (for clients that cannot set the header)."),
+        ("spoilers" = Option<String>, Query, description = "`off`: match events without the score (text and data)."),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this id: what was missed is sent first."),
     ),
     responses(

@@ -53,7 +53,9 @@ impl Quiet {
     /// A malformed window, an unknown zone or kind, an empty window.
     pub fn parse(text: &str, default_zone: &str) -> Result<Self, QuietError> {
         let mut words = text.split_whitespace();
-        let window = words.next().ok_or_else(|| QuietError::Window(String::new()))?;
+        let window = words
+            .next()
+            .ok_or_else(|| QuietError::Window(String::new()))?;
         let (start, end) = window
             .split_once('-')
             .and_then(|(a, b)| Some((time(a)?, time(b)?)))

@@ -333,12 +333,19 @@ fn spoiler_free_texts_say_what_happened_without_the_score() {
     let hidden = r.render_for(&g, "en", false).unwrap();
     assert_eq!(hidden.title, "⚽ Goal in France v Croatia (28')");
     assert!(!format!("{hidden:?}").contains("Perišić"), "{hidden:?}");
-    let ft = r.render_for(&sample(EventKind::FullTime), "fr", false).unwrap();
+    let ft = r
+        .render_for(&sample(EventKind::FullTime), "fr", false)
+        .unwrap();
     assert_eq!(ft.title, "🏁 Fin du match France - Croatia");
     assert!(ft.body.contains("result France"), "{ft:?}");
     // Kinds that do not reveal it keep their text, without the score line.
-    let card = r.render_for(&sample(EventKind::YellowCard), "en", false).unwrap();
-    assert!(card.title.starts_with("🟨 Yellow card: GRIEZMANN"), "{card:?}");
+    let card = r
+        .render_for(&sample(EventKind::YellowCard), "en", false)
+        .unwrap();
+    assert!(
+        card.title.starts_with("🟨 Yellow card: GRIEZMANN"),
+        "{card:?}"
+    );
     assert!(!card.body.contains("2-1"), "{card:?}");
     assert_eq!(card.body, "France v Croatia");
 }
@@ -357,7 +364,12 @@ fn a_backlog_merges_into_one_line_per_match() {
         "France 2-1 Croatia — 3 goals: Perišić 28', Griezmann (pen) 38', Mbappé 65'"
     );
     let slept = r.digest(&events, "en", true, true).unwrap();
-    assert!(slept.title.starts_with("🌙 While you slept: France 2-1 Croatia"), "{slept:?}");
+    assert!(
+        slept
+            .title
+            .starts_with("🌙 While you slept: France 2-1 Croatia"),
+        "{slept:?}"
+    );
     let hidden = r.digest(&events, "pt-BR", true, false).unwrap();
     assert_eq!(
         hidden.title,
@@ -369,12 +381,20 @@ fn a_backlog_merges_into_one_line_per_match() {
 fn a_ticker_shows_the_score_and_the_latest_events() {
     let r = renderer();
     let g = scored("g1", EventKind::Goal, "Mbappé", 65, 2, 1);
-    let lines = vec!["⚽ GOAL! France 1-1 Croatia".to_owned(), "⚽ GOAL! France 2-1 Croatia".to_owned()];
-    let live = r.ticker(&TickerView::after(&g, true, lines.clone()), "en").unwrap();
+    let lines = vec![
+        "⚽ GOAL! France 1-1 Croatia".to_owned(),
+        "⚽ GOAL! France 2-1 Croatia".to_owned(),
+    ];
+    let live = r
+        .ticker(&TickerView::after(&g, true, lines.clone()), "en")
+        .unwrap();
     assert_eq!(live.title, "🔴 LIVE France 2-1 Croatia 65'");
     assert_eq!(live.body, lines.join("\n"));
     let ft = r
-        .ticker(&TickerView::after(&sample(EventKind::FullTime), true, lines), "es")
+        .ticker(
+            &TickerView::after(&sample(EventKind::FullTime), true, lines),
+            "es",
+        )
         .unwrap();
     assert_eq!(ft.title, "🏁 France 2-1 Croatia (final)");
 }

@@ -380,6 +380,17 @@ pub enum SmsText {
     WrongCode,
     /// Nothing to confirm or resume.
     NothingPending,
+    /// Quiet hours after `QUIET …`: the window, or none.
+    Quiet {
+        /// `23:00-07:00`, or none when off.
+        window: Option<String>,
+        /// The zone of the window (the default zone when off).
+        zone: String,
+        /// Kinds or groups dropped inside the window.
+        drop: Vec<String>,
+    },
+    /// `QUIET …` that does not parse.
+    QuietInvalid,
 }
 
 impl Text for SmsText {
@@ -409,6 +420,17 @@ impl Text for SmsText {
             Self::Help,
             Self::WrongCode,
             Self::NothingPending,
+            Self::Quiet {
+                window: Some("23:00-07:00".into()),
+                zone: "America/Argentina/Buenos_Aires".into(),
+                drop: vec!["cards".into(), "periods".into()],
+            },
+            Self::Quiet {
+                window: None,
+                zone: "UTC".into(),
+                drop: Vec::new(),
+            },
+            Self::QuietInvalid,
         ]
     }
 }

@@ -45,13 +45,16 @@ impl plugins::Extension<sink_twilio::Plugin> for Extension {
             settings.signup.client_ip_header.as_deref(),
             &host.config.http.trusted_proxies,
         );
-        let signup = Arc::new(Signup::new(
-            host.store.clone(),
-            id,
-            sink.clone(),
-            Arc::clone(host.renderer),
-            client_ip,
-        ));
+        let signup = Arc::new(
+            Signup::new(
+                host.store.clone(),
+                id,
+                sink.clone(),
+                Arc::clone(host.renderer),
+                client_ip,
+            )
+            .with_time_zone(&host.config.render.time_zone),
+        );
         tracing::info!(sink = %id, "SMS signup at POST /api/v1/sms/subscribe, inbound at {}", webhook::INBOUND_PATH);
         registry.routers.push(router(Arc::clone(&signup)));
         // Config validation lets one sink serve the signup's paths, so the slot is empty.

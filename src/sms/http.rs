@@ -155,6 +155,7 @@ fn refusal(err: &SignupError, phone_field: &'static str) -> Response {
         SignupError::UnknownTarget { .. } => (StatusCode::BAD_REQUEST, Some("teams")),
         SignupError::UnknownKind(_) => (StatusCode::BAD_REQUEST, Some("kinds")),
         SignupError::UnknownLocale { .. } => (StatusCode::BAD_REQUEST, Some("locale")),
+        SignupError::Quiet(_) => (StatusCode::BAD_REQUEST, Some("quiet")),
         SignupError::Expired | SignupError::WrongCode | SignupError::TooManyAttempts => {
             (StatusCode::BAD_REQUEST, Some("code"))
         }
@@ -195,6 +196,7 @@ fn signup_request(
         competitions: fields.list("competitions")?,
         kinds: fields.list("kinds")?,
         locale: fields.text("locale")?,
+        quiet: fields.text("quiet")?,
     })
 }
 

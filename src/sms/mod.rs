@@ -22,6 +22,7 @@ pub use extension::{Extension, Slot};
 pub use http::router;
 
 use crate::dispatch::error_chain;
+use crate::preferences::{Quiet, QuietError};
 use crate::render::{Renderer, SmsText};
 use crate::routing::Scope;
 use crate::store::{PendingSignup, Store, StoreError, now_ms};
@@ -39,6 +40,8 @@ pub struct Request {
     pub kinds: Vec<String>,
     /// Locale of the texts; the default locale when unset.
     pub locale: Option<String>,
+    /// Quiet hours (`23:00-07:00 Europe/Lisbon`, optionally `drop cards`).
+    pub quiet: Option<String>,
 }
 
 /// Who asked, for the per-origin rate limit.
@@ -102,6 +105,9 @@ pub enum SignupError {
         /// What exists.
         available: Vec<String>,
     },
+    /// Quiet hours that do not parse.
+    #[error("quiet hours: {0}")]
+    Quiet(#[from] QuietError),
     /// Too many signups from this origin, number or prefix.
     #[error("too many signups {0}; try again later")]
     TooMany(&'static str),
@@ -146,6 +152,8 @@ pub struct Signup {
     /// The texts' templates, the locales and the default one.
     renderer: Arc<Renderer>,
     client_ip: crate::http::client_ip::ClientIp,
+    /// The zone of quiet hours given without one (`render.time_zone`).
+    time_zone: String,
 }
 
 /// An hour, the period of the per-address and per-prefix limits.
@@ -169,6 +177,23 @@ impl Signup {
             twilio,
             config,
             renderer,
+            time_zone: "UTC".to_owned(),
+        }
+    }
+
+    /// Reads quiet hours given without a zone in `zone` (`render.time_zone`).
+    #[must_use]
+    pub fn with_time_zone(mut self, zone: &str) -> Self {
+        zone.clone_into(&mut self.time_zone);
+        self
+    }
+
+    /// Quiet hours as typed; none when blank or `off`.
+    fn quiet(&self, typed: Option<&str>) -> Result<Option<Quiet>, QuietError> {
+        match typed.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(off) if crate::preferences::is_off(off) => Ok(None),
+            Some(typed) => Quiet::parse(typed, &self.time_zone).map(Some),
         }
     }
 
@@ -336,6 +361,7 @@ impl Signup {
         let phone = self.phone(&request.phone)?;
         let locale = self.locale(request.locale.as_deref())?;
         let kinds = Self::kinds(&request)?;
+        let quiet = self.quiet(request.quiet.as_deref())?;
         self.admit_origin(&origin).await?;
         self.admit_number(&phone).await?;
         let scopes = self.scopes(&request).await?;
@@ -364,6 +390,7 @@ impl Signup {
             scopes,
             kinds: kinds.clone(),
             locale: locale.clone(),
+            quiet,
             attempts: 0,
             expires_at_ms: now_ms()
                 + i64::try_from(self.config.code_ttl.as_millis()).unwrap_or(i64::MAX),
@@ -511,6 +538,9 @@ impl Signup {
         if keyword == Some(Keyword::Help) {
             return reply(SmsText::Help);
         }
+        if keywords::QUIET.contains(&word.as_str()) {
+            return reply(self.quiet_keyword(&phone, body).await?);
+        }
         let is_code = (4..=8).contains(&word.len()) && word.chars().all(|c| c.is_ascii_digit());
         if keyword == Some(Keyword::Start) || is_code {
             if pending.is_some() {
@@ -539,5 +569,37 @@ impl Signup {
             return reply(SmsText::NothingPending);
         }
         reply(SmsText::Help)
+    }
+
+    /// `QUIET 23:00-07:00 [zone] [drop cards]` or `QUIET OFF` from a subscriber; `QUIET`
+    /// alone shows them.
+    async fn quiet_keyword(&self, phone: &Phone, body: &str) -> Result<SmsText, StoreError> {
+        let number = phone.e164.as_str();
+        let typed = body
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let quiet = if typed.is_empty() {
+            self.store.prefs(&self.sink_id, number).await?.quiet
+        } else {
+            match self.quiet(Some(&typed)) {
+                Ok(quiet) => {
+                    self.store
+                        .set_quiet(&self.sink_id, number, quiet.as_ref())
+                        .await?;
+                    tracing::info!(phone = %phone.masked(), set = quiet.is_some(), "SMS quiet hours changed");
+                    quiet
+                }
+                Err(_) => return Ok(SmsText::QuietInvalid),
+            }
+        };
+        Ok(SmsText::Quiet {
+            window: quiet.as_ref().map(Quiet::window),
+            zone: quiet
+                .as_ref()
+                .map_or_else(|| self.time_zone.clone(), |q| q.zone().to_owned()),
+            drop: quiet.map(|q| q.dropped().to_vec()).unwrap_or_default(),
+        })
     }
 }

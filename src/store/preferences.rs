@@ -94,7 +94,10 @@ impl Store {
             .bind(bulk::json(&wanted))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|r| (r.recipient.clone(), r.prefs())).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.recipient.clone(), r.prefs()))
+            .collect())
     }
 
     /// One recipient's preferences (the defaults when it chose nothing).
@@ -120,22 +123,20 @@ impl Store {
         recipient: &str,
         quiet: Option<&Quiet>,
     ) -> Result<(), StoreError> {
-        let json = quiet.map(|q| serde_json::to_string(q).unwrap_or_default());
         let now = now_ms();
         let mut conn = self.writer().await?;
         let mut tx = super::begin(&mut conn, self.backend).await?;
-        sqlx::query(
-            "INSERT INTO chats (sink, recipient, quiet, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (sink, recipient) DO UPDATE SET quiet = excluded.quiet, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(sink)
-        .bind(recipient)
-        .bind(json)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if quiet.is_none() {
+        if let Some(quiet) = quiet {
+            upsert_quiet(&mut tx, sink, recipient, quiet, now).await?;
+        } else {
+            sqlx::query(
+                "UPDATE chats SET quiet = NULL, updated_at = $1 WHERE sink = $2 AND recipient = $3",
+            )
+            .bind(now)
+            .bind(sink)
+            .bind(recipient)
+            .execute(&mut *tx)
+            .await?;
             // The head of the recipient's queue may be waiting for the end of the window.
             sqlx::query(sql!(
                 "UPDATE outbox SET next_attempt_at = $1, updated_at = $1 WHERE sink = $2 \
@@ -180,7 +181,12 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn set_mode(&self, sink: &str, recipient: &str, mode: Mode) -> Result<(), StoreError> {
+    pub async fn set_mode(
+        &self,
+        sink: &str,
+        recipient: &str,
+        mode: Mode,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO chats (sink, recipient, mode, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (sink, recipient) DO UPDATE SET mode = excluded.mode, \
@@ -267,4 +273,30 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Sets a recipient's quiet hours inside a transaction (a chat command, an SMS signup).
+pub(super) async fn upsert_quiet(
+    conn: &mut sqlx::AnyConnection,
+    sink: &str,
+    recipient: &str,
+    quiet: &Quiet,
+    now: i64,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(quiet).map_err(|source| StoreError::Corrupt {
+        what: "quiet hours",
+        source,
+    })?;
+    sqlx::query(
+        "INSERT INTO chats (sink, recipient, quiet, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (sink, recipient) DO UPDATE SET quiet = excluded.quiet, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(sink)
+    .bind(recipient)
+    .bind(json)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

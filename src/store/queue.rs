@@ -176,7 +176,11 @@ impl Store {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        Ok(self.with_events(vec![rows]).await?.pop().unwrap_or_default())
+        Ok(self
+            .with_events(vec![rows])
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
     /// Runs with their events: each event is read and parsed once, and kept for the

@@ -4,6 +4,7 @@ use sink_api::Recipient;
 
 use super::subscriptions::upsert_subscription;
 use super::{Store, StoreError, now_ms};
+use crate::preferences::Quiet;
 use crate::routing::{Scope, Subscription};
 
 /// An SMS signup waiting for its confirmation code.
@@ -21,6 +22,8 @@ pub struct PendingSignup {
     pub kinds: Vec<String>,
     /// Its locale.
     pub locale: String,
+    /// Quiet hours asked for at signup.
+    pub quiet: Option<Quiet>,
     /// Wrong codes tried so far.
     pub attempts: u32,
     /// When the code stops working (ms).
@@ -32,6 +35,9 @@ struct SignupRequest {
     scopes: Vec<(String, String)>,
     kinds: Vec<String>,
     locale: String,
+    /// Absent in signups stored before quiet hours existed.
+    #[serde(default)]
+    quiet: Option<Quiet>,
 }
 
 impl Store {
@@ -51,6 +57,7 @@ impl Store {
                 .collect(),
             kinds: signup.kinds.clone(),
             locale: signup.locale.clone(),
+            quiet: signup.quiet.clone(),
         })
         .map_err(|source| StoreError::Corrupt {
             what: "signup",
@@ -168,6 +175,10 @@ impl Store {
             };
             upsert_subscription(&mut tx, &sub, now).await?;
         }
+        if let Some(quiet) = &signup.quiet {
+            super::preferences::upsert_quiet(&mut tx, &signup.sink, &signup.phone, quiet, now)
+                .await?;
+        }
         sqlx::query("DELETE FROM sms_signups WHERE sink = $1 AND phone = $2")
             .bind(&signup.sink)
             .bind(&signup.phone)
@@ -211,6 +222,7 @@ impl TryFrom<SignupRow> for PendingSignup {
                 .collect(),
             kinds: request.kinds,
             locale: request.locale,
+            quiet: request.quiet,
             attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
             expires_at_ms: r.expires_at,
         })

@@ -282,11 +282,7 @@ impl Service {
                     .matches(50)
                     .await?
                     .into_iter()
-                    .filter(|m| {
-                        Phase::LINE
-                            .iter()
-                            .any(|p| p.code() == m.phase && (p.is_playing() || p.is_break()))
-                    })
+                    .filter(|m| is_live(&m.phase))
                     .map(|m| LiveMatch {
                         home: m.home,
                         away: m.away,
@@ -316,13 +312,15 @@ impl Service {
             },
             Command::Quiet(typed) => self.quiet(chat, typed).await,
             Command::Spoilers(typed) => {
-                let wanted = typed.as_deref().map(str::trim).and_then(|w| {
-                    match w.to_lowercase().as_str() {
-                        "on" | "show" | "yes" | "sim" | "si" | "sí" | "oui" => Some(true),
-                        "off" | "hide" | "no" | "não" | "non" => Some(false),
-                        _ => None,
-                    }
-                });
+                let wanted =
+                    typed
+                        .as_deref()
+                        .map(str::trim)
+                        .and_then(|w| match w.to_lowercase().as_str() {
+                            "on" | "show" | "yes" | "sim" | "si" | "sí" | "oui" => Some(true),
+                            "off" | "hide" | "no" | "não" | "non" => Some(false),
+                            _ => None,
+                        });
                 Ok(match wanted {
                     Some(shown) => {
                         self.store
@@ -374,11 +372,10 @@ impl Service {
             let prefs = self.store.prefs(&self.sink, chat.as_str()).await?;
             return Ok(shown(prefs.quiet.as_ref(), false));
         };
-        if matches!(
-            typed.trim().to_lowercase().as_str(),
-            "off" | "none" | "stop" | "no" | "clear"
-        ) {
-            self.store.set_quiet(&self.sink, chat.as_str(), None).await?;
+        if crate::preferences::is_off(&typed) {
+            self.store
+                .set_quiet(&self.sink, chat.as_str(), None)
+                .await?;
             return Ok(shown(None, true));
         }
         match Quiet::parse(&typed, &self.time_zone) {
@@ -420,17 +417,25 @@ impl Service {
         Ok(match found {
             Some(m) => Answer::Result {
                 game: LiveMatch {
+                    // The clock only means something while the match runs.
+                    clock: m.clock.filter(|_| is_live(&m.phase)),
                     home: m.home,
                     away: m.away,
                     home_score: m.home_score,
                     away_score: m.away_score,
                     phase: m.phase,
-                    clock: m.clock,
                 },
             },
             None => Answer::NoResult { typed },
         })
     }
+}
+
+/// Whether a stored phase code is a running match (in play or in a break).
+fn is_live(phase: &str) -> bool {
+    Phase::LINE
+        .iter()
+        .any(|p| p.code() == phase && (p.is_playing() || p.is_break()))
 }
 
 impl CommandHandler for Service {

@@ -150,7 +150,9 @@ mod tests {
         assert_eq!(parse("/start"), Ok(Command::Help));
         assert_eq!(
             parse("/quiet 23:00-07:00 Europe/Lisbon drop cards"),
-            Ok(Command::Quiet(Some("23:00-07:00 Europe/Lisbon drop cards".into())))
+            Ok(Command::Quiet(Some(
+                "23:00-07:00 Europe/Lisbon drop cards".into()
+            )))
         );
         assert_eq!(parse("quiet"), Ok(Command::Quiet(None)));
         assert_eq!(

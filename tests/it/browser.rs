@@ -1,6 +1,7 @@
 //! The live page in headless Chromium: a goal pushed through the API shows within 2 s; text
 //! typed in a match room reaches the other browsers in that room and no other; a page that
-//! lost its connection (herald restarted while the browser was offline) resumes without gaps.
+//! lost its connection (herald restarted while the browser was offline) resumes without gaps;
+//! `?spoilers=off` hides scores until clicked.
 //! Screenshots land in `target/browser/`.
 
 use std::time::{Duration, Instant};
@@ -35,7 +36,12 @@ async fn push(base: &str, body: &Value) {
 
 /// Opens the page and waits until its stream is live and it lists `matches` matches.
 async fn open(browser: &Browser, base: &str, matches: usize) {
-    browser.client.goto(&format!("{base}/")).await.unwrap();
+    open_at(browser, &format!("{base}/"), matches).await;
+}
+
+/// [`open`] at `url` (the page with a query).
+async fn open_at(browser: &Browser, url: &str, matches: usize) {
+    browser.client.goto(url).await.unwrap();
     browser
         .wait_for(
             "the live page",
@@ -262,4 +268,115 @@ async fn a_page_that_lost_its_connection_resumes_without_gaps() {
     page.close().await;
     driver.stop().await;
     herald.terminate().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spoilers_off_hides_scores_until_clicked() {
+    let db = TestDb::sqlite();
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+            "sources": { "town": { "type": "push" } },
+            "sinks": { "sse": {} },
+        }),
+        vec![],
+    )
+    .await;
+    let base = herald.url("");
+    push(&base, &snapshot("m1", "Northfield", "Southbury", "1H", 0)).await;
+    let driver = Driver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let browser = driver.browser(dir.path(), "spoilers").await;
+    open_at(&browser, &format!("{base}/?spoilers=off"), 1).await;
+    push(&base, &snapshot("m1", "Northfield", "Southbury", "1H", 1)).await;
+    browser
+        .wait_for(
+            "the hidden goal",
+            "return document.querySelectorAll('#feed li.goals').length === 1",
+            Duration::from_secs(10),
+        )
+        .await;
+    let page = browser.text("main").await;
+    assert!(
+        page.contains("Goal in Northfield v Southbury (10')"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("1-0") && !page.contains("1 – 0") && !page.contains("Striker"),
+        "{page}"
+    );
+    assert_eq!(browser.text(".match .score").await, "? – ?");
+    // The kick-off gives nothing away: nothing to click.
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('#feed li.periods .reveal').length")
+            .await,
+        json!(0)
+    );
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('hide-scores').checked")
+            .await,
+        json!(true)
+    );
+    browser.screenshot("spoilers-hidden").await;
+
+    // A click shows the goal; another the match's score.
+    browser
+        .client
+        .find(Locator::Css("#feed li .reveal"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let goal = browser.text("#feed li.goals .title").await;
+    assert!(goal.contains("Northfield 1-0 Southbury"), "{goal}");
+    assert!(browser.text("#feed li.goals").await.contains("Striker 0"));
+    assert_eq!(
+        browser.text(".match .score").await,
+        "? – ?",
+        "the card stays hidden"
+    );
+    browser
+        .client
+        .find(Locator::Css(
+            "button[aria-label='Show the score of Northfield v Southbury']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(browser.text(".match .score").await, "1 – 0");
+    browser.screenshot("spoilers-revealed").await;
+
+    // Unticking the box shows everything; the choice is remembered without the query.
+    browser
+        .client
+        .find(Locator::Css("#hide-scores"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    open(&browser, &base, 1).await;
+    browser
+        .wait_for(
+            "the goal from the history",
+            "return document.querySelectorAll('#feed li.goals').length === 1",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(browser.text("#feed li.goals .title").await.contains("1-0"));
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('.reveal').length")
+            .await,
+        json!(0)
+    );
+    browser.close().await;
+    driver.stop().await;
+    herald.shutdown().await;
 }

@@ -10,7 +10,7 @@ use sink_discord::testing::{Answer, AppKey, FakeDiscord};
 use crate::db::TestDb;
 use crate::harness::{Herald, client};
 
-const TOKEN: &str = "discord-herald-token";
+pub(crate) const TOKEN: &str = "discord-herald-token";
 const ADMIN: &str = "discord-admin-token-123";
 
 async fn start(db: &TestDb, fake: &FakeDiscord, key: &AppKey) -> Herald {
@@ -32,7 +32,9 @@ async fn start(db: &TestDb, fake: &FakeDiscord, key: &AppKey) -> Herald {
     .await
 }
 
-async fn interaction(
+/// A slash command `name` with one option's value (`target`) from `channel`, signed with
+/// `key`.
+pub(crate) async fn interaction(
     herald: &Herald,
     key: &AppKey,
     channel: &str,
@@ -69,9 +71,20 @@ async fn a_channel_subscribes_with_a_slash_command_and_gets_embeds() {
         let key = AppKey::new();
         let herald = start(&db, &fake, &key).await;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while fake.commands().len() < 6 {
+        while fake.commands().len() < 10 {
             assert!(Instant::now() < deadline, "commands were not registered");
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let names: Vec<String> = fake
+            .commands()
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect();
+        for name in ["subscribe", "quiet", "spoilers", "mode", "result"] {
+            assert!(
+                names.iter().any(|n| n == name),
+                "{name} missing from {names:?}"
+            );
         }
         let reply: serde_json::Value =
             interaction(&herald, &key, "555", "subscribe", Some("France"))

@@ -11,13 +11,13 @@ use sink_slack::testing::{FakeSlack, signature};
 use crate::db::TestDb;
 use crate::harness::{Herald, client};
 
-const TOKEN: &str = "xoxb-herald-test";
-const SECRET: &str = "herald-signing-secret";
+pub(crate) const TOKEN: &str = "xoxb-herald-test";
+pub(crate) const SECRET: &str = "herald-signing-secret";
 const ADMIN: &str = "slack-admin-token-1234";
 const APP_TOKEN: &str = "xapp-1-A0HERALD-1-herald-test";
 const WAIT: Duration = Duration::from_secs(5);
 
-fn slack(fake: &FakeSlack) -> serde_json::Value {
+pub(crate) fn slack(fake: &FakeSlack) -> serde_json::Value {
     json!({
         "type": "slack",
         "bot_token": TOKEN,
@@ -150,12 +150,12 @@ async fn forged_requests_get_401_and_subscribe_nobody() {
     herald.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_slash_command_answers_at_once() {
-    let db = TestDb::sqlite();
-    let fake = FakeSlack::start(TOKEN).await;
-    let herald = start(&db, &fake).await;
-    let body = "command=%2Fherald&text=subscribe+France+cards&channel_id=C44&user_id=U3";
+/// `/herald <text>` typed in `channel`, signed as Slack signs it; the answer's text.
+pub(crate) async fn slash(herald: &Herald, channel: &str, text: &str) -> String {
+    let body = format!(
+        "command=%2Fherald&text={}&channel_id={channel}&user_id=U3",
+        text.replace(' ', "+")
+    );
     let ts = now().to_string();
     let r = client()
         .post(herald.url("/webhooks/slack/commands"))
@@ -168,8 +168,16 @@ async fn the_slash_command_answers_at_once() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let json: serde_json::Value = r.json().await.unwrap();
+    json["text"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slash_command_answers_at_once() {
+    let db = TestDb::sqlite();
+    let fake = FakeSlack::start(TOKEN).await;
+    let herald = start(&db, &fake).await;
     assert_eq!(
-        json["text"],
+        slash(&herald, "C44", "subscribe France cards").await,
         "✅ You now follow France (cards). Notifications will arrive here."
     );
     let subs = herald.store.subscriptions("slack").await.unwrap();

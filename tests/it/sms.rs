@@ -665,6 +665,7 @@ async fn an_expired_code_is_refused_and_forgotten() {
         scopes: vec![],
         kinds: vec![],
         locale: "en".into(),
+        quiet: None,
         attempts: 0,
         expires_at_ms: herald::store::now_ms() - 1,
     };

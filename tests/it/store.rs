@@ -690,6 +690,9 @@ async fn subscribers_locales_and_signups_read_back_as_written() {
             scopes: vec![Scope::Team("France".into())],
             kinds: vec![],
             locale: "fr".into(),
+            quiet: Some(
+                herald::preferences::Quiet::parse("22:30-06:00 Europe/Paris", "UTC").unwrap(),
+            ),
             attempts: 0,
             expires_at_ms: herald::store::now_ms() + 60_000,
         };
@@ -715,6 +718,9 @@ async fn subscribers_locales_and_signups_read_back_as_written() {
         let subs = store.subscriptions_of("sms", &signup.phone).await.unwrap();
         assert_eq!(subs.len(), 1);
         assert_eq!(subs[0].locale.as_deref(), Some("fr"));
+        // The quiet hours asked for at signup hold from the confirmation on.
+        let prefs = store.prefs("sms", &signup.phone).await.unwrap();
+        assert_eq!(prefs.quiet, signup.quiet, "{}", db.backend);
         store.close().await;
         db.cleanup().await;
     }

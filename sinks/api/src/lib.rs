@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use commands::{Command, CommandHandler, Commands, Reply};
 pub use limits::{Limits, Rate};
-pub use notification::{Notification, Receipt, Recipient, Replaces};
+pub use notification::{Notification, Receipt, Recipient, Replaces, SpoilerFree};
 pub use plugin::{Built, Context, History, Invalid, Plugin};
 pub use relay::{LocalRelay, Relay};
 

@@ -30,8 +30,24 @@ pub struct Notification {
     pub data: serde_json::Value,
     /// Set when this notification corrects an earlier one (a disallowed goal).
     pub replaces: Option<Replaces>,
+    /// The same notification without the score, for broadcast sinks whose clients choose
+    /// (`/stream?spoilers=off`, the page's hidden scores); `None` elsewhere and for
+    /// announcements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoiler_free: Option<SpoilerFree>,
     /// When the event was detected, in milliseconds since the Unix epoch.
     pub created_at_ms: i64,
+}
+
+/// A notification's text and data with nothing that gives the score away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpoilerFree {
+    /// The headline without the score (`Goal in France v Croatia (62')`).
+    pub title: String,
+    /// The text without the score.
+    pub body: String,
+    /// The structured event without the score, the scorer or the winner.
+    pub data: serde_json::Value,
 }
 
 /// The earlier notification that a correction refers to.

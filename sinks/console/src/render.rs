@@ -50,6 +50,7 @@ mod tests {
             locale: "en".into(),
             data: serde_json::json!({"score": {"home": 1, "away": 0}}),
             replaces: None,
+            spoiler_free: None,
             created_at_ms: 0,
         }
     }

@@ -195,6 +195,29 @@ fn definitions() -> Vec<CreateCommand> {
                     .add_string_choice("English", "en")
                     .add_string_choice("Português (Brasil)", "pt-BR"),
             ),
+        CreateCommand::new("quiet")
+            .description("Quiet hours: hold notifications at night, one digest after")
+            .add_option(text(
+                "window",
+                "23:00-07:00 Europe/Lisbon, optionally drop cards; off to end (empty: show)",
+            )),
+        CreateCommand::new("spoilers")
+            .description("Whether notifications show the score")
+            .add_option(
+                text("shown", "off: no score until you ask with /result")
+                    .add_string_choice("on", "on")
+                    .add_string_choice("off", "off"),
+            ),
+        CreateCommand::new("mode")
+            .description("One message per event, or one live ticker per match edited in place")
+            .add_option(
+                text("mode", "ticker or messages")
+                    .add_string_choice("ticker", "ticker")
+                    .add_string_choice("messages", "messages"),
+            ),
+        CreateCommand::new("result")
+            .description("The score of a match (for spoiler-free channels)")
+            .add_option(text("target", "Team or match id")),
         CreateCommand::new("help").description("What herald can do"),
     ]
 }

@@ -87,6 +87,7 @@ mod tests {
             locale: "en".into(),
             data: serde_json::Value::Null,
             replaces: None,
+            spoiler_free: None,
             created_at_ms: 0,
         };
         assert_eq!(

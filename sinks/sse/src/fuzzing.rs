@@ -44,6 +44,7 @@ fn notification(id: i64) -> Notification {
         locale: "en".to_owned(),
         data: serde_json::Value::Null,
         replaces: None,
+        spoiler_free: None,
         created_at_ms: id,
     }
 }

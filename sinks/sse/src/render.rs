@@ -17,6 +17,8 @@ pub(crate) struct Frame {
     pub(crate) teams: Vec<String>,
     /// `id: …\ndata: …\n\n`
     pub(crate) bytes: Bytes,
+    /// The frame without the score (`?spoilers=off`), when the notification has one.
+    pub(crate) spoiler_free: Option<Bytes>,
 }
 
 impl Frame {
@@ -29,6 +31,23 @@ impl Frame {
             topic: msg.topic.clone(),
             teams: msg.teams.iter().map(|t| t.to_lowercase()).collect(),
             bytes: encode(msg),
+            spoiler_free: msg.spoiler_free.as_ref().map(|hidden| {
+                encode(&Notification {
+                    title: hidden.title.clone(),
+                    body: hidden.body.clone(),
+                    data: hidden.data.clone(),
+                    spoiler_free: None,
+                    ..msg.clone()
+                })
+            }),
+        }
+    }
+
+    /// What a client is sent: the frame, or without the score when it asked so.
+    pub(crate) fn bytes_for(&self, spoilers: bool) -> &Bytes {
+        match &self.spoiler_free {
+            Some(hidden) if !spoilers => hidden,
+            _ => &self.bytes,
         }
     }
 }
@@ -66,6 +85,7 @@ mod tests {
             locale: "en".into(),
             data: serde_json::Value::Null,
             replaces: None,
+            spoiler_free: None,
             created_at_ms: 1,
         };
         let bytes = encode(&msg);

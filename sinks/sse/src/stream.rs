@@ -30,6 +30,8 @@ pub(crate) struct Filter {
     teams: Vec<String>,
     topics: Vec<String>,
     kinds: Vec<String>,
+    /// `spoilers=off`: frames without the score.
+    hide_scores: bool,
 }
 
 impl Filter {
@@ -75,9 +77,16 @@ impl Params {
                 "topic" => params.filter.topics.push(value.to_lowercase()),
                 "kind" => params.filter.kinds.push(value),
                 "last_event_id" | "lastEventId" => params.last_event_id = Some(value),
+                "spoilers" => {
+                    params.filter.hide_scores = match value.to_ascii_lowercase().as_str() {
+                        "on" | "true" | "1" | "yes" => false,
+                        "off" | "false" | "0" | "no" => true,
+                        _ => return Err(format!("spoilers must be on or off, not `{value}`")),
+                    }
+                }
                 other => {
                     return Err(format!(
-                        "unknown query parameter `{other}` (expected match, team, topic, kind, last_event_id)"
+                        "unknown query parameter `{other}` (expected match, team, topic, kind, last_event_id, spoilers)"
                     ));
                 }
             }
@@ -162,7 +171,8 @@ impl Client {
             }
             self.next_pos = frame.pos + 1;
             if self.filter.accepts(&frame) {
-                self.pending.push_back(frame.bytes.clone());
+                let bytes = frame.bytes_for(!self.filter.hide_scores);
+                self.pending.push_back(bytes.clone());
             }
         }
     }
@@ -318,6 +328,21 @@ mod tests {
         assert_eq!(p.filter.kinds, vec!["goal"]);
         assert_eq!(p.last_event_id.as_deref(), Some("9"));
         assert_eq!(Params::parse(None).unwrap(), Params::default());
+        assert!(!p.filter.hide_scores);
+        assert!(
+            Params::parse(Some("spoilers=off"))
+                .unwrap()
+                .filter
+                .hide_scores
+        );
+        assert!(
+            !Params::parse(Some("spoilers=ON"))
+                .unwrap()
+                .filter
+                .hide_scores
+        );
+        let err = Params::parse(Some("spoilers=maybe")).unwrap_err();
+        assert!(err.contains("on or off"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn note(id: i64, kind: &str, match_id: &str, teams: &[&str]) -> Notification {
         locale: "en".into(),
         data: serde_json::json!({"n": id}),
         replaces: None,
+        spoiler_free: None,
         created_at_ms: 0,
     }
 }
@@ -224,4 +225,45 @@ async fn connections_beyond_the_limit_are_refused_and_closing_ends_streams() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn spoilers_off_streams_the_spoiler_free_text_and_data() {
+    let (sink, addr) = serve(Config::default()).await;
+    let mut goal = note(7, "goal", "m1", &["France"]);
+    goal.title = "GOAL! France 1-0 Croatia".into();
+    goal.data = serde_json::json!({"score": {"home": 1, "away": 0}});
+    goal.spoiler_free = Some(sink_api::SpoilerFree {
+        title: "Goal in France v Croatia (62')".into(),
+        body: String::new(),
+        data: serde_json::json!({"minute": 62}),
+    });
+    let announcement = Notification {
+        match_id: None,
+        ..note(8, "announcement", "", &[])
+    };
+    send(&sink, &goal).await;
+    send(&sink, &announcement).await;
+    let hidden = take(
+        open(addr, "?spoilers=off&last_event_id=0", None).await,
+        2,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(hidden[0].1.title, "Goal in France v Croatia (62')");
+    assert_eq!(hidden[0].1.data, serde_json::json!({"minute": 62}));
+    assert_eq!(hidden[0].1.spoiler_free, None);
+    // Without a spoiler-free text (an announcement), the notification as it is.
+    assert_eq!(hidden[1].1, announcement);
+    // By default, the full notification, carrying the hidden text for clients that show it
+    // on demand (the page).
+    let shown = take(
+        open(addr, "?last_event_id=0", None).await,
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(shown[0].1, goal);
+    let bad = open(addr, "?spoilers=maybe", None).await;
+    assert_eq!(bad.status(), 400);
 }

@@ -20,6 +20,10 @@ pub const START: [&str; 8] = ["START", "UNSTOP", "YES", "SIM", "SI", "SÍ", "OUI
 /// Keywords that ask for help.
 pub const HELP: [&str; 5] = ["HELP", "INFO", "AJUDA", "AYUDA", "AIDE"];
 
+/// Keywords that set, show or clear quiet hours (`QUIET 23:00-07:00`); unlike the others
+/// they take words after them.
+pub const QUIET: [&str; 4] = ["QUIET", "SILENCIO", "SILENCE", "SILÊNCIO"];
+
 /// What a message's keyword asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {

@@ -217,6 +217,7 @@ pub fn goal(title: &str, body: &str) -> Notification {
         locale: "en".into(),
         data: serde_json::Value::Null,
         replaces: None,
+        spoiler_free: None,
         created_at_ms: 0,
     }
 }
