@@ -30,6 +30,10 @@ pub(super) async fn deliver<S: Sink>(
 ) -> bool {
     let ctx = &shared.ctx;
     let head = &run[0];
+    if super::daily_budget(shared, head).await == Some(0) {
+        // Over the daily cap: the plain path skips what is over it.
+        return false;
+    }
     let outcome = if let Some(quiet) = &prefs.quiet
         && let Some(end) = quiet.ends_after(ctx.clock.now())
     {

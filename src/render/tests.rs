@@ -231,7 +231,7 @@ fn every_built_in_locale_has_every_template_and_no_other() {
     let mut sources = BTreeMap::new();
     built_in(&BUILT_IN, &mut sources);
     let expected = expected_templates();
-    assert_eq!(expected.len(), 22 + 26 + 8 + 2 + 3, "{expected:?}");
+    assert_eq!(expected.len(), 22 + 26 + 10 + 2 + 3, "{expected:?}");
     let found: BTreeSet<&str> = sources
         .keys()
         .filter_map(|name| name.split_once('/').map(|(locale, _)| locale))

@@ -192,7 +192,8 @@ impl Store {
         Ok(())
     }
 
-    /// How many deliveries `sink` made to `recipient` since `since_ms`.
+    /// How many messages `sink` sent `recipient` since `since_ms`: deliveries merged into one
+    /// message share its receipt and count once.
     ///
     /// # Errors
     /// Database errors.
@@ -203,8 +204,8 @@ impl Store {
         since_ms: i64,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(sql!(
-            "SELECT COUNT(*) FROM outbox WHERE sink = $1 AND status = {DELIVERED} AND recipient = $2 \
-             AND updated_at >= $3"
+            "SELECT COUNT(DISTINCT COALESCE(receipt, 'row:' || CAST(id AS TEXT))) FROM outbox \
+             WHERE sink = $1 AND status = {DELIVERED} AND recipient = $2 AND updated_at >= $3"
         ))
         .bind(sink)
         .bind(recipient)

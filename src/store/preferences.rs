@@ -37,6 +37,13 @@ impl PrefsRow {
     }
 }
 
+/// A choice kept in its own `chats` column.
+#[derive(Debug, Clone, Copy)]
+enum Choice {
+    Spoilers(bool),
+    Mode(Mode),
+}
+
 /// A chat's live ticker for one match.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ticker {
@@ -163,18 +170,7 @@ impl Store {
         recipient: &str,
         shown: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO chats (sink, recipient, spoilers, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (sink, recipient) DO UPDATE SET spoilers = excluded.spoilers, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(sink)
-        .bind(recipient)
-        .bind(i64::from(shown))
-        .bind(now_ms())
-        .execute(&mut *self.writer().await?)
-        .await?;
-        Ok(())
+        self.choose(sink, recipient, Choice::Spoilers(shown)).await
     }
 
     /// Sets how a chat gets match events.
@@ -187,17 +183,32 @@ impl Store {
         recipient: &str,
         mode: Mode,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO chats (sink, recipient, mode, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (sink, recipient) DO UPDATE SET mode = excluded.mode, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(sink)
-        .bind(recipient)
-        .bind(mode.as_str())
-        .bind(now_ms())
-        .execute(&mut *self.writer().await?)
-        .await?;
+        self.choose(sink, recipient, Choice::Mode(mode)).await
+    }
+
+    /// Records one choice of a recipient, leaving the others as they are.
+    async fn choose(&self, sink: &str, recipient: &str, choice: Choice) -> Result<(), StoreError> {
+        let statement = match choice {
+            Choice::Spoilers(_) => {
+                "INSERT INTO chats (sink, recipient, spoilers, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sink, recipient) DO UPDATE SET spoilers = excluded.spoilers, \
+                 updated_at = excluded.updated_at"
+            }
+            Choice::Mode(_) => {
+                "INSERT INTO chats (sink, recipient, mode, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sink, recipient) DO UPDATE SET mode = excluded.mode, \
+                 updated_at = excluded.updated_at"
+            }
+        };
+        let query = sqlx::query(statement).bind(sink).bind(recipient);
+        let query = match choice {
+            Choice::Spoilers(shown) => query.bind(i64::from(shown)),
+            Choice::Mode(mode) => query.bind(mode.as_str()),
+        };
+        query
+            .bind(now_ms())
+            .execute(&mut *self.writer().await?)
+            .await?;
         Ok(())
     }
 

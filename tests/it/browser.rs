@@ -30,6 +30,17 @@ fn snapshot(id: &str, home: &str, away: &str, phase: &str, goals: usize) -> Valu
     }})
 }
 
+/// herald with a push source and `sinks`, on `db`.
+async fn serve(db: &TestDb, sinks: Value) -> Herald {
+    let mut config = json!({
+        "store": { "url": db.url },
+        "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+        "sources": { "town": { "type": "push" } },
+    });
+    config["sinks"] = sinks;
+    Herald::start(config, vec![]).await
+}
+
 async fn push(base: &str, body: &Value) {
     push_snapshot(base, PRODUCER, body).await;
 }
@@ -70,15 +81,8 @@ async fn join_room(browser: &Browser, name: &str, home: &str, away: &str) {
         )
         .await;
     browser
-        .client
-        .find(Locator::Css(&format!(
-            "button[aria-label='Room of {home} v {away}']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click(&format!("button[aria-label='Room of {home} v {away}']"))
+        .await;
 }
 
 /// The script testing that the room `room`'s log shows `line` as text.
@@ -92,16 +96,7 @@ fn room_shows(room: &str, line: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_goal_shows_within_two_seconds_and_room_talk_reaches_only_that_room() {
     let db = TestDb::sqlite();
-    let herald = Herald::start(
-        json!({
-            "store": { "url": db.url },
-            "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
-            "sources": { "town": { "type": "push" } },
-            "sinks": { "sse": {}, "rooms": { "type": "socketio" } },
-        }),
-        vec![],
-    )
-    .await;
+    let herald = serve(&db, json!({ "sse": {}, "rooms": { "type": "socketio" } })).await;
     let base = herald.url("");
     push(&base, &snapshot("m1", "Northfield", "Southbury", "PRE", 0)).await;
     push(&base, &snapshot("m2", "Eastwick", "Westby", "PRE", 0)).await;
@@ -273,16 +268,7 @@ async fn a_page_that_lost_its_connection_resumes_without_gaps() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spoilers_off_hides_scores_until_clicked() {
     let db = TestDb::sqlite();
-    let herald = Herald::start(
-        json!({
-            "store": { "url": db.url },
-            "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
-            "sources": { "town": { "type": "push" } },
-            "sinks": { "sse": {} },
-        }),
-        vec![],
-    )
-    .await;
+    let herald = serve(&db, json!({ "sse": {} })).await;
     let base = herald.url("");
     push(&base, &snapshot("m1", "Northfield", "Southbury", "1H", 0)).await;
     let driver = Driver::start().await;
@@ -323,14 +309,7 @@ async fn spoilers_off_hides_scores_until_clicked() {
     browser.screenshot("spoilers-hidden").await;
 
     // A click shows the goal; another the match's score.
-    browser
-        .client
-        .find(Locator::Css("#feed li .reveal"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#feed li .reveal").await;
     let goal = browser.text("#feed li.goals .title").await;
     assert!(goal.contains("Northfield 1-0 Southbury"), "{goal}");
     assert!(browser.text("#feed li.goals").await.contains("Striker 0"));
@@ -340,27 +319,13 @@ async fn spoilers_off_hides_scores_until_clicked() {
         "the card stays hidden"
     );
     browser
-        .client
-        .find(Locator::Css(
-            "button[aria-label='Show the score of Northfield v Southbury']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click("button[aria-label='Show the score of Northfield v Southbury']")
+        .await;
     assert_eq!(browser.text(".match .score").await, "1 – 0");
     browser.screenshot("spoilers-revealed").await;
 
     // Unticking the box shows everything; the choice is remembered without the query.
-    browser
-        .client
-        .find(Locator::Css("#hide-scores"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#hide-scores").await;
     open(&browser, &base, 1).await;
     browser
         .wait_for(

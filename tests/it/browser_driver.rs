@@ -157,6 +157,12 @@ impl Browser {
         }
     }
 
+    /// Clicks the element matching `css`.
+    pub(crate) async fn click(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element.click().await.unwrap();
+    }
+
     /// Types `text` into the element matching `css` and presses Enter.
     pub(crate) async fn type_enter(&self, css: &str, text: &str) {
         let input = self.client.find(Locator::Css(css)).await.unwrap();

@@ -2,8 +2,8 @@
 //! a live ticker edited in place on Telegram, Slack and Discord (its edits counted and
 //! paced), quiet hours over a night when the clocks change (held, then one digest; cards
 //! dropped) by chat command and for SMS (signup field and keyword), spoiler-free texts and
-//! `result`, and a backlog merged into as few SMS as fit `max_segments`. On SQLite and
-//! PostgreSQL.
+//! `result`, a backlog merged into as few SMS as fit `max_segments`, and two instances
+//! sharing one ticker and the chats' choices. On SQLite and PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -99,18 +99,29 @@ async fn known(herald: &Herald, id: &str) {
     }
 }
 
+/// herald with a Telegram bot on `clock`, match `id` under way, and chat 42 following it.
+async fn following(db: &TestDb, clock: Clock, id: &str) -> (FakeTelegram, Herald) {
+    let bot = FakeTelegram::start(TOKEN).await;
+    let herald = Herald::start_clocked(
+        config(db, json!({"telegram": telegram(&bot)})),
+        vec![],
+        clock,
+    )
+    .await;
+    push(&herald, &snapshot(id, "1H", 5, &[])).await;
+    known(&herald, id).await;
+    assert!(
+        say(&bot, 42, "/subscribe Northbridge")
+            .await
+            .contains("Northbridge")
+    );
+    (bot, herald)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticker_chat_gets_one_message_per_match_edited_in_place_and_paced() {
     for db in TestDb::all().await {
-        let bot = FakeTelegram::start(TOKEN).await;
-        let herald = Herald::start(config(&db, json!({"telegram": telegram(&bot)})), vec![]).await;
-        push(&herald, &snapshot("t1", "1H", 5, &[])).await;
-        known(&herald, "t1").await;
-        assert!(
-            say(&bot, 42, "/subscribe Northbridge")
-                .await
-                .contains("Northbridge")
-        );
+        let (bot, herald) = following(&db, Clock::system(), "t1").await;
         assert_eq!(
             say(&bot, 42, "/mode ticker").await,
             "Ticker mode: one message per match, updated as it goes."
@@ -192,26 +203,13 @@ async fn a_ticker_chat_gets_one_message_per_match_edited_in_place_and_paced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quiet_hours_across_midnight_and_a_clock_change_hold_a_digest_and_drop_cards() {
     for db in TestDb::all().await {
-        let bot = FakeTelegram::start(TOKEN).await;
         // Lisbon, the night summer time ends (02:00 WEST becomes 01:00 WET): 06:59:52 UTC is
         // 06:59:52 local, 8 s before the end of a 22:00-07:00 window that started at 21:00
         // UTC the evening before. Read with the evening's offset, it would have ended at
         // 06:00 UTC, and the goals would go at once.
         let clock = Clock::system();
         clock.set("2026-10-25T06:59:52Z".parse().unwrap());
-        let herald = Herald::start_clocked(
-            config(&db, json!({"telegram": telegram(&bot)})),
-            vec![],
-            clock,
-        )
-        .await;
-        push(&herald, &snapshot("q1", "1H", 5, &[])).await;
-        known(&herald, "q1").await;
-        assert!(
-            say(&bot, 42, "/subscribe Northbridge")
-                .await
-                .contains("Northbridge")
-        );
+        let (bot, herald) = following(&db, clock, "q1").await;
         assert_eq!(
             say(&bot, 42, "/quiet 22:00-07:00 Europe/Lisbon drop cards").await,
             "Quiet hours set: 22:00-07:00 (Europe/Lisbon). Notifications in that window come \
@@ -273,15 +271,7 @@ async fn quiet_hours_across_midnight_and_a_clock_change_hold_a_digest_and_drop_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spoiler_free_chat_gets_no_score_until_it_asks() {
     for db in TestDb::all().await {
-        let bot = FakeTelegram::start(TOKEN).await;
-        let herald = Herald::start(config(&db, json!({"telegram": telegram(&bot)})), vec![]).await;
-        push(&herald, &snapshot("s1", "1H", 5, &[])).await;
-        known(&herald, "s1").await;
-        assert!(
-            say(&bot, 42, "/subscribe Northbridge")
-                .await
-                .contains("Northbridge")
-        );
+        let (bot, herald) = following(&db, Clock::system(), "s1").await;
         assert_eq!(
             say(&bot, 42, "/spoilers off").await,
             "Spoilers off: notifications will not show the score; send \"result <team>\" to see it."
@@ -568,6 +558,160 @@ async fn a_ticker_on_slack_and_discord_is_one_message_edited_in_place() {
                 "edits {gap:?} apart: {messages:#?}"
             );
         }
+        herald.shutdown().await;
+    }
+}
+
+/// Two herald processes on one PostgreSQL database, a push source and a Telegram bot.
+fn instance_toml(port: u16, db: &TestDb, telegram: &FakeTelegram) -> String {
+    format!(
+        "[http]\nlisten = \"127.0.0.1:{port}\"\n\
+         tokens = [{{ name = \"producer\", token = {PRODUCER:?}, scopes = [\"ingest\"] }}]\n\n\
+         [store]\nurl = {url:?}\n\n\
+         [dispatch]\nticker_interval = \"1s\"\n\n\
+         [sources.push]\ntype = \"push\"\n\n\
+         [sinks.telegram]\ntype = \"telegram\"\ntoken = {TOKEN:?}\nendpoint = {endpoint:?}\n\
+         poll_timeout = \"1s\"\nper_chat_per_second = 1000\nglobal_per_second = 1000\n",
+        url = db.url,
+        endpoint = telegram.endpoint(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_keep_one_ticker_per_match_and_the_chats_choices() {
+    use crate::process::{Process, free_port};
+    use herald::preferences::Mode;
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let bot = FakeTelegram::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut instances = Vec::new();
+    for i in 0..2 {
+        let port = free_port();
+        let path = dir.path().join(format!("herald-{i}.toml"));
+        std::fs::write(&path, instance_toml(port, &db, &bot)).unwrap();
+        let log = dir.path().join(format!("herald-{i}.log"));
+        instances.push(Process::start(&path, port, &log, None).await);
+    }
+    let push_to = |i: usize, body: Value| {
+        let base = instances[i].url("");
+        async move { push_snapshot(&base, PRODUCER, &body).await }
+    };
+    // The choices are made once, in the shared store (as a command on either instance would).
+    let store = db.store().await;
+    subscribe_all(&store, "telegram", &["42", "43"]).await;
+    store
+        .set_mode("telegram", "42", Mode::Ticker)
+        .await
+        .unwrap();
+    store.set_spoilers("telegram", "43", false).await.unwrap();
+    push_to(0, snapshot("x1", "1H", 5, &[])).await;
+
+    // Goals reach one instance, then the other; full time the first.
+    let mut incidents = Vec::new();
+    for (i, minute) in [(0_usize, 10), (1, 11), (2, 12), (3, 13)] {
+        incidents.push((["g0", "g1", "g2", "g3"][i], "goal", minute));
+        push_to(i % 2, snapshot("x1", "1H", minute, &incidents)).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    push_to(0, snapshot("x1", "FT", 90, &incidents)).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !to(&bot, "42")
+        .last()
+        .is_some_and(|s| s.text.starts_with("<b>🏁"))
+    {
+        assert!(Instant::now() < deadline, "{:#?}", to(&bot, "42"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Kick-off, four goals, half-time, second half, full time: each once, none with a score.
+    let spoiler_free = wait_chat(&bot, "43", 8).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let ticker = to(&bot, "42");
+    let posts = ticker.iter().filter(|s| s.method == "sendMessage").count();
+    assert_eq!(posts, 1, "one ticker message across instances: {ticker:#?}");
+    assert!(ticker.iter().all(|s| s.message_id == ticker[0].message_id));
+    assert!(
+        ticker
+            .last()
+            .unwrap()
+            .text
+            .starts_with("<b>🏁 Northbridge 4-0 Southbury (FT)</b>")
+    );
+    assert_eq!(to(&bot, "43").len(), 8, "{spoiler_free:#?}");
+    for sent in &spoiler_free {
+        assert!(!sent.text.contains("-0"), "{sent:?}");
+    }
+    store.close().await;
+    for process in instances {
+        process.terminate().await;
+    }
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whatsapp_backlog_goes_merged_and_quiet_hours_are_a_command_there() {
+    use crate::whatsapp::{whatsapp, write};
+    for db in TestDb::all().await {
+        let twilio = FakeTwilio::start(crate::sms::SID, crate::sms::TOKEN).await;
+        let herald =
+            Herald::start(config(&db, json!({"whatsapp": whatsapp(&twilio)})), vec![]).await;
+        let phone = crate::sms::PHONE;
+        push(&herald, &snapshot("w1", "1H", 5, &[])).await;
+        known(&herald, "w1").await;
+        // Writing to the sender opts in and opens the 24-hour window.
+        let (_, reply) = write(&herald, &twilio, phone, "subscribe Northbridge goals").await;
+        assert!(reply.contains("Northbridge"), "{reply}");
+        let (_, reply) = write(&herald, &twilio, phone, "quiet 23:00-07:00 Europe/Madrid").await;
+        assert!(
+            reply.contains("Quiet hours set: 23:00-07:00 (Europe/Madrid)"),
+            "{reply}"
+        );
+        let (_, reply) = write(&herald, &twilio, phone, "quiet off").await;
+        assert!(reply.contains("Quiet hours are off"), "{reply}");
+        let (_, reply) = write(&herald, &twilio, phone, "mode ticker").await;
+        assert!(
+            reply.contains("A live ticker is not available on this platform."),
+            "WhatsApp cannot edit: {reply}"
+        );
+
+        // Twilio is down for the first attempts: the goals queue up behind the first.
+        twilio.script([SmsAnswer::ServerError(503), SmsAnswer::ServerError(503)]);
+        let mut incidents = Vec::new();
+        for (i, minute) in [(0_usize, 10), (1, 20), (2, 30), (3, 40)] {
+            incidents.push((["g0", "g1", "g2", "g3"][i], "goal", minute));
+            push(&herald, &snapshot("w1", "1H", minute, &incidents)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let bodies = loop {
+            let bodies: Vec<String> = twilio
+                .whatsapp_to(phone)
+                .into_iter()
+                .filter_map(|s| s.body)
+                .collect();
+            let all = bodies.join("\n");
+            if (0..4).all(|i| all.contains(&format!("Player g{i} "))) || Instant::now() > deadline {
+                break bodies;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let all = bodies.join("\n");
+        for i in 0..4 {
+            assert_eq!(
+                all.matches(&format!("Player g{i} ")).count(),
+                1,
+                "{bodies:#?}"
+            );
+        }
+        assert!(bodies.len() < 4, "merged: {bodies:#?}");
+        assert!(
+            bodies
+                .iter()
+                .any(|b| b.contains("Northbridge 4-0 Southbury")),
+            "{bodies:#?}"
+        );
         herald.shutdown().await;
     }
 }

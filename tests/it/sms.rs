@@ -536,10 +536,13 @@ async fn the_daily_cap_skips_what_is_over_it() {
         let fake = FakeTwilio::start(SID, TOKEN).await;
         let herald = start(&db, &fake, json!({}), json!({"daily_cap": 2})).await;
         subscribe_all(&herald, PHONE).await;
-        for title in ["one", "two", "three"] {
+        // One at a time: queued together, they would go merged as one text.
+        for (n, title) in ["one", "two", "three"].into_iter().enumerate() {
             herald.publish(ADMIN, "news", title).await;
+            if n < 2 {
+                wait_to(&fake, PHONE, n + 1).await;
+            }
         }
-        wait_to(&fake, PHONE, 2).await;
         tokio::time::sleep(Duration::from_millis(800)).await;
         let bodies: Vec<String> = fake.sent_to(PHONE).into_iter().map(|s| s.body).collect();
         assert_eq!(bodies, ["one\ntext", "two\ntext"], "{}", db.backend);

@@ -318,6 +318,36 @@ async fn each_recipient_queue_is_served_in_order_one_head_at_a_time() {
 }
 
 #[tokio::test]
+async fn deliveries_merged_into_one_message_count_as_one_against_the_daily_cap() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let events: Vec<Event> = (0..3)
+            .map(|i| event(&format!("m{i}"), EventKind::Goal))
+            .collect();
+        store
+            .commit_poll("src", None, &[], &events, true, &routes())
+            .await
+            .unwrap();
+        // Two went as one merged text (one receipt); the third without a platform id.
+        for receipt in [Some("SM1"), Some("SM1"), None] {
+            let head = heads(&store, 10).await;
+            store
+                .delivered(&[(head[0].id, receipt.map(str::to_owned))])
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.delivered_since("chat", "channel-1", 0).await.unwrap(),
+            2,
+            "{}",
+            db.backend
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_delivery_reported_failed_afterwards_becomes_a_dead_letter() {
     for db in TestDb::all().await {
         let store = db.store().await;

@@ -23,7 +23,7 @@ use crate::harness::Herald;
 use crate::sms::{PHONE, SID, TOKEN};
 
 /// The WhatsApp sender.
-const SENDER: &str = "+14155238886";
+pub(crate) const SENDER: &str = "+14155238886";
 /// The approved template.
 const TEMPLATE: &str = "HX0123456789abcdef0123456789abcdef";
 /// A number an operator subscribed that never wrote to the sender.
@@ -33,7 +33,7 @@ const SINK: &str = "whatsapp";
 /// The publish API's token.
 const ADMIN: &str = "whatsapp-admin-token-1234";
 
-fn whatsapp(fake: &FakeTwilio) -> Value {
+pub(crate) fn whatsapp(fake: &FakeTwilio) -> Value {
     json!({
         "type": "whatsapp",
         "account_sid": SID,
@@ -63,7 +63,12 @@ async fn start(db: &TestDb, fake: &FakeTwilio, sources: Value) -> Herald {
 }
 
 /// `number` writes `body` to the sender: Twilio posts it to herald, signed.
-async fn write(herald: &Herald, fake: &FakeTwilio, number: &str, body: &str) -> (u16, String) {
+pub(crate) async fn write(
+    herald: &Herald,
+    fake: &FakeTwilio,
+    number: &str,
+    body: &str,
+) -> (u16, String) {
     let r = fake
         .whatsapp_inbound(&herald.url(WHATSAPP_PATH), number, SENDER, body)
         .await;
