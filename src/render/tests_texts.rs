@@ -88,11 +88,19 @@ fn replies_read_in_english() {
         }),
         "Language: en. Available: en, es, fr, pt-BR."
     );
+    let help = say(&Reply::Help { ticker: true });
     assert!(
-        say(&Reply::Help)
-            .contains("\nlang <en | es | fr | pt-BR> — language of the notifications\n"),
-        "{}",
-        say(&Reply::Help)
+        help.contains("\nlang <en | es | fr | pt-BR> — language of the notifications\n"),
+        "{help}"
+    );
+    assert!(
+        help.contains("score\nmode ticker | messages — one message per match, edited live, or one per event\nresult <team>"),
+        "{help}"
+    );
+    let without = say(&Reply::Help { ticker: false });
+    assert!(
+        without.contains("show or hide the score\nresult <team>"),
+        "{without}"
     );
 }
 
@@ -223,7 +231,7 @@ fn a_locale_from_templates_dir_answers_in_its_language_and_borrows_the_rest_from
         "✅ Du folgst jetzt France (Tore, cards)."
     );
     assert_eq!(
-        r.text(&Reply::Help, "de-CH").unwrap(),
+        r.text(&Reply::Help { ticker: false }, "de-CH").unwrap(),
         "herald: de, en, es, fr, pt-BR"
     );
     assert_eq!(r.resolve_locale("Deutsch"), Some("de"));

@@ -197,7 +197,10 @@ pub enum Reply {
         typed: String,
     },
     /// The commands.
-    Help,
+    Help {
+        /// Whether this platform can show a ticker (lists `mode`).
+        ticker: bool,
+    },
     /// Something failed on herald's side.
     Unavailable,
 }
@@ -339,7 +342,8 @@ impl Text for Reply {
             Self::UnknownCommand {
                 typed: "/dance".into(),
             },
-            Self::Help,
+            Self::Help { ticker: true },
+            Self::Help { ticker: false },
             Self::Unavailable,
         ]
     }

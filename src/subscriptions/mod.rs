@@ -170,7 +170,9 @@ impl Service {
                     Answer::Unavailable
                 }
             },
-            Err(ParseError::Empty) => Answer::Help,
+            Err(ParseError::Empty) => Answer::Help {
+                ticker: self.ticker,
+            },
             Err(ParseError::Unknown(typed)) => Answer::UnknownCommand { typed },
         };
         let locale = match &answer {
@@ -356,7 +358,9 @@ impl Service {
                 })
             }
             Command::Result(typed) => self.result(typed.unwrap_or_default()).await,
-            Command::Help => Ok(Answer::Help),
+            Command::Help => Ok(Answer::Help {
+                ticker: self.ticker,
+            }),
         }
     }
 

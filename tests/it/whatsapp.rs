@@ -367,8 +367,12 @@ async fn help_commands_and_delivery_reports() {
     assert_eq!(status, 200);
     assert!(reply.contains("subscribe &lt;team"), "{reply}");
     assert!(
-        reply.contains("Reply STOP to cancel, START to resume."),
+        reply.contains("Reply STOP to cancel, START to resume,"),
         "{reply}"
+    );
+    assert!(
+        !reply.contains("mode ticker"),
+        "WhatsApp cannot edit: {reply}"
     );
     let session = herald
         .store
