@@ -142,7 +142,8 @@ impl AppBuilder {
         }
         let store = Store::connect(&config.store)
             .await
-            .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?;
+            .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?
+            .with_links(config.links.clone());
         let applied = store.migrate().await.context("cannot migrate the store")?;
         if applied > 0 {
             tracing::info!(applied, "store migrated");

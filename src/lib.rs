@@ -35,6 +35,7 @@ pub mod config;
 pub mod detect;
 pub mod dispatch;
 pub mod exclusive;
+pub mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -281,6 +281,11 @@ impl<S: Source> Poller<S> {
             fetched_in,
             Some(started.elapsed()),
         );
+        telemetry::fusion(
+            &self.ctx.source_id,
+            committed.new_events.len(),
+            &committed.lags_ms,
+        );
         for tracked in changed {
             self.tracked.insert(tracked.state.id.clone(), tracked);
         }

@@ -49,6 +49,16 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceConfig>,
     /// Where notifications go, by id.
     pub sinks: BTreeMap<String, SinkConfig>,
+    /// Matches of different sources that are one match (`[[links]]`), for what recognition
+    /// misses.
+    pub links: crate::fusion::Links,
+}
+
+/// `[[links]]`: `matches = ["fifa:300331552", "football_data:200199"]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkConfig {
+    matches: Vec<String>,
 }
 
 /// `[sources.<id>]`
@@ -156,6 +166,8 @@ struct RawConfig {
     metrics: MetricsConfig,
     sources: Option<BTreeMap<String, Value>>,
     sinks: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    links: Vec<LinkConfig>,
 }
 
 impl Default for Config {
@@ -171,6 +183,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             sources: default_sources(),
             sinks: default_sinks(),
+            links: crate::fusion::Links::default(),
         }
     }
 }
@@ -265,7 +278,10 @@ impl Config {
                 .map(|(id, table)| Ok((id.clone(), sink(&id, table)?)))
                 .collect::<Result<_, ConfigError>>()?,
         };
+        let links = crate::fusion::Links::new(raw.links.into_iter().map(|l| l.matches).collect())
+            .map_err(|e| invalid(format!("links[{}].matches", e.index()), e.to_string()))?;
         let config = Self {
+            links,
             http: raw.http,
             store: raw.store,
             detect: raw.detect,

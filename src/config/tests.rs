@@ -90,7 +90,7 @@ fn a_full_config_parses() {
 fn unknown_keys_are_named() {
     assert_eq!(
         error("nope = 1"),
-        "nope: unknown field `nope`, expected one of `http`, `store`, `detect`, `render`, `dispatch`, `log`, `metrics`, `sources`, `sinks`"
+        "nope: unknown field `nope`, expected one of `http`, `store`, `detect`, `render`, `dispatch`, `log`, `metrics`, `sources`, `sinks`, `links`"
     );
 }
 
@@ -159,6 +159,15 @@ fn bad_values_are_named() {
     );
     let err = error("[dispatch]\nticker_interval = \"200ms\"");
     assert_eq!(err, "dispatch.ticker_interval: must be at least 1s");
+    let err = error("[[links]]\nmatches = [\"fifa:1\"]");
+    assert_eq!(err, "links[0].matches: name at least two matches");
+    let err = error(
+        "[sources.fd]\ntype = \"push\"\n[[links]]\nmatches = [\"fd:1\", \"nowhere:2\"]",
+    );
+    assert_eq!(
+        err,
+        "links[0].matches: no source `nowhere` (a match is named <source id>:<match id>)"
+    );
 }
 
 #[test]

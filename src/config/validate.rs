@@ -124,6 +124,14 @@ impl Config {
             // seconds per channel: faster tickers would only be throttled.
             return Err(invalid("dispatch.ticker_interval", "must be at least 1s"));
         }
+        for (i, source) in self.links.sources() {
+            if !self.sources.contains_key(source) {
+                return Err(invalid(
+                    format!("links[{i}].matches"),
+                    format!("no source `{source}` (a match is named <source id>:<match id>)"),
+                ));
+            }
+        }
         for (id, source) in &self.sources {
             let key = |k: &str| format!("sources.{id}.{k}");
             source

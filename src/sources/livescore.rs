@@ -159,6 +159,23 @@ struct EventsData {
     event: Vec<ApiEvent>,
 }
 
+/// The kick-off (Unix seconds): `scheduled`'s time of day on the day the match was `added`,
+/// or the next day when that is more than 12 hours before it was added (a match added late in
+/// the evening for a kick-off after midnight). LiveScore gives no date of its own.
+fn kickoff(scheduled: Option<&str>, added: Option<&str>) -> Option<i64> {
+    let added = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", added?.trim()).ok()?;
+    let time = jiff::civil::Time::strptime("%H:%M", scheduled?.trim()).ok()?;
+    let at = |day: jiff::civil::Date| day.to_datetime(time).to_zoned(jiff::tz::TimeZone::UTC).ok();
+    let same_day = at(added.date())?;
+    let added = added.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+    let kickoff = if same_day.timestamp().as_second() < added.timestamp().as_second() - 12 * 3600 {
+        at(added.date().tomorrow().ok()?)?
+    } else {
+        same_day
+    };
+    Some(kickoff.timestamp().as_second())
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct ApiMatch {
     #[serde(deserialize_with = "string_or_number")]
@@ -178,6 +195,13 @@ struct ApiMatch {
     #[serde(default)]
     status: String,
     last_changed: Option<String>,
+    /// Kick-off time of day, `HH:MM` UTC.
+    #[serde(default)]
+    scheduled: Option<String>,
+    /// When the match was added to the live list, `YYYY-MM-DD HH:MM:SS` UTC (shortly before
+    /// kick-off).
+    #[serde(default)]
+    added: Option<String>,
     competition_name: Option<String>,
     league_name: Option<String>,
     /// The stadium: a string in the real answers, read leniently since nothing depends on it.
@@ -294,7 +318,7 @@ fn match_state(m: &ApiMatch, events: &[ApiEvent]) -> Result<MatchState, String> 
             id: id_text(m.away_id.as_ref()),
             name: m.away_name.clone(),
         },
-        kickoff: None,
+        kickoff: kickoff(m.scheduled.as_deref(), m.added.as_deref()),
         phase,
         clock: Clock::parse(&m.time),
         score,
@@ -348,6 +372,19 @@ impl crate::plugins::SourcePlugin for Plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kickoff_is_the_scheduled_time_on_the_day_it_was_added() {
+        // Brazil v Germany, 2014-07-08 20:00 UTC.
+        assert_eq!(kickoff(Some("20:00"), Some("2014-07-08 19:45:00")), Some(1_404_849_600));
+        // Added in the evening for a kick-off after midnight: the next day.
+        assert_eq!(
+            kickoff(Some("00:30"), Some("2014-07-08 23:50:00")),
+            Some(1_404_849_600 + 4 * 3600 + 30 * 60)
+        );
+        assert_eq!(kickoff(None, Some("2014-07-08 19:45:00")), None);
+        assert_eq!(kickoff(Some("8pm"), Some("2014-07-08 19:45:00")), None);
+    }
 
     const EVENTS: &str = include_str!(
         "../../tests/data/reference-responses/livescore/events_legacy_docs_sample.json"

@@ -53,7 +53,8 @@ impl Store {
     ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT source, competition, phase, COUNT(*) FROM matches \
-             WHERE competition IS NOT NULL GROUP BY source, competition, phase \
+             WHERE competition IS NOT NULL AND fused_into IS NULL \
+             GROUP BY source, competition, phase \
              ORDER BY source, competition",
         )
         .fetch_all(&self.pool)
@@ -75,7 +76,8 @@ impl Store {
             binds.push(bind);
             format!("${}", binds.len())
         };
-        let mut clauses = Vec::new();
+        // A match another source reported first is listed as that one.
+        let mut clauses = vec!["fused_into IS NULL".to_owned()];
         if let Some((source, name)) = &filter.competition {
             let s = placeholder(Bind::Text(source.clone()));
             let c = placeholder(Bind::Text(name.clone()));
@@ -113,11 +115,7 @@ impl Store {
             ));
         }
         let limit = placeholder(Bind::Int(limit));
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let filter = format!("WHERE {}", clauses.join(" AND "));
         let sql = format!(
             "SELECT {ROW} FROM matches {filter} ORDER BY COALESCE(kickoff, 0) DESC, id LIMIT {limit}"
         );
@@ -137,20 +135,8 @@ impl Store {
     /// # Errors
     /// Database errors, or a state that does not read.
     pub async fn match_state(&self, id: &str) -> Result<Option<(Tracked, i64)>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT state, updated_at FROM matches WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|(state, at)| {
-            serde_json::from_str(&state)
-                .map(|t| (t, at))
-                .map_err(|source| StoreError::Corrupt {
-                    what: "match state",
-                    source,
-                })
-        })
-        .transpose()
+        let mut conn = self.pool.acquire().await?;
+        super::fusion::fused_state(&mut conn, id).await
     }
 
     /// Up to `limit` events of match `id` after `after` (a `seq`), in the order recorded.

@@ -25,6 +25,9 @@ pub struct Committed {
     pub sinks: BTreeSet<String>,
     /// Deliveries queued.
     pub deliveries: usize,
+    /// For incidents another source of the same match reported first: how much later this
+    /// source had them (ms).
+    pub lags_ms: Vec<i64>,
 }
 
 impl Committed {
@@ -34,6 +37,7 @@ impl Committed {
         self.new_events.extend(other.new_events);
         self.sinks.extend(other.sinks);
         self.deliveries += other.deliveries;
+        self.lags_ms.extend(other.lags_ms);
         self
     }
 }
@@ -127,15 +131,19 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        let fused_of = super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.links, now).await?;
+        let mut groups = BTreeSet::new();
         for tracked in states {
             let s = &tracked.state;
             let json = serde_json::to_string(tracked).map_err(|source| StoreError::Corrupt {
                 what: "match state",
                 source,
             })?;
+            let fused = fused_of.get(&s.id).filter(|f| **f != s.id);
+            groups.extend(fused.cloned());
             sqlx::query(
-                "INSERT INTO matches (id, source, competition, home, away, phase, clock, home_score, away_score, kickoff, state, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                "INSERT INTO matches (id, source, competition, home, away, phase, clock, home_score, away_score, kickoff, state, updated_at, fused_into) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (id) DO UPDATE SET competition = excluded.competition, home = excluded.home, \
                  away = excluded.away, phase = excluded.phase, clock = excluded.clock, \
                  home_score = excluded.home_score, away_score = excluded.away_score, \
@@ -153,15 +161,27 @@ impl Store {
             .bind(s.kickoff)
             .bind(json)
             .bind(now)
+            .bind(fused)
             .execute(&mut *tx)
             .await?;
         }
+        let fused =
+            super::fusion::fuse_events(&mut tx, self.backend, source, &fused_of, events, now)
+                .await?;
+        for group in groups.iter().chain(
+            // A fused match's own source changed it: it may be behind another source.
+            fused_of.values().filter(|f| fused_of.contains_key(*f)),
+        ) {
+            super::fusion::show_most_advanced(&mut tx, group).await?;
+        }
         let committed =
-            record_events(&mut tx, self.backend, events, deliver, routes, None, now).await?;
+            record_events(&mut tx, self.backend, &fused.events, deliver, routes, None, now).await?;
         tx.commit().await?;
-        Ok(committed
+        let mut committed = committed
             .into_iter()
-            .fold(Committed::default(), Committed::merge))
+            .fold(Committed::default(), Committed::merge);
+        committed.lags_ms = fused.lags_ms;
+        Ok(committed)
     }
 
     /// Records published events and queues their deliveries, all in one transaction (a group
@@ -202,7 +222,8 @@ impl Store {
     pub async fn matches(&self, limit: i64) -> Result<Vec<MatchRow>, StoreError> {
         let mut out: Vec<MatchRow> = sqlx::query_as(
             "SELECT id, source, competition, home, away, phase, clock, home_score, away_score, \
-             kickoff, updated_at AS updated_at_ms FROM matches ORDER BY updated_at DESC LIMIT $1",
+             kickoff, updated_at AS updated_at_ms FROM matches WHERE fused_into IS NULL \
+             ORDER BY updated_at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)

@@ -34,6 +34,7 @@ macro_rules! sql {
 
 mod bulk;
 mod data;
+mod fusion;
 mod instances;
 mod leases;
 mod matches;
@@ -52,6 +53,7 @@ mod whatsapp;
 mod writer;
 
 pub use data::{MatchCursor, MatchFilter, StoredEvent};
+pub use fusion::STALLED_MS;
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
 pub use messages::{
@@ -149,6 +151,8 @@ pub struct Store {
     writer: writer::Writer,
     backend: Backend,
     recent: recent::RecentEvents,
+    /// Matches the config says are one (`[[links]]`).
+    links: std::sync::Arc<crate::fusion::Links>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -238,6 +242,7 @@ impl Store {
                 writer,
                 backend,
                 recent: recent::RecentEvents::default(),
+                links: std::sync::Arc::default(),
             });
         }
         // One direct connection first: a server that is down or refuses us is reported at
@@ -271,7 +276,15 @@ impl Store {
             pool,
             backend,
             recent: recent::RecentEvents::default(),
+            links: std::sync::Arc::default(),
         })
+    }
+
+    /// Fuses the matches `links` names as one when they are first stored.
+    #[must_use]
+    pub fn with_links(mut self, links: crate::fusion::Links) -> Self {
+        self.links = std::sync::Arc::new(links);
+        self
     }
 
     /// A connection to write with (see [`writer`]).

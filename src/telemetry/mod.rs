@@ -38,6 +38,10 @@ pub const OUTBOX_OLDEST: &str = "herald_outbox_oldest_pending_seconds";
 pub const DEAD_LETTERS: &str = "herald_dead_letters";
 /// Clients connected to a stream (SSE, Socket.IO).
 pub const STREAM_CLIENTS: &str = "herald_stream_clients";
+/// Events a source reported first (of several sources for one match, the one notified).
+pub const EVENTS_FIRST: &str = "herald_source_events_first_total";
+/// How long after the fastest source a source reported an incident of a shared match.
+pub const SOURCE_LAG: &str = "herald_source_lag_seconds";
 
 /// Buckets of the goal-to-phone latency: a poll interval or two is the norm, minutes are an
 /// incident.
@@ -70,6 +74,9 @@ pub fn install() -> PrometheusHandle {
                 })
                 .and_then(|b| {
                     b.set_buckets_for_metric(Matcher::Full(POLL_DURATION.into()), &POLL_BUCKETS)
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(SOURCE_LAG.into()), &LATENCY_BUCKETS)
                 })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
@@ -119,6 +126,15 @@ fn describe() {
         "Deliveries given up on, kept as dead letters."
     );
     describe_gauge!(STREAM_CLIENTS, "Clients connected to a stream.");
+    describe_counter!(
+        EVENTS_FIRST,
+        "Events a source reported first, and so was notified from (several sources for one match)."
+    );
+    describe_histogram!(
+        SOURCE_LAG,
+        Unit::Seconds,
+        "How long after the first source a source reported an incident of a match both follow."
+    );
 }
 
 /// How a delivery attempt ended, as counted in [`DELIVERIES`].
@@ -213,6 +229,17 @@ pub fn poll(
     if let Some(committed_in) = committed_in {
         histogram!(DETECT_LATENCY, "source" => source.to_owned())
             .record(committed_in.as_secs_f64());
+    }
+}
+
+/// Records who was first: `first` events `source` reported before any other source, and how
+/// far behind it was (ms) on incidents another source had first.
+pub fn fusion(source: &str, first: usize, lags_ms: &[i64]) {
+    if first > 0 {
+        counter!(EVENTS_FIRST, "source" => source.to_owned()).increment(first as u64);
+    }
+    for lag in lags_ms {
+        histogram!(SOURCE_LAG, "source" => source.to_owned()).record(*lag as f64 / 1000.0);
     }
 }
 

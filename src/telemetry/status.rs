@@ -158,7 +158,7 @@ fn line(out: &mut String, text: std::fmt::Arguments<'_>) {
 pub fn summary(url: &str, metrics: &[Sample], ready: &Value) -> String {
     use super::{
         DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY, OUTBOX_OLDEST, OUTBOX_PENDING, POLLS,
-        QUOTA_REMAINING, STREAM_CLIENTS,
+        QUOTA_REMAINING, STREAM_CLIENTS, EVENTS_FIRST, SOURCE_LAG,
     };
     let mut out = String::new();
     let state = ready["status"].as_str().unwrap_or("unknown");
@@ -216,8 +216,8 @@ pub fn summary(url: &str, metrics: &[Sample], ready: &Value) -> String {
         line(
             &mut out,
             format_args!(
-                "\n{:<18} {:>8} {:>7} {:>10} {:>12}  state",
-                "source", "polls ok", "failed", "last ok", "quota left"
+                "\n{:<18} {:>8} {:>7} {:>10} {:>12} {:>6} {:>8}  state",
+                "source", "polls ok", "failed", "last ok", "quota left", "first", "lag p50"
             ),
         );
         for source in &source_ids {
@@ -252,10 +252,14 @@ pub fn summary(url: &str, metrics: &[Sample], ready: &Value) -> String {
             } else {
                 quota.join(" ")
             };
+            // Of several sources for one match: events it had first, and its lag behind the
+            // first on the others.
+            let first = sum(metrics, EVENTS_FIRST, "source", source, &[]);
+            let lag = seconds(quantile(metrics, SOURCE_LAG, "source", source, 0.5)).replace(' ', "");
             line(
                 &mut out,
                 format_args!(
-                    "{source:<18} {ok:>8} {failed:>7} {last_ok:>10} {quota:>12}  {state}{error}"
+                    "{source:<18} {ok:>8} {failed:>7} {last_ok:>10} {quota:>12} {first:>6} {lag:>8}  {state}{error}"
                 ),
             );
         }
@@ -305,6 +309,9 @@ herald_delivery_latency_seconds_count{sink="tg"} 7
 herald_outbox_pending{sink="tg"} 3
 herald_polls_total{source="fd",outcome="ok"} 10
 herald_provider_quota_remaining{source="fd",window="minute"} 8
+herald_source_events_first_total{source="fd"} 12
+herald_source_lag_seconds_bucket{source="fd",le="2"} 3
+herald_source_lag_seconds_bucket{source="fd",le="+Inf"} 3
 process_cpu_seconds_total 1.5
 process_resident_memory_bytes 10485760
 "#;
@@ -312,7 +319,7 @@ process_resident_memory_bytes 10485760
     #[test]
     fn parses_the_text_format_with_escaped_labels() {
         let samples = parse(TEXT);
-        assert_eq!(samples.len(), 12);
+        assert_eq!(samples.len(), 15);
         assert_eq!(samples[2].labels["sink"], r#"odd "name""#);
         assert_eq!(sum(&samples, DELIVERIES_NAME, "sink", "tg", &[]), 9.0);
     }
@@ -346,6 +353,8 @@ process_resident_memory_bytes 10485760
             fd.contains("4s ago") && fd.contains("8/minute") && fd.contains("polling"),
             "{fd}"
         );
+        let cols: Vec<&str> = fd.split_whitespace().collect();
+        assert_eq!(cols[6..8], ["12", "≤2s"], "{fd}");
         assert!(
             text.contains("process: 10.0 MiB resident, 1.5 s CPU"),
             "{text}"

@@ -53,6 +53,9 @@ pub(crate) struct ExpectedNotification {
     pub(crate) required: bool,
     #[serde(default)]
     pub(crate) winner: Option<String>,
+    /// How other feeds of the same match spell the player (several sources replayed as one).
+    #[serde(skip)]
+    pub(crate) also_spelled: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -74,6 +77,21 @@ impl Expected {
     pub(crate) fn load(dir: &Path) -> Self {
         let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
         serde_json::from_str(&text).unwrap()
+    }
+
+    /// The expectations of one match recorded in several formats (the same entries, in the
+    /// same order), with every format's spelling of each player.
+    pub(crate) fn merged(dirs: &[PathBuf]) -> Self {
+        let mut all = dirs.iter().map(|d| Self::load(d));
+        let mut merged = all.next().unwrap();
+        for other in all {
+            assert_eq!(other.notifications.len(), merged.notifications.len());
+            for (mine, theirs) in merged.notifications.iter_mut().zip(other.notifications) {
+                assert_eq!((&mine.kind, mine.minute), (&theirs.kind, theirs.minute));
+                mine.also_spelled.extend(theirs.player_feed_name);
+            }
+        }
+        merged
     }
 }
 
@@ -107,6 +125,7 @@ fn same_player(got: Option<&str>, want: &ExpectedNotification) -> bool {
             [&want.player, &want.player_feed_name]
                 .into_iter()
                 .flatten()
+                .chain(&want.also_spelled)
                 .any(|name| fold(name) == got)
         }
         _ => false,

@@ -78,6 +78,8 @@ pub(crate) struct Hit {
 pub(crate) enum Fault {
     /// An error status.
     Status(u16),
+    /// 429 with `Retry-After` in seconds.
+    RateLimited(u64),
     /// A 200 whose body is not the API's format.
     Malformed,
 }
@@ -185,7 +187,7 @@ impl FakeProvider {
     }
 
     /// The endpoint a poll starts with.
-    fn first_endpoint(&self) -> &'static str {
+    pub(crate) fn first_endpoint(&self) -> &'static str {
         match self.inner.format.as_str() {
             "fifa" => "calendar",
             "football-data" => "matches_today",
@@ -309,6 +311,15 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
             Fault::Status(status) => {
                 record_hit(&key, status, true);
                 (StatusCode::from_u16(status).unwrap(), "injected failure").into_response()
+            }
+            Fault::RateLimited(seconds) => {
+                record_hit(&key, 429, true);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, seconds.to_string())],
+                    "rate limited",
+                )
+                    .into_response()
             }
             Fault::Malformed => {
                 record_hit(&key, 200, true);

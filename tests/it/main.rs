@@ -16,6 +16,7 @@ mod e2e;
 mod expected;
 mod fake_provider;
 mod fixtures_detect;
+mod fusion;
 mod fuzz_corpus;
 mod harness;
 mod http_limits;
