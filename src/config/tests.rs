@@ -161,9 +161,8 @@ fn bad_values_are_named() {
     assert_eq!(err, "dispatch.ticker_interval: must be at least 1s");
     let err = error("[[links]]\nmatches = [\"fifa:1\"]");
     assert_eq!(err, "links[0].matches: name at least two matches");
-    let err = error(
-        "[sources.fd]\ntype = \"push\"\n[[links]]\nmatches = [\"fd:1\", \"nowhere:2\"]",
-    );
+    let err =
+        error("[sources.fd]\ntype = \"push\"\n[[links]]\nmatches = [\"fd:1\", \"nowhere:2\"]");
     assert_eq!(
         err,
         "links[0].matches: no source `nowhere` (a match is named <source id>:<match id>)"

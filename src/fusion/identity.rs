@@ -72,9 +72,21 @@ mod tests {
     fn other_matches_are_not_the_same() {
         let a = key("FIFA World Cup", "Brazil", "Germany", 1_404_846_000);
         // The return fixture, a day later, teams swapped, another competition.
-        assert!(!same_match(&a, &key("FIFA World Cup", "Brazil", "Germany", 1_404_932_400)));
-        assert!(!same_match(&a, &key("FIFA World Cup", "Germany", "Brazil", 1_404_846_000)));
-        assert!(!same_match(&a, &key("Friendly", "Brazil", "Germany", 1_404_846_000)));
-        assert!(!same_match(&a, &key("FIFA World Cup", "Brazil", "Netherlands", 1_404_846_000)));
+        assert!(!same_match(
+            &a,
+            &key("FIFA World Cup", "Brazil", "Germany", 1_404_932_400)
+        ));
+        assert!(!same_match(
+            &a,
+            &key("FIFA World Cup", "Germany", "Brazil", 1_404_846_000)
+        ));
+        assert!(!same_match(
+            &a,
+            &key("Friendly", "Brazil", "Germany", 1_404_846_000)
+        ));
+        assert!(!same_match(
+            &a,
+            &key("FIFA World Cup", "Brazil", "Netherlands", 1_404_846_000)
+        ));
     }
 }

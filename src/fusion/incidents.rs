@@ -109,10 +109,20 @@ mod tests {
     use super::*;
     use crate::model::{Score, Side};
 
-    fn goal(kind: EventKind, team: &str, player: &str, minute: u16, score: Option<(u16, u16)>) -> Event {
+    fn goal(
+        kind: EventKind,
+        team: &str,
+        player: &str,
+        minute: u16,
+        score: Option<(u16, u16)>,
+    ) -> Event {
         let mut e = Event::new("x", kind);
         e.team = Some(team.into());
-        e.side = Some(if team == "France" { Side::Home } else { Side::Away });
+        e.side = Some(if team == "France" {
+            Side::Home
+        } else {
+            Side::Away
+        });
         e.player = Some(player.into());
         e.minute = Some(minute);
         e.phase = Some(Phase::FirstHalf);
@@ -132,21 +142,42 @@ mod tests {
     #[test]
     fn a_goal_is_the_score_it_made() {
         let fifa = goal(EventKind::Goal, "France", "GRIEZMANN", 38, Some((2, 1)));
-        let fd = goal(EventKind::PenaltyGoal, "France", "Antoine Griezmann", 38, Some((2, 1)));
+        let fd = goal(
+            EventKind::PenaltyGoal,
+            "France",
+            "Antoine Griezmann",
+            38,
+            Some((2, 1)),
+        );
         assert!(same_incident(&fifa, &fd));
         let next = goal(EventKind::Goal, "France", "POGBA", 59, Some((3, 1)));
         assert!(!same_incident(&fifa, &next));
         // Without a score: the minute (±1) and the player.
         let a = goal(EventKind::Goal, "France", "POGBA", 59, None);
-        assert!(same_incident(&a, &goal(EventKind::Goal, "France", "Paul Pogba", 60, None)));
-        assert!(!same_incident(&a, &goal(EventKind::Goal, "France", "Paul Pogba", 62, None)));
-        assert!(!same_incident(&a, &goal(EventKind::Goal, "France", "MBAPPE", 59, None)));
+        assert!(same_incident(
+            &a,
+            &goal(EventKind::Goal, "France", "Paul Pogba", 60, None)
+        ));
+        assert!(!same_incident(
+            &a,
+            &goal(EventKind::Goal, "France", "Paul Pogba", 62, None)
+        ));
+        assert!(!same_incident(
+            &a,
+            &goal(EventKind::Goal, "France", "MBAPPE", 59, None)
+        ));
     }
 
     #[test]
     fn an_own_goal_credited_differently_is_the_same_goal() {
         let fifa = goal(EventKind::OwnGoal, "France", "MANDZUKIC", 18, Some((1, 0)));
-        let other = goal(EventKind::Goal, "Croatia", "Mario Mandžukić", 18, Some((1, 0)));
+        let other = goal(
+            EventKind::Goal,
+            "Croatia",
+            "Mario Mandžukić",
+            18,
+            Some((1, 0)),
+        );
         assert!(same_incident(&fifa, &other));
     }
 
@@ -156,7 +187,13 @@ mod tests {
         a.score = Some(Score { home: 1, away: 0 });
         let b = goal(EventKind::YellowCard, "France", "N'Golo Kanté", 28, None);
         assert!(same_incident(&a, &b));
-        assert!(!same_incident(&a, &goal(EventKind::YellowCard, "Croatia", "VRSALJKO", 27, None)));
-        assert!(!same_incident(&a, &goal(EventKind::Goal, "France", "KANTE", 27, None)));
+        assert!(!same_incident(
+            &a,
+            &goal(EventKind::YellowCard, "Croatia", "VRSALJKO", 27, None)
+        ));
+        assert!(!same_incident(
+            &a,
+            &goal(EventKind::Goal, "France", "KANTE", 27, None)
+        ));
     }
 }

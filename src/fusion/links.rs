@@ -32,7 +32,10 @@ impl LinksError {
     /// The position of the `[[links]]` entry.
     pub fn index(&self) -> usize {
         match self {
-            Self::TooFew(i) | Self::NotQualified(i, _) | Self::SameSource(i, _) | Self::Twice(i, ..) => *i,
+            Self::TooFew(i)
+            | Self::NotQualified(i, _)
+            | Self::SameSource(i, _)
+            | Self::Twice(i, ..) => *i,
         }
     }
 }

@@ -41,9 +41,18 @@ mod tests {
     #[test]
     fn ids_of_another_source_move_under_the_fused_match() {
         let id = |id, kind| fused_event_id(id, "fd:9", "fifa:1", "fd", kind);
-        assert_eq!(id("fd:9:half_time", EventKind::HalfTime), "fifa:1:half_time");
-        assert_eq!(id("fd:9:score:home:2", EventKind::Goal), "fifa:1:score:home:2");
-        assert_eq!(id("fd:9:goal:18:0:7", EventKind::Goal), "fifa:1:fd/goal:18:0:7");
+        assert_eq!(
+            id("fd:9:half_time", EventKind::HalfTime),
+            "fifa:1:half_time"
+        );
+        assert_eq!(
+            id("fd:9:score:home:2", EventKind::Goal),
+            "fifa:1:score:home:2"
+        );
+        assert_eq!(
+            id("fd:9:goal:18:0:7", EventKind::Goal),
+            "fifa:1:fd/goal:18:0:7"
+        );
         assert_eq!(
             fused_event_id("fifa:1:ev:5", "fifa:1", "fifa:1", "fifa", EventKind::Goal),
             "fifa:1:ev:5"

@@ -376,7 +376,10 @@ mod tests {
     #[test]
     fn kickoff_is_the_scheduled_time_on_the_day_it_was_added() {
         // Brazil v Germany, 2014-07-08 20:00 UTC.
-        assert_eq!(kickoff(Some("20:00"), Some("2014-07-08 19:45:00")), Some(1_404_849_600));
+        assert_eq!(
+            kickoff(Some("20:00"), Some("2014-07-08 19:45:00")),
+            Some(1_404_849_600)
+        );
         // Added in the evening for a kick-off after midnight: the next day.
         assert_eq!(
             kickoff(Some("00:30"), Some("2014-07-08 23:50:00")),

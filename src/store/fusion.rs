@@ -94,7 +94,11 @@ async fn linked(
     let key = links.linked(id).min().map_or_else(
         || {
             let s = &tracked.state;
-            format!("match:{}|{}", teams::key(&s.home.name), teams::key(&s.away.name))
+            format!(
+                "match:{}|{}",
+                teams::key(&s.home.name),
+                teams::key(&s.away.name)
+            )
         },
         |first| format!("link:{}", first.min(id)),
     );
@@ -311,7 +315,9 @@ pub(super) async fn fuse_events(
         };
         let fused = match fused_of.get(own) {
             Some(f) => f.clone(),
-            None => stored_fused(conn, own).await?.unwrap_or_else(|| own.to_owned()),
+            None => stored_fused(conn, own)
+                .await?
+                .unwrap_or_else(|| own.to_owned()),
         };
         if !groups.contains_key(&fused) {
             let group = if shared(conn, &fused).await? {
@@ -341,6 +347,22 @@ pub(super) async fn fuse_events(
             continue;
         }
         if is_incident(&e) {
+            let before = match fused_of_reported(conn, &e.id).await? {
+                Some(id) => Some(id),
+                None => group
+                    .incidents
+                    .iter()
+                    .any(|(recorded, _)| recorded.id == e.id)
+                    .then(|| e.id.clone()),
+            };
+            if let Some(known) = before {
+                // Reported again after this source took it back: it keeps the goal.
+                unretract(conn, &known, source).await?;
+                if let Some(sources) = group.retracted.get_mut(&known) {
+                    sources.remove(source);
+                }
+                continue;
+            }
             if let Some((first, at)) = group.reported(&e, source) {
                 let (first_id, lag) = (first.id.clone(), now - at);
                 record_report(conn, &e.id, &first_id, &fused, source, now).await?;
@@ -354,7 +376,14 @@ pub(super) async fn fuse_events(
         }
         out.events.push(e);
     }
-    // Retractions held earlier whose other sources took the goal back too, or stalled.
+    // Retractions held earlier whose other sources took the goal back too, or stalled: seen
+    // at any change of a shared match, with or without events.
+    for fused in fused_of.values() {
+        if !groups.contains_key(fused) && shared(conn, fused).await? {
+            lock(conn, backend, fused).await?;
+            groups.insert(fused.clone(), Some(Group::load(conn, fused, now).await?));
+        }
+    }
     for group in groups.into_values().flatten() {
         out.events.extend(released(conn, &group).await?);
     }
@@ -382,14 +411,7 @@ async fn record_report(
     source: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    // A report of a goal this source had taken back: it keeps the goal after all.
-    sqlx::query(
-        "DELETE FROM event_sources WHERE event_id = $1 AND source = $2 AND retracted <> 0",
-    )
-    .bind(event_id)
-    .bind(source)
-    .execute(&mut *conn)
-    .await?;
+    unretract(conn, event_id, source).await?;
     sqlx::query(
         "INSERT INTO event_sources (source_event_id, event_id, match_id, source, retracted, \
          payload, seen_at) VALUES ($1, $2, $3, $4, 0, NULL, $5) \
@@ -402,6 +424,20 @@ async fn record_report(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// A report of a goal `source` had taken back: it keeps the goal after all.
+async fn unretract(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    source: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM event_sources WHERE event_id = $1 AND source = $2 AND retracted <> 0")
+        .bind(event_id)
+        .bind(source)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -465,10 +501,11 @@ async fn released(conn: &mut AnyConnection, group: &Group) -> Result<Vec<Event>,
         if !group.agreed(&goal) || out.iter().any(|e| e.corrects.as_deref() == Some(&goal)) {
             continue;
         }
-        let event: Event = serde_json::from_str(&payload).map_err(|source| StoreError::Corrupt {
-            what: "event",
-            source,
-        })?;
+        let event: Event =
+            serde_json::from_str(&payload).map_err(|source| StoreError::Corrupt {
+                what: "event",
+                source,
+            })?;
         tracing::info!(event_id = %goal, "the sources agree: the goal is taken back");
         out.push(event);
     }
@@ -504,12 +541,12 @@ pub(super) async fn show_most_advanced(
 
 /// The rows of fused match `fused`'s sources.
 async fn members(conn: &mut AnyConnection, fused: &str) -> Result<Vec<Member>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT state, updated_at FROM matches WHERE id = $1 OR fused_into = $1",
+    Ok(
+        sqlx::query_as("SELECT state, updated_at FROM matches WHERE id = $1 OR fused_into = $1")
+            .bind(fused)
+            .fetch_all(&mut *conn)
+            .await?,
     )
-    .bind(fused)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// The member state furthest into the match (phase, then clock, then the latest change).

@@ -131,7 +131,9 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let fused_of = super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.links, now).await?;
+        let fused_of =
+            super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.links, now)
+                .await?;
         let mut groups = BTreeSet::new();
         for tracked in states {
             let s = &tracked.state;
@@ -174,8 +176,16 @@ impl Store {
         ) {
             super::fusion::show_most_advanced(&mut tx, group).await?;
         }
-        let committed =
-            record_events(&mut tx, self.backend, &fused.events, deliver, routes, None, now).await?;
+        let committed = record_events(
+            &mut tx,
+            self.backend,
+            &fused.events,
+            deliver,
+            routes,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         let mut committed = committed
             .into_iter()

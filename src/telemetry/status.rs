@@ -157,8 +157,8 @@ fn line(out: &mut String, text: std::fmt::Arguments<'_>) {
 /// The summary `herald status` prints, from `/metrics` and `/readyz`.
 pub fn summary(url: &str, metrics: &[Sample], ready: &Value) -> String {
     use super::{
-        DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY, OUTBOX_OLDEST, OUTBOX_PENDING, POLLS,
-        QUOTA_REMAINING, STREAM_CLIENTS, EVENTS_FIRST, SOURCE_LAG,
+        DEAD_LETTERS, DELIVERIES, DELIVERY_LATENCY, EVENTS_FIRST, OUTBOX_OLDEST, OUTBOX_PENDING,
+        POLLS, QUOTA_REMAINING, SOURCE_LAG, STREAM_CLIENTS,
     };
     let mut out = String::new();
     let state = ready["status"].as_str().unwrap_or("unknown");
@@ -255,7 +255,8 @@ pub fn summary(url: &str, metrics: &[Sample], ready: &Value) -> String {
             // Of several sources for one match: events it had first, and its lag behind the
             // first on the others.
             let first = sum(metrics, EVENTS_FIRST, "source", source, &[]);
-            let lag = seconds(quantile(metrics, SOURCE_LAG, "source", source, 0.5)).replace(' ', "");
+            let lag =
+                seconds(quantile(metrics, SOURCE_LAG, "source", source, 0.5)).replace(' ', "");
             line(
                 &mut out,
                 format_args!(

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::db::TestDb;
 use crate::e2e::source_table;
 use crate::expected::{Expected, check, fixture_dirs, observed_by};
-use crate::fake_provider::{Fault, FakeProvider};
+use crate::fake_provider::{FakeProvider, Fault};
 use crate::harness::{Herald, client};
 use crate::sse_client::{SseClient, as_got};
 
@@ -103,7 +103,11 @@ async fn fused_replay(dirs: &[PathBuf], db: &TestDb) {
         .json()
         .await
         .unwrap();
-    assert_eq!(api["matches"].as_array().map(Vec::len), Some(1), "{label}: {api}");
+    assert_eq!(
+        api["matches"].as_array().map(Vec::len),
+        Some(1),
+        "{label}: {api}"
+    );
     // Who was first, and how late the other one was.
     let metrics = client()
         .get(herald.url("/metrics"))
@@ -132,4 +136,130 @@ async fn one_match_from_two_providers_is_notified_once_and_survives_a_dropped_so
             db.cleanup().await;
         }
     }
+}
+
+const PRODUCER: &str = "producer-token-for-fusion";
+
+/// Match `id` of push source `source` at `minute`, with goals `(id, player, minute)` for the
+/// home side.
+fn pushed(source: &str, id: &str, minute: u16, goals: &[(&str, &str, u16)]) -> serde_json::Value {
+    let incidents: Vec<serde_json::Value> = goals
+        .iter()
+        .map(|(i, player, m)| json!({"id": i, "type": "goal", "side": "home", "player": player, "minute": m}))
+        .collect();
+    json!({"source": source, "match": {
+        "id": id, "competition": "Town League",
+        "home": {"name": "Northbridge"}, "away": {"name": "Southbury"},
+        "kickoff": "2026-05-01T15:00:00Z", "phase": "1H", "minute": minute,
+        "score": {"home": goals.len(), "away": 0}, "incidents": incidents,
+    }})
+}
+
+/// Waits until the stream has `n` notifications of `kind`; returns them all.
+async fn wait_kind(sse: &SseClient, kind: &str, n: usize) -> Vec<sink_api::Notification> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = sse.received();
+        if got.iter().filter(|g| g.kind == kind).count() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
+    for db in TestDb::all().await {
+        let herald = Herald::start(
+            json!({
+                "store": { "url": db.url },
+                "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+                "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
+                "sinks": { "sse": {} },
+            }),
+            vec![],
+        )
+        .await;
+        let base = herald.url("");
+        let push = |body: serde_json::Value| {
+            let base = base.clone();
+            async move { crate::harness::push_snapshot(&base, PRODUCER, &body).await }
+        };
+        let sse = SseClient::connect(herald.addr, "", None).await;
+        push(pushed("a", "m1", 5, &[])).await;
+        push(pushed("b", "x9", 5, &[])).await;
+        // Both report the goal, spelt and timed their own way: one notification.
+        push(pushed("a", "m1", 10, &[("g1", "Player Zero", 10)])).await;
+        push(pushed("b", "x9", 11, &[("b-7", "P. ZERO", 11)])).await;
+        let got = wait_kind(&sse, "goal", 1).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let goals: Vec<_> = sse
+            .received()
+            .into_iter()
+            .filter(|g| g.kind == "goal")
+            .collect();
+        assert_eq!(goals.len(), 1, "{}: {got:#?}", db.backend);
+        let goal_id = goals[0].event_id.clone();
+        assert_eq!(herald.store.matches(10).await.unwrap().len(), 1);
+
+        // B takes it back; A keeps it: held.
+        push(pushed("b", "x9", 12, &[])).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let disallowed = |got: &[sink_api::Notification]| {
+            got.iter().filter(|g| g.kind == "goal_disallowed").count()
+        };
+        assert_eq!(disallowed(&sse.received()), 0, "{}", db.backend);
+        // B has it again: kept, nothing to say.
+        push(pushed("b", "x9", 13, &[("b-7", "P. ZERO", 11)])).await;
+        // B takes it back again, then A agrees: one correction, of the goal as notified.
+        push(pushed("b", "x9", 14, &[])).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(disallowed(&sse.received()), 0, "{}", db.backend);
+        push(pushed("a", "m1", 14, &[])).await;
+        let got = wait_kind(&sse, "goal_disallowed", 1).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = sse.received();
+        assert_eq!(disallowed(&got), 1, "{}: {got:#?}", db.backend);
+        let correction = got.iter().find(|g| g.kind == "goal_disallowed").unwrap();
+        assert_eq!(
+            correction.replaces.as_ref().map(|r| r.event_id.as_str()),
+            Some(goal_id.as_str())
+        );
+
+        // A second goal; A takes it back and then stalls: B, which still has it, decides.
+        push(pushed("a", "m1", 20, &[("g2", "Player Two", 20)])).await;
+        push(pushed("b", "x9", 20, &[("b-8", "TWO", 20)])).await;
+        wait_kind(&sse, "goal", 2).await;
+        push(pushed("b", "x9", 21, &[])).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(disallowed(&sse.received()), 1, "{}", db.backend);
+        stall(&db, "a").await;
+        push(pushed("b", "x9", 22, &[])).await;
+        let got = wait_kind(&sse, "goal_disallowed", 2).await;
+        assert_eq!(disallowed(&got), 2, "{}: {got:#?}", db.backend);
+        assert_eq!(
+            got.iter().filter(|g| g.kind == "goal").count(),
+            2,
+            "{}",
+            db.backend
+        );
+        sse.stop();
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+/// Makes `source`'s matches look unchanged for longer than a source may stall.
+async fn stall(db: &TestDb, source: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let long_ago = herald::store::now_ms() - herald::store::STALLED_MS - 1_000;
+    sqlx::query("UPDATE matches SET updated_at = $1 WHERE source = $2")
+        .bind(long_ago)
+        .bind(source)
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
