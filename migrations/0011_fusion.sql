@@ -19,3 +19,14 @@ CREATE TABLE event_sources (
 );
 CREATE INDEX event_sources_match ON event_sources (match_id);
 CREATE INDEX event_sources_event ON event_sources (event_id);
+
+-- Incidents waiting for a second source (`detect.confirm`): notified when another source
+-- reports them too, or when `detect.confirm_timeout` passes.
+CREATE TABLE held_events (
+    event_id TEXT PRIMARY KEY,
+    match_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    held_at BIGINT NOT NULL
+);
+CREATE INDEX held_events_match ON held_events (match_id);

@@ -143,7 +143,11 @@ impl AppBuilder {
         let store = Store::connect(&config.store)
             .await
             .with_context(|| format!("cannot open the store at {}", config.store.redacted_url()))?
-            .with_links(config.links.clone());
+            .with_fusion(crate::fusion::Policy {
+                links: config.links.clone(),
+                confirm: config.detect.confirm.clone(),
+                confirm_timeout: config.detect.confirm_timeout,
+            });
         let applied = store.migrate().await.context("cannot migrate the store")?;
         if applied > 0 {
             tracing::info!(applied, "store migrated");

@@ -1,6 +1,7 @@
 //! The fixed sections of the config: `[http]`, `[store]`, `[detect]`, `[render]`,
 //! `[dispatch]`, with their defaults.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -177,11 +178,28 @@ impl StoreConfig {
 }
 
 /// `[detect]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectConfig {
     /// What to do on the very first poll of a source when matches are already in progress.
     pub backlog: Backlog,
+    /// Of several sources for one match, how many must report an incident of each group
+    /// (`goals`, `cards`, `penalties`) before it is notified; 1 (the first one wins) when
+    /// absent.
+    pub confirm: BTreeMap<String, u8>,
+    /// How long an incident waits for confirmation before it is notified anyway.
+    #[serde(with = "humantime_serde")]
+    pub confirm_timeout: Duration,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        Self {
+            backlog: Backlog::default(),
+            confirm: BTreeMap::new(),
+            confirm_timeout: Duration::from_secs(90),
+        }
+    }
 }
 
 /// Whether a new source's first poll notifies what already happened.

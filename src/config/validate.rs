@@ -124,6 +124,17 @@ impl Config {
             // seconds per channel: faster tickers would only be throttled.
             return Err(invalid("dispatch.ticker_interval", "must be at least 1s"));
         }
+        for (group, needed) in &self.detect.confirm {
+            if !["goals", "cards", "penalties"].contains(&group.as_str()) {
+                return Err(invalid(
+                    format!("detect.confirm.{group}"),
+                    "is not a group of incidents (goals, cards, penalties)",
+                ));
+            }
+            if *needed == 0 {
+                return Err(invalid(format!("detect.confirm.{group}"), "must be at least 1"));
+            }
+        }
         for (i, source) in self.links.sources() {
             if !self.sources.contains_key(source) {
                 return Err(invalid(

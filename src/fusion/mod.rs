@@ -7,8 +7,10 @@
 pub mod identity;
 pub mod incidents;
 mod links;
+mod policy;
 
 pub use links::{Links, LinksError};
+pub use policy::Policy;
 
 use crate::model::EventKind;
 

@@ -15,7 +15,7 @@ use super::{Backend, StoreError};
 use crate::detect::Tracked;
 use crate::fusion::identity::{MatchKey, same_match};
 use crate::fusion::incidents::{is_incident, same_incident};
-use crate::fusion::{Links, fused_event_id};
+use crate::fusion::{Links, Policy, fused_event_id};
 use crate::model::{Event, EventKind, Phase};
 use crate::teams;
 
@@ -193,6 +193,8 @@ struct Group {
     retracted: HashMap<String, HashSet<String>>,
     /// Sources whose match changed within [`STALLED_MS`].
     live: HashSet<String>,
+    /// Incidents waiting for confirmation by more sources: (event, its source, held at).
+    held: Vec<(Event, String, i64)>,
 }
 
 impl Group {
@@ -209,13 +211,10 @@ impl Group {
             reporters: HashMap::new(),
             retracted: HashMap::new(),
             live: HashSet::new(),
+            held: Vec::new(),
         };
         for (id, payload, at) in rows {
-            let event: Event =
-                serde_json::from_str(&payload).map_err(|source| StoreError::Corrupt {
-                    what: "event",
-                    source,
-                })?;
+            let event = parse_event(&payload)?;
             group.reporter(&id, origin(&id, fused));
             if is_incident(&event) {
                 group.incidents.push((event, at));
@@ -245,7 +244,26 @@ impl Group {
             .filter(|(_, at)| *at > now - STALLED_MS)
             .map(|(source, _)| source)
             .collect();
+        let held: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT payload, source, held_at FROM held_events WHERE match_id = $1",
+        )
+        .bind(fused)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (payload, source, at) in held {
+            let event = parse_event(&payload)?;
+            group.reporter(&event.id, &source);
+            group.held.push((event, source, at));
+        }
         Ok(group)
+    }
+
+    /// The held incident `event` (from `source`) confirms, if any.
+    fn confirms(&self, event: &Event, source: &str) -> Option<usize> {
+        self.held.iter().position(|(held, _, _)| {
+            let by = self.reporters.get(&held.id);
+            !by.is_some_and(|s| s.contains(source)) && same_incident(event, held)
+        })
     }
 
     fn reporter(&mut self, id: &str, source: &str) {
@@ -301,6 +319,7 @@ async fn shared(conn: &mut AnyConnection, fused: &str) -> Result<bool, StoreErro
 pub(super) async fn fuse_events(
     conn: &mut AnyConnection,
     backend: Backend,
+    policy: &Policy,
     source: &str,
     fused_of: &HashMap<String, String>,
     events: &[Event],
@@ -341,6 +360,17 @@ pub(super) async fn fuse_events(
             e.corrects = Some(fused_of_reported(conn, &id).await?.unwrap_or(id));
         }
         if e.kind == EventKind::GoalDisallowed {
+            if let Some(i) = e
+                .corrects
+                .as_ref()
+                .and_then(|c| group.held.iter().position(|(h, _, _)| &h.id == c))
+            {
+                // Taken back before anyone confirmed it: nothing was said, nothing to correct.
+                let (held, _, _) = group.held.remove(i);
+                drop_held(conn, &held.id).await?;
+                tracing::info!(event_id = %held.id, "an unconfirmed incident was taken back");
+                continue;
+            }
             if let Some(retraction) = retract(conn, group, source, e, now).await? {
                 out.events.push(retraction);
             }
@@ -363,6 +393,21 @@ pub(super) async fn fuse_events(
                 }
                 continue;
             }
+            if let Some(i) = group.confirms(&e, source) {
+                let (held_id, at) = (group.held[i].0.id.clone(), group.held[i].2);
+                record_report(conn, &e.id, &held_id, &fused, source, now).await?;
+                group.reporter(&held_id, source);
+                out.lags_ms.push(now - at);
+                let by = group.reporters.get(&held_id).map_or(0, HashSet::len);
+                if by >= usize::from(policy.needed(e.kind)) {
+                    let (held, _, _) = group.held.remove(i);
+                    drop_held(conn, &held.id).await?;
+                    tracing::debug!(event_id = %held.id, sources = by, "incident confirmed; notified");
+                    group.incidents.push((held.clone(), now));
+                    out.events.push(held);
+                }
+                continue;
+            }
             if let Some((first, at)) = group.reported(&e, source) {
                 let (first_id, lag) = (first.id.clone(), now - at);
                 record_report(conn, &e.id, &first_id, &fused, source, now).await?;
@@ -372,6 +417,11 @@ pub(super) async fn fuse_events(
                 continue;
             }
             group.reporter(&e.id, source);
+            if policy.needed(e.kind) > 1 {
+                hold(conn, &e, &fused, source, now).await?;
+                group.held.push((e, source.to_owned(), now));
+                continue;
+            }
             group.incidents.push((e.clone(), now));
         }
         out.events.push(e);
@@ -388,6 +438,69 @@ pub(super) async fn fuse_events(
         out.events.extend(released(conn, &group).await?);
     }
     Ok(out)
+}
+
+fn parse_event(payload: &str) -> Result<Event, StoreError> {
+    serde_json::from_str(payload).map_err(|source| StoreError::Corrupt {
+        what: "event",
+        source,
+    })
+}
+
+/// Keeps an incident until more sources report it (`detect.confirm`) or it times out.
+async fn hold(
+    conn: &mut AnyConnection,
+    event: &Event,
+    fused: &str,
+    source: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(event).map_err(|source| StoreError::Corrupt {
+        what: "event",
+        source,
+    })?;
+    sqlx::query(
+        "INSERT INTO held_events (event_id, match_id, source, payload, held_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(&event.id)
+    .bind(fused)
+    .bind(source)
+    .bind(payload)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    tracing::debug!(event_id = %event.id, source, "incident held for confirmation by another source");
+    Ok(())
+}
+
+async fn drop_held(conn: &mut AnyConnection, event_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM held_events WHERE event_id = $1")
+        .bind(event_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Incidents held for confirmation since before `held_before` (ms): notified now, since no
+/// other source confirmed them in time.
+pub(super) async fn unconfirmed_due(
+    conn: &mut AnyConnection,
+    held_before: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let due: Vec<String> =
+        sqlx::query_scalar("DELETE FROM held_events WHERE held_at <= $1 RETURNING payload")
+            .bind(held_before)
+            .fetch_all(&mut *conn)
+            .await?;
+    let events = due
+        .iter()
+        .map(|p| parse_event(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for event in &events {
+        tracing::info!(event_id = %event.id, "no other source confirmed the incident in time; notified");
+    }
+    Ok(events)
 }
 
 /// The fused event another source's event id was recorded as.

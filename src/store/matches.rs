@@ -132,7 +132,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let fused_of =
-            super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.links, now)
+            super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.fusion.links, now)
                 .await?;
         let mut groups = BTreeSet::new();
         for tracked in states {
@@ -167,9 +167,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let fused =
-            super::fusion::fuse_events(&mut tx, self.backend, source, &fused_of, events, now)
-                .await?;
+        let mut fused = super::fusion::fuse_events(
+            &mut tx,
+            self.backend,
+            &self.fusion,
+            source,
+            &fused_of,
+            events,
+            now,
+        )
+        .await?;
+        fused.events.extend(
+            super::fusion::unconfirmed_due(&mut tx, now - self.fusion.timeout_ms()).await?,
+        );
         for group in groups.iter().chain(
             // A fused match's own source changed it: it may be behind another source.
             fused_of.values().filter(|f| fused_of.contains_key(*f)),

@@ -151,8 +151,8 @@ pub struct Store {
     writer: writer::Writer,
     backend: Backend,
     recent: recent::RecentEvents,
-    /// Matches the config says are one (`[[links]]`).
-    links: std::sync::Arc<crate::fusion::Links>,
+    /// How several sources for one match are fused.
+    fusion: std::sync::Arc<crate::fusion::Policy>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -242,7 +242,7 @@ impl Store {
                 writer,
                 backend,
                 recent: recent::RecentEvents::default(),
-                links: std::sync::Arc::default(),
+                fusion: std::sync::Arc::default(),
             });
         }
         // One direct connection first: a server that is down or refuses us is reported at
@@ -276,14 +276,14 @@ impl Store {
             pool,
             backend,
             recent: recent::RecentEvents::default(),
-            links: std::sync::Arc::default(),
+            fusion: std::sync::Arc::default(),
         })
     }
 
-    /// Fuses the matches `links` names as one when they are first stored.
+    /// Fuses several sources' matches by `policy` (the linked matches, confirmations).
     #[must_use]
-    pub fn with_links(mut self, links: crate::fusion::Links) -> Self {
-        self.links = std::sync::Arc::new(links);
+    pub fn with_fusion(mut self, policy: crate::fusion::Policy) -> Self {
+        self.fusion = std::sync::Arc::new(policy);
         self
     }
 

@@ -263,3 +263,66 @@ async fn stall(db: &TestDb, source: &str) {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_confirm_2_a_goal_waits_for_a_second_source_or_the_timeout() {
+    for db in TestDb::all().await {
+        let herald = Herald::start(
+            json!({
+                "store": { "url": db.url },
+                "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+                "detect": { "confirm": { "goals": 2 }, "confirm_timeout": "2s" },
+                "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
+                "sinks": { "sse": {} },
+            }),
+            vec![],
+        )
+        .await;
+        let base = herald.url("");
+        let push = |body: serde_json::Value| {
+            let base = base.clone();
+            async move { crate::harness::push_snapshot(&base, PRODUCER, &body).await }
+        };
+        let sse = SseClient::connect(herald.addr, "", None).await;
+        let goals = || sse.received().into_iter().filter(|g| g.kind == "goal").count();
+        push(pushed("a", "m1", 5, &[])).await;
+        push(pushed("b", "x9", 5, &[])).await;
+        wait_kind(&sse, "kick_off", 1).await;
+
+        // A alone has it: nothing yet. B confirms: notified at once, once.
+        push(pushed("a", "m1", 10, &[("g1", "Player Zero", 10)])).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(goals(), 0, "{}: notified before a second source", db.backend);
+        let confirmed = Instant::now();
+        push(pushed("b", "x9", 10, &[("b-1", "ZERO", 10)])).await;
+        wait_kind(&sse, "goal", 1).await;
+        assert!(confirmed.elapsed() < Duration::from_secs(1), "{:?}", confirmed.elapsed());
+        let got = sse.received();
+        let goal = got.iter().find(|g| g.kind == "goal").unwrap();
+        assert_eq!(goal.event_id, "a:m1:g1", "the first source's report, under its id");
+
+        // A goal only B has: notified when the timeout passes (the next commit after it).
+        let held = Instant::now();
+        push(pushed("b", "x9", 30, &[("b-1", "ZERO", 10), ("b-2", "TWO", 30)])).await;
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        assert_eq!(goals(), 1, "{}: notified before the timeout", db.backend);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        push(pushed("a", "m1", 31, &[("g1", "Player Zero", 10)])).await;
+        wait_kind(&sse, "goal", 2).await;
+        assert!(held.elapsed() >= Duration::from_secs(2), "{:?}", held.elapsed());
+
+        // A goal taken back before anyone confirmed it: never said, nothing to correct.
+        push(pushed("a", "m1", 40, &[("g1", "Player Zero", 10), ("g3", "Three", 40)])).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        push(pushed("a", "m1", 41, &[("g1", "Player Zero", 10)])).await;
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        push(pushed("a", "m1", 42, &[("g1", "Player Zero", 10)])).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = sse.received();
+        assert_eq!(got.iter().filter(|g| g.kind == "goal").count(), 2, "{}: {got:#?}", db.backend);
+        assert_eq!(got.iter().filter(|g| g.kind == "goal_disallowed").count(), 0, "{}", db.backend);
+        sse.stop();
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
