@@ -147,6 +147,7 @@ impl AppBuilder {
                 links: config.links.clone(),
                 confirm: config.detect.confirm.clone(),
                 confirm_timeout: config.detect.confirm_timeout,
+                stall_after: config.detect.stall_after,
             });
         let applied = store.migrate().await.context("cannot migrate the store")?;
         if applied > 0 {

@@ -293,7 +293,21 @@ impl<S: Source> Poller<S> {
         for event in &committed.new_events {
             tracing::info!(event_id = %event.id, kind = %event.kind, match_id = event.match_id.as_deref().unwrap_or(""), "event");
         }
-        let cadence = self.cadence.delay(&poll.snapshot, Some(unix_now()));
+        let mut cadence = self.cadence.delay(&poll.snapshot, Some(unix_now()));
+        if cadence < self.cadence.interval_break && self.source.spends_quota() {
+            match self.ctx.store.carried_elsewhere(&self.ctx.source_id).await {
+                Ok(true) => {
+                    tracing::debug!(
+                        "another source carries these matches; polling at the break pace to keep the quota"
+                    );
+                    cadence = self.cadence.interval_break;
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(error = %crate::dispatch::error_chain(&error), "cannot tell whether another source carries these matches")
+                }
+            }
+        }
         Ok(match poll.next {
             NextPoll::Cadence => Some(cadence),
             NextPoll::NotBefore(at_least) => Some(cadence.max(at_least)),

@@ -190,6 +190,11 @@ pub struct DetectConfig {
     /// How long an incident waits for confirmation before it is notified anyway.
     #[serde(with = "humantime_serde")]
     pub confirm_timeout: Duration,
+    /// Of several sources for one match, one whose report has not moved for this long while
+    /// the match is played is stalled: quota-limited sources go back to their live pace, and
+    /// its word no longer holds a retraction back.
+    #[serde(with = "humantime_serde")]
+    pub stall_after: Duration,
 }
 
 impl Default for DetectConfig {
@@ -198,6 +203,7 @@ impl Default for DetectConfig {
             backlog: Backlog::default(),
             confirm: BTreeMap::new(),
             confirm_timeout: Duration::from_secs(90),
+            stall_after: Duration::from_secs(90),
         }
     }
 }

@@ -132,7 +132,10 @@ impl Config {
                 ));
             }
             if *needed == 0 {
-                return Err(invalid(format!("detect.confirm.{group}"), "must be at least 1"));
+                return Err(invalid(
+                    format!("detect.confirm.{group}"),
+                    "must be at least 1",
+                ));
             }
         }
         for (i, source) in self.links.sources() {

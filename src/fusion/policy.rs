@@ -8,7 +8,7 @@ use super::Links;
 use crate::model::EventKind;
 
 /// The fusion settings the store applies at each commit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// `[[links]]`.
     pub links: Links,
@@ -16,6 +16,8 @@ pub struct Policy {
     pub confirm: BTreeMap<String, u8>,
     /// `detect.confirm_timeout`.
     pub confirm_timeout: Duration,
+    /// `detect.stall_after`.
+    pub stall_after: Duration,
 }
 
 impl Policy {
@@ -26,6 +28,27 @@ impl Policy {
 
     /// `confirm_timeout` in milliseconds.
     pub fn timeout_ms(&self) -> i64 {
-        i64::try_from(self.confirm_timeout.as_millis()).unwrap_or(i64::MAX)
+        millis(self.confirm_timeout)
+    }
+
+    /// `stall_after` in milliseconds.
+    pub fn stall_ms(&self) -> i64 {
+        millis(self.stall_after)
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let detect = crate::config::DetectConfig::default();
+        Self {
+            links: Links::default(),
+            confirm: detect.confirm,
+            confirm_timeout: detect.confirm_timeout,
+            stall_after: detect.stall_after,
+        }
     }
 }

@@ -122,6 +122,10 @@ impl<T: Transport> FootballData<T> {
 }
 
 impl<T: Transport> Source for FootballData<T> {
+    fn spends_quota(&self) -> bool {
+        true
+    }
+
     async fn poll(&mut self) -> Result<Poll, SourceError> {
         const LIST: &str = "/matches";
         let mut query = Vec::new();

@@ -83,6 +83,13 @@ pub trait Source: Send + 'static {
     fn has_backlog(&self) -> bool {
         true
     }
+
+    /// Whether each poll spends a limited quota (a plan's requests per minute or per day):
+    /// while another source carries its live matches, it is polled at the break pace, and
+    /// its quota is kept for when that one stalls.
+    fn spends_quota(&self) -> bool {
+        false
+    }
 }
 
 /// Why a poll failed. The poller logs it and keeps the previous state.

@@ -23,8 +23,6 @@ use crate::teams;
 const RECENT_MS: i64 = 2 * 24 * 3_600_000;
 /// Without a kick-off time on either side, among those that changed this recently.
 const RECENT_WITHOUT_KICKOFF_MS: i64 = 6 * 3_600_000;
-/// A source whose match has not changed for this long no longer holds a retraction back.
-pub const STALLED_MS: i64 = 3 * 60_000;
 
 /// What fusion made of a poll's events.
 #[derive(Debug, Default)]
@@ -191,14 +189,19 @@ struct Group {
     reporters: HashMap<String, HashSet<String>>,
     /// Fused event id → sources that took it back.
     retracted: HashMap<String, HashSet<String>>,
-    /// Sources whose match changed within [`STALLED_MS`].
+    /// Sources whose match changed within `detect.stall_after`.
     live: HashSet<String>,
     /// Incidents waiting for confirmation by more sources: (event, its source, held at).
     held: Vec<(Event, String, i64)>,
 }
 
 impl Group {
-    async fn load(conn: &mut AnyConnection, fused: &str, now: i64) -> Result<Self, StoreError> {
+    async fn load(
+        conn: &mut AnyConnection,
+        fused: &str,
+        stall_ms: i64,
+        now: i64,
+    ) -> Result<Self, StoreError> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT event_id, payload, created_at FROM events WHERE match_id = $1 ORDER BY seq",
         )
@@ -241,15 +244,14 @@ impl Group {
         .await?;
         group.live = members
             .into_iter()
-            .filter(|(_, at)| *at > now - STALLED_MS)
+            .filter(|(_, at)| *at > now - stall_ms)
             .map(|(source, _)| source)
             .collect();
-        let held: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT payload, source, held_at FROM held_events WHERE match_id = $1",
-        )
-        .bind(fused)
-        .fetch_all(&mut *conn)
-        .await?;
+        let held: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT payload, source, held_at FROM held_events WHERE match_id = $1")
+                .bind(fused)
+                .fetch_all(&mut *conn)
+                .await?;
         for (payload, source, at) in held {
             let event = parse_event(&payload)?;
             group.reporter(&event.id, &source);
@@ -341,7 +343,7 @@ pub(super) async fn fuse_events(
         if !groups.contains_key(&fused) {
             let group = if shared(conn, &fused).await? {
                 lock(conn, backend, &fused).await?;
-                Some(Group::load(conn, &fused, now).await?)
+                Some(Group::load(conn, &fused, policy.stall_ms(), now).await?)
             } else {
                 None
             };
@@ -431,7 +433,10 @@ pub(super) async fn fuse_events(
     for fused in fused_of.values() {
         if !groups.contains_key(fused) && shared(conn, fused).await? {
             lock(conn, backend, fused).await?;
-            groups.insert(fused.clone(), Some(Group::load(conn, fused, now).await?));
+            groups.insert(
+                fused.clone(),
+                Some(Group::load(conn, fused, policy.stall_ms(), now).await?),
+            );
         }
     }
     for group in groups.into_values().flatten() {
@@ -695,4 +700,31 @@ pub(super) async fn fused_state(
         fused.clone_into(&mut t.state.id);
         (t, at)
     }))
+}
+
+impl super::Store {
+    /// Whether every match `source` has in play is also followed by another source whose
+    /// report of it moved within `detect.stall_after` (and `source` has some): then `source`
+    /// may poll less.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn carried_elsewhere(&self, source: &str) -> Result<bool, StoreError> {
+        let playing: Vec<&str> = Phase::LINE
+            .iter()
+            .filter(|p| p.is_playing())
+            .map(|p| p.code())
+            .collect();
+        let rows: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT m.id, (SELECT COUNT(*) FROM matches o WHERE o.source <> $1 \
+             AND o.updated_at > $2 AND COALESCE(o.fused_into, o.id) = COALESCE(m.fused_into, m.id)) \
+             FROM matches m WHERE m.source = $1 AND m.phase IN ({})",
+            playing.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")
+        )))
+        .bind(source)
+        .bind(super::now_ms() - self.fusion.stall_ms())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(!rows.is_empty() && rows.iter().all(|(_, others)| *others > 0))
+    }
 }

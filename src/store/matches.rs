@@ -131,9 +131,15 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let fused_of =
-            super::fusion::fused_ids(&mut tx, self.backend, source, states, &self.fusion.links, now)
-                .await?;
+        let fused_of = super::fusion::fused_ids(
+            &mut tx,
+            self.backend,
+            source,
+            states,
+            &self.fusion.links,
+            now,
+        )
+        .await?;
         let mut groups = BTreeSet::new();
         for tracked in states {
             let s = &tracked.state;
@@ -177,9 +183,9 @@ impl Store {
             now,
         )
         .await?;
-        fused.events.extend(
-            super::fusion::unconfirmed_due(&mut tx, now - self.fusion.timeout_ms()).await?,
-        );
+        fused
+            .events
+            .extend(super::fusion::unconfirmed_due(&mut tx, now - self.fusion.timeout_ms()).await?);
         for group in groups.iter().chain(
             // A fused match's own source changed it: it may be behind another source.
             fused_of.values().filter(|f| fused_of.contains_key(*f)),

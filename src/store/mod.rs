@@ -53,7 +53,6 @@ mod whatsapp;
 mod writer;
 
 pub use data::{MatchCursor, MatchFilter, StoredEvent};
-pub use fusion::STALLED_MS;
 pub use instances::Reaped;
 pub use matches::{Committed, MatchRow};
 pub use messages::{

@@ -174,6 +174,7 @@ async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
             json!({
                 "store": { "url": db.url },
                 "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+                "detect": { "stall_after": "5s" },
                 "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
                 "sinks": { "sse": {} },
             }),
@@ -249,13 +250,13 @@ async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
     }
 }
 
-/// Makes `source`'s matches look unchanged for longer than a source may stall.
+/// Makes `source`'s matches look unchanged for longer than `detect.stall_after` (5 s).
 async fn stall(db: &TestDb, source: &str) {
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
         .await
         .unwrap();
-    let long_ago = herald::store::now_ms() - herald::store::STALLED_MS - 1_000;
+    let long_ago = herald::store::now_ms() - 10_000;
     sqlx::query("UPDATE matches SET updated_at = $1 WHERE source = $2")
         .bind(long_ago)
         .bind(source)
@@ -284,7 +285,12 @@ async fn with_confirm_2_a_goal_waits_for_a_second_source_or_the_timeout() {
             async move { crate::harness::push_snapshot(&base, PRODUCER, &body).await }
         };
         let sse = SseClient::connect(herald.addr, "", None).await;
-        let goals = || sse.received().into_iter().filter(|g| g.kind == "goal").count();
+        let goals = || {
+            sse.received()
+                .into_iter()
+                .filter(|g| g.kind == "goal")
+                .count()
+        };
         push(pushed("a", "m1", 5, &[])).await;
         push(pushed("b", "x9", 5, &[])).await;
         wait_kind(&sse, "kick_off", 1).await;
@@ -292,37 +298,139 @@ async fn with_confirm_2_a_goal_waits_for_a_second_source_or_the_timeout() {
         // A alone has it: nothing yet. B confirms: notified at once, once.
         push(pushed("a", "m1", 10, &[("g1", "Player Zero", 10)])).await;
         tokio::time::sleep(Duration::from_millis(700)).await;
-        assert_eq!(goals(), 0, "{}: notified before a second source", db.backend);
+        assert_eq!(
+            goals(),
+            0,
+            "{}: notified before a second source",
+            db.backend
+        );
         let confirmed = Instant::now();
         push(pushed("b", "x9", 10, &[("b-1", "ZERO", 10)])).await;
         wait_kind(&sse, "goal", 1).await;
-        assert!(confirmed.elapsed() < Duration::from_secs(1), "{:?}", confirmed.elapsed());
+        assert!(
+            confirmed.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            confirmed.elapsed()
+        );
         let got = sse.received();
         let goal = got.iter().find(|g| g.kind == "goal").unwrap();
-        assert_eq!(goal.event_id, "a:m1:g1", "the first source's report, under its id");
+        assert_eq!(
+            goal.event_id, "a:m1:g1",
+            "the first source's report, under its id"
+        );
 
         // A goal only B has: notified when the timeout passes (the next commit after it).
         let held = Instant::now();
-        push(pushed("b", "x9", 30, &[("b-1", "ZERO", 10), ("b-2", "TWO", 30)])).await;
+        push(pushed(
+            "b",
+            "x9",
+            30,
+            &[("b-1", "ZERO", 10), ("b-2", "TWO", 30)],
+        ))
+        .await;
         tokio::time::sleep(Duration::from_millis(1_000)).await;
         assert_eq!(goals(), 1, "{}: notified before the timeout", db.backend);
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         push(pushed("a", "m1", 31, &[("g1", "Player Zero", 10)])).await;
         wait_kind(&sse, "goal", 2).await;
-        assert!(held.elapsed() >= Duration::from_secs(2), "{:?}", held.elapsed());
+        assert!(
+            held.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            held.elapsed()
+        );
 
         // A goal taken back before anyone confirmed it: never said, nothing to correct.
-        push(pushed("a", "m1", 40, &[("g1", "Player Zero", 10), ("g3", "Three", 40)])).await;
+        push(pushed(
+            "a",
+            "m1",
+            40,
+            &[("g1", "Player Zero", 10), ("g3", "Three", 40)],
+        ))
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         push(pushed("a", "m1", 41, &[("g1", "Player Zero", 10)])).await;
         tokio::time::sleep(Duration::from_millis(2_500)).await;
         push(pushed("a", "m1", 42, &[("g1", "Player Zero", 10)])).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let got = sse.received();
-        assert_eq!(got.iter().filter(|g| g.kind == "goal").count(), 2, "{}: {got:#?}", db.backend);
-        assert_eq!(got.iter().filter(|g| g.kind == "goal_disallowed").count(), 0, "{}", db.backend);
+        assert_eq!(
+            got.iter().filter(|g| g.kind == "goal").count(),
+            2,
+            "{}: {got:#?}",
+            db.backend
+        );
+        assert_eq!(
+            got.iter().filter(|g| g.kind == "goal_disallowed").count(),
+            0,
+            "{}",
+            db.backend
+        );
         sse.stop();
         herald.shutdown().await;
         db.cleanup().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_source_polls_less_while_a_free_one_carries_the_match() {
+    let dirs = same_match_in_several_formats()
+        .into_iter()
+        .find(|d| d.iter().any(|p| p.to_string_lossy().contains("/fifa/")))
+        .unwrap();
+    let is_fifa = |p: &&PathBuf| p.to_string_lossy().contains("/fifa/");
+    let fifa_dir = dirs.iter().find(is_fifa).unwrap();
+    let fd_dir = dirs.iter().find(|p| !is_fifa(p)).unwrap();
+    let db = TestDb::sqlite();
+    let fifa = FakeProvider::start(fifa_dir).await;
+    let fd = FakeProvider::start(fd_dir).await;
+    let mut quota = source_table(&fd, fd_dir);
+    quota["interval_live"] = json!("50ms");
+    quota["interval_idle"] = json!("50ms");
+    quota["interval_break"] = json!("1s");
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "detect": { "stall_after": "2s" },
+            "sources": { "fifa": source_table(&fifa, fifa_dir), "fd": quota },
+            "sinks": { "sse": {} },
+        }),
+        vec![],
+    )
+    .await;
+    // The first half, both sources moving, a step every 400 ms.
+    for step in 0..=8 {
+        fifa.set_step(step);
+        fd.set_step(step);
+        if step < 2 {
+            fifa.wait_polls(2, Duration::from_secs(20)).await;
+            fd.wait_polls(2, Duration::from_secs(20)).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    }
+    let endpoint = fd.first_endpoint();
+    let polls = |steps: std::ops::RangeInclusive<usize>| {
+        fd.hits()
+            .iter()
+            .filter(|h| h.endpoint == endpoint && steps.contains(&h.step))
+            .count()
+    };
+    // 2.4 s at the break pace (1 s) instead of the live one (50 ms: some 48 polls).
+    let carried = polls(3..=8);
+    assert!(
+        carried <= 6,
+        "football-data polled {carried} times while FIFA carried the match"
+    );
+    // FIFA drops out in the second half: football-data goes back to its live pace.
+    fifa.set_fault(Some((fifa.first_endpoint(), Fault::Status(503))));
+    fd.set_step(11);
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    fd.set_step(12);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let alone = polls(12..=12);
+    assert!(
+        alone >= 8,
+        "football-data polled {alone} times in 1 s once FIFA had stalled"
+    );
+    herald.shutdown().await;
 }

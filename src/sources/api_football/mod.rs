@@ -162,6 +162,10 @@ impl<T: Transport> ApiFootball<T> {
 }
 
 impl<T: Transport> Source for ApiFootball<T> {
+    fn spends_quota(&self) -> bool {
+        true
+    }
+
     async fn poll(&mut self) -> Result<Poll, SourceError> {
         const FIXTURES: &str = "/fixtures";
         let (live, response) = self.fetch(FIXTURES, &[("live", "all".to_owned())]).await?;
