@@ -181,6 +181,19 @@ fn every_documented_key_is_valid_and_states_the_real_default() {
     );
     assert!(rooms.token.is_some(), "the example sets a token");
     assert_eq!(config.sources.len(), 6);
+    assert_eq!(
+        config.links.linked("fifa:300331552").collect::<Vec<_>>(),
+        ["football_data:200199"]
+    );
+    let detect = herald::config::DetectConfig::default();
+    assert_eq!(
+        (
+            &config.detect.confirm,
+            config.detect.confirm_timeout,
+            config.detect.stall_after
+        ),
+        (&detect.confirm, detect.confirm_timeout, detect.stall_after)
+    );
     assert_eq!(config.sources["newsroom"].spec.kind(), "push");
     let Some(sms) = config.sinks["sms"].settings::<sink_twilio::Config>() else {
         panic!("sms is a twilio sink")

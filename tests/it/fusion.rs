@@ -217,7 +217,7 @@ async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(disallowed(&sse.received()), 0, "{}", db.backend);
         push(pushed("a", "m1", 14, &[])).await;
-        let got = wait_kind(&sse, "goal_disallowed", 1).await;
+        wait_kind(&sse, "goal_disallowed", 1).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let got = sse.received();
         assert_eq!(disallowed(&got), 1, "{}: {got:#?}", db.backend);
