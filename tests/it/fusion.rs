@@ -155,6 +155,28 @@ fn pushed(source: &str, id: &str, minute: u16, goals: &[(&str, &str, u16)]) -> s
     }})
 }
 
+/// herald with two push sources, `a` and `b`, `[detect]` settings `detect`, and a client of
+/// its stream.
+async fn two_sources(db: &TestDb, detect: serde_json::Value) -> (Herald, SseClient) {
+    let herald = Herald::start(
+        json!({
+            "store": { "url": db.url },
+            "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
+            "detect": detect,
+            "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
+            "sinks": { "sse": {} },
+        }),
+        vec![],
+    )
+    .await;
+    let sse = SseClient::connect(herald.addr, "", None).await;
+    (herald, sse)
+}
+
+async fn push_to(herald: &Herald, body: serde_json::Value) {
+    crate::harness::push_snapshot(&herald.url(""), PRODUCER, &body).await;
+}
+
 /// Waits until the stream has `n` notifications of `kind`; returns them all.
 async fn wait_kind(sse: &SseClient, kind: &str, n: usize) -> Vec<sink_api::Notification> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -170,23 +192,8 @@ async fn wait_kind(sse: &SseClient, kind: &str, n: usize) -> Vec<sink_api::Notif
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
     for db in TestDb::all().await {
-        let herald = Herald::start(
-            json!({
-                "store": { "url": db.url },
-                "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
-                "detect": { "stall_after": "5s" },
-                "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
-                "sinks": { "sse": {} },
-            }),
-            vec![],
-        )
-        .await;
-        let base = herald.url("");
-        let push = |body: serde_json::Value| {
-            let base = base.clone();
-            async move { crate::harness::push_snapshot(&base, PRODUCER, &body).await }
-        };
-        let sse = SseClient::connect(herald.addr, "", None).await;
+        let (herald, sse) = two_sources(&db, json!({ "stall_after": "5s" })).await;
+        let push = |body: serde_json::Value| push_to(&herald, body);
         push(pushed("a", "m1", 5, &[])).await;
         push(pushed("b", "x9", 5, &[])).await;
         // Both report the goal, spelt and timed their own way: one notification.
@@ -268,23 +275,12 @@ async fn stall(db: &TestDb, source: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_confirm_2_a_goal_waits_for_a_second_source_or_the_timeout() {
     for db in TestDb::all().await {
-        let herald = Herald::start(
-            json!({
-                "store": { "url": db.url },
-                "http": { "tokens": [{"name": "producer", "token": PRODUCER, "scopes": ["ingest"]}] },
-                "detect": { "confirm": { "goals": 2 }, "confirm_timeout": "2s" },
-                "sources": { "a": { "type": "push" }, "b": { "type": "push" } },
-                "sinks": { "sse": {} },
-            }),
-            vec![],
+        let (herald, sse) = two_sources(
+            &db,
+            json!({ "confirm": { "goals": 2 }, "confirm_timeout": "2s" }),
         )
         .await;
-        let base = herald.url("");
-        let push = |body: serde_json::Value| {
-            let base = base.clone();
-            async move { crate::harness::push_snapshot(&base, PRODUCER, &body).await }
-        };
-        let sse = SseClient::connect(herald.addr, "", None).await;
+        let push = |body: serde_json::Value| push_to(&herald, body);
         let goals = || {
             sse.received()
                 .into_iter()

@@ -131,7 +131,18 @@ async fn slash_commands_are_registered() {
         .collect();
     assert_eq!(
         names,
-        ["subscribe", "unsubscribe", "list", "live", "lang", "help"]
+        [
+            "subscribe",
+            "unsubscribe",
+            "list",
+            "live",
+            "lang",
+            "quiet",
+            "spoilers",
+            "mode",
+            "result",
+            "help"
+        ]
     );
 }
 
