@@ -80,6 +80,8 @@ async fn stored_fused(conn: &mut AnyConnection, id: &str) -> Result<Option<Strin
     Ok(row.map(|(id, fused)| fused.unwrap_or(id)))
 }
 
+/// The fused match of a match `[[links]]` names with `id`, if one is stored. Takes the lock
+/// of a first sighting first (see the comment inside).
 async fn linked(
     conn: &mut AnyConnection,
     backend: Backend,
