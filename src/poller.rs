@@ -281,11 +281,17 @@ impl<S: Source> Poller<S> {
             fetched_in,
             Some(started.elapsed()),
         );
-        telemetry::fusion(
-            &self.ctx.source_id,
-            committed.new_events.len(),
-            &committed.lags_ms,
-        );
+        // Events this source had first (a commit may also release another source's).
+        let first = committed
+            .new_events
+            .iter()
+            .filter(|e| {
+                e.match_id
+                    .as_deref()
+                    .is_none_or(|m| crate::fusion::first_source(&e.id, m) == self.ctx.source_id)
+            })
+            .count();
+        telemetry::fusion(&self.ctx.source_id, first, &committed.lags_ms);
         for tracked in changed {
             self.tracked.insert(tracked.state.id.clone(), tracked);
         }

@@ -36,6 +36,19 @@ pub fn fused_event_id(id: &str, own: &str, fused: &str, source: &str, kind: Even
     }
 }
 
+/// The source that first reported event `event_id` of fused match `fused`: named in another
+/// source's ids (`fifa:1:fd/goal:…`), else the fused match's own source (its id's prefix).
+pub fn first_source<'a>(event_id: &'a str, fused: &'a str) -> &'a str {
+    let rest = event_id
+        .strip_prefix(fused)
+        .and_then(|r| r.strip_prefix(':'))
+        .unwrap_or_default();
+    match rest.split_once('/') {
+        Some((source, _)) if !source.contains(':') => source,
+        _ => fused.split_once(':').map_or(fused, |(source, _)| source),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +74,12 @@ mod tests {
         );
         // An id that is not the match's own is left alone.
         assert_eq!(id("other:1:x", EventKind::Goal), "other:1:x");
+    }
+
+    #[test]
+    fn the_first_source_is_read_from_the_id() {
+        assert_eq!(first_source("fifa:1:fd/goal:18:0:7", "fifa:1"), "fd");
+        assert_eq!(first_source("fifa:1:ev:5", "fifa:1"), "fifa");
+        assert_eq!(first_source("fifa:1:half_time", "fifa:1"), "fifa");
     }
 }

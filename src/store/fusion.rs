@@ -15,7 +15,7 @@ use super::{Backend, StoreError};
 use crate::detect::Tracked;
 use crate::fusion::identity::{MatchKey, same_match};
 use crate::fusion::incidents::{is_incident, same_incident};
-use crate::fusion::{Links, Policy, fused_event_id};
+use crate::fusion::{Links, Policy, first_source as origin, fused_event_id};
 use crate::model::{Event, EventKind, Phase};
 use crate::teams;
 
@@ -167,19 +167,6 @@ async fn recognised(
         }
     }
     Ok(None)
-}
-
-/// The source that first reported a fused event: named in another source's ids
-/// (`fifa:1:fd/goal:…`), else the fused match's own source.
-fn origin<'a>(event_id: &'a str, fused: &'a str) -> &'a str {
-    let rest = event_id
-        .strip_prefix(fused)
-        .and_then(|r| r.strip_prefix(':'))
-        .unwrap_or_default();
-    match rest.split_once('/') {
-        Some((source, _)) if !source.contains(':') => source,
-        _ => fused.split_once(':').map_or(fused, |(source, _)| source),
-    }
 }
 
 /// One fused match's recorded events and who reported them, as a commit sees them.
