@@ -60,6 +60,12 @@ pub(crate) async fn resolve(store: &Store, typed: &str) -> Result<Resolved, Stor
     {
         return Ok(Resolved::Scope(Scope::Match(m.id.clone())));
     }
+    // Another source's id of a match listed under the first source's.
+    if trimmed.contains(':')
+        && let Some(fused) = store.fused_id(trimmed).await?
+    {
+        return Ok(Resolved::Scope(Scope::Match(fused)));
+    }
     let (seen_teams, competitions) = store.known_names().await?;
     let folded = teams::fold(trimmed);
     if folded.len() >= 4

@@ -692,6 +692,16 @@ pub(super) async fn fused_state(
 }
 
 impl super::Store {
+    /// The fused match that stored match `id` is part of (itself when it is the first
+    /// source's, or alone); `None` when no such match is stored.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn fused_id(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        stored_fused(&mut conn, id).await
+    }
+
     /// Whether every match `source` has in play is also followed by another source whose
     /// report of it moved within `detect.stall_after` (and `source` has some): then `source`
     /// may poll less.

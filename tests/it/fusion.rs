@@ -177,6 +177,15 @@ async fn push_to(herald: &Herald, body: serde_json::Value) {
     crate::harness::push_snapshot(&herald.url(""), PRODUCER, &body).await;
 }
 
+/// Waits until match `id` is stored.
+async fn stored(herald: &Herald, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while herald.store.fused_id(id).await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "{id} never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits until the stream has `n` notifications of `kind`; returns them all.
 async fn wait_kind(sse: &SseClient, kind: &str, n: usize) -> Vec<sink_api::Notification> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -195,7 +204,14 @@ async fn a_goal_one_source_takes_back_is_held_until_the_other_agrees() {
         let (herald, sse) = two_sources(&db, json!({ "stall_after": "5s" })).await;
         let push = |body: serde_json::Value| push_to(&herald, body);
         push(pushed("a", "m1", 5, &[])).await;
+        stored(&herald, "a:m1").await;
         push(pushed("b", "x9", 5, &[])).await;
+        stored(&herald, "b:x9").await;
+        // B's match is A's, which came first; its id still names it.
+        assert_eq!(
+            herald.store.fused_id("b:x9").await.unwrap().as_deref(),
+            Some("a:m1")
+        );
         // Both report the goal, spelt and timed their own way: one notification.
         push(pushed("a", "m1", 10, &[("g1", "Player Zero", 10)])).await;
         push(pushed("b", "x9", 11, &[("b-7", "P. ZERO", 11)])).await;
@@ -288,7 +304,14 @@ async fn with_confirm_2_a_goal_waits_for_a_second_source_or_the_timeout() {
                 .count()
         };
         push(pushed("a", "m1", 5, &[])).await;
+        stored(&herald, "a:m1").await;
         push(pushed("b", "x9", 5, &[])).await;
+        stored(&herald, "b:x9").await;
+        // B's match is A's, which came first; its id still names it.
+        assert_eq!(
+            herald.store.fused_id("b:x9").await.unwrap().as_deref(),
+            Some("a:m1")
+        );
         wait_kind(&sse, "kick_off", 1).await;
 
         // A alone has it: nothing yet. B confirms: notified at once, once.
