@@ -130,7 +130,8 @@ impl Store {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    /// The stored state of match `id` and when it last changed (ms).
+    /// The stored state of match `id` and when it last changed (ms); for a match several
+    /// sources report, the state of the one furthest into it.
     ///
     /// # Errors
     /// Database errors, or a state that does not read.
