@@ -205,13 +205,21 @@ impl Group {
             live: HashSet::new(),
             held: Vec::new(),
         };
+        let mut disallowed = HashSet::new();
         for (id, payload, at) in rows {
             let event = parse_event(&payload)?;
             group.reporter(&id, origin(&id, fused));
-            if is_incident(&event) {
+            if event.kind == EventKind::GoalDisallowed {
+                disallowed.extend(event.corrects.clone());
+            } else if is_incident(&event) {
                 group.incidents.push((event, at));
             }
         }
+        // A goal taken back is no longer one another source can be reporting: a later goal
+        // that makes the same score is a new one.
+        group
+            .incidents
+            .retain(|(event, _)| !disallowed.contains(&event.id));
         let seen: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT event_id, source, retracted FROM event_sources WHERE match_id = $1",
         )

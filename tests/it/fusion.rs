@@ -453,3 +453,36 @@ async fn a_quota_source_polls_less_while_a_free_one_carries_the_match() {
     );
     herald.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_goal_making_the_same_score_as_one_taken_back_is_a_new_goal() {
+    for db in TestDb::all().await {
+        let (herald, sse) = two_sources(&db, json!({})).await;
+        let push = |body: serde_json::Value| push_to(&herald, body);
+        push(pushed("a", "m1", 5, &[])).await;
+        stored(&herald, "a:m1").await;
+        push(pushed("b", "x9", 5, &[])).await;
+        stored(&herald, "b:x9").await;
+        // Only A saw the goal before VAR took it back.
+        push(pushed("a", "m1", 10, &[("g1", "Player One", 10)])).await;
+        wait_kind(&sse, "goal", 1).await;
+        push(pushed("a", "m1", 12, &[])).await;
+        wait_kind(&sse, "goal_disallowed", 1).await;
+        // Twenty minutes later B is first with a goal that makes 1-0 again: a new goal, once.
+        push(pushed("b", "x9", 30, &[("b-1", "Player Two", 30)])).await;
+        let got = wait_kind(&sse, "goal", 2).await;
+        push(pushed("a", "m1", 30, &[("g2", "TWO", 30)])).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let got = if got.len() < sse.received().len() {
+            sse.received()
+        } else {
+            got
+        };
+        let goals: Vec<_> = got.iter().filter(|g| g.kind == "goal").collect();
+        assert_eq!(goals.len(), 2, "{}: {got:#?}", db.backend);
+        assert_eq!(goals[1].event_id, "a:m1:b/b-1", "{}", db.backend);
+        sse.stop();
+        herald.shutdown().await;
+        db.cleanup().await;
+    }
+}
