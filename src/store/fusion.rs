@@ -40,6 +40,15 @@ struct Member {
     updated_at: i64,
 }
 
+/// The fused match a source's match is part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Membership {
+    /// The fused match's id (the match's own when it came first, or alone).
+    pub fused: String,
+    /// Whether other sources' matches are in it: only then is there anything to fuse.
+    pub shared: bool,
+}
+
 /// The fused match of each of `states`' matches; a match stored for the first time is linked
 /// to the match `links` names, or else to a recognised match of another source.
 pub(super) async fn fused_ids(
@@ -49,35 +58,55 @@ pub(super) async fn fused_ids(
     states: &[Tracked],
     links: &Links,
     now: i64,
-) -> Result<HashMap<String, String>, StoreError> {
+) -> Result<HashMap<String, Membership>, StoreError> {
     let mut out = HashMap::new();
     for tracked in states {
         let id = tracked.state.id.as_str();
-        let fused = match stored_fused(conn, id).await? {
-            Some(fused) => fused,
-            None => match linked(conn, backend, links, id, tracked).await? {
-                Some(fused) => fused,
-                None => recognised(conn, source, tracked, now)
-                    .await?
-                    .unwrap_or_else(|| id.to_owned()),
-            },
+        let membership = match stored_membership(conn, id).await? {
+            Some(membership) => membership,
+            None => {
+                let fused = match linked(conn, backend, links, id, tracked).await? {
+                    Some(fused) => Some(fused),
+                    None => recognised(conn, source, tracked, now).await?,
+                };
+                if let Some(fused) = &fused {
+                    tracing::debug!(id, fused = %fused, "match fused with another source's");
+                }
+                Membership {
+                    shared: fused.is_some(),
+                    fused: fused.unwrap_or_else(|| id.to_owned()),
+                }
+            }
         };
-        if fused != id {
-            tracing::debug!(id, fused = %fused, "match fused with another source's");
-        }
-        out.insert(id.to_owned(), fused);
+        out.insert(id.to_owned(), membership);
     }
     Ok(out)
 }
 
+/// The fused match of a stored match, and whether other sources' matches share it, in one
+/// read.
+async fn stored_membership(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Membership>, StoreError> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT COALESCE(m.fused_into, m.id), \
+         CASE WHEN m.fused_into IS NOT NULL OR EXISTS \
+         (SELECT 1 FROM matches o WHERE o.fused_into = m.id) THEN 1 ELSE 0 END \
+         FROM matches m WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(fused, shared)| Membership {
+        fused,
+        shared: shared != 0,
+    }))
+}
+
 /// The fused match of a stored match.
 async fn stored_fused(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, fused_into FROM matches WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(|(id, fused)| fused.unwrap_or(id)))
+    Ok(stored_membership(conn, id).await?.map(|m| m.fused))
 }
 
 /// The fused match of a match `[[links]]` names with `id`, if one is stored. Takes the lock
@@ -303,15 +332,6 @@ async fn lock(conn: &mut AnyConnection, backend: Backend, key: &str) -> Result<(
     Ok(())
 }
 
-/// Whether fused match `fused` has matches of more than one source.
-async fn shared(conn: &mut AnyConnection, fused: &str) -> Result<bool, StoreError> {
-    let other: Option<i64> = sqlx::query_scalar("SELECT 1 FROM matches WHERE fused_into = $1")
-        .bind(fused)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(other.is_some())
-}
-
 /// `events` of `source` as the fused matches' events: fused ids, incidents another source
 /// reported first left out (and recorded as reported by this one too), retractions held
 /// until every live source that had the goal took it back.
@@ -320,7 +340,7 @@ pub(super) async fn fuse_events(
     backend: Backend,
     policy: &Policy,
     source: &str,
-    fused_of: &HashMap<String, String>,
+    fused_of: &HashMap<String, Membership>,
     events: &[Event],
     now: i64,
 ) -> Result<Fused, StoreError> {
@@ -331,14 +351,16 @@ pub(super) async fn fuse_events(
             out.events.push(event.clone());
             continue;
         };
-        let fused = match fused_of.get(own) {
-            Some(f) => f.clone(),
-            None => stored_fused(conn, own)
-                .await?
-                .unwrap_or_else(|| own.to_owned()),
+        let membership = match fused_of.get(own) {
+            Some(m) => m.clone(),
+            None => stored_membership(conn, own).await?.unwrap_or(Membership {
+                fused: own.to_owned(),
+                shared: false,
+            }),
         };
+        let fused = membership.fused;
         if !groups.contains_key(&fused) {
-            let group = if shared(conn, &fused).await? {
+            let group = if membership.shared {
                 lock(conn, backend, &fused).await?;
                 Some(Group::load(conn, &fused, policy.stall_ms(), now).await?)
             } else {
@@ -427,8 +449,8 @@ pub(super) async fn fuse_events(
     }
     // Retractions held earlier whose other sources took the goal back too, or stalled: seen
     // at any change of a shared match, with or without events.
-    for fused in fused_of.values() {
-        if !groups.contains_key(fused) && shared(conn, fused).await? {
+    for Membership { fused, shared } in fused_of.values() {
+        if *shared && !groups.contains_key(fused) {
             lock(conn, backend, fused).await?;
             groups.insert(
                 fused.clone(),

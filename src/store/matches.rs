@@ -69,6 +69,15 @@ pub struct MatchRow {
     pub updated_at_ms: i64,
 }
 
+impl MatchRow {
+    /// Whether the match is running: in play or in a break.
+    pub fn is_live(&self) -> bool {
+        Phase::LINE
+            .iter()
+            .any(|p| p.code() == self.phase && (p.is_playing() || p.is_break()))
+    }
+}
+
 impl Store {
     /// The stored cursor of a source: `None` if it never polled, `Some(None)` if it polled but
     /// keeps no cursor.
@@ -140,15 +149,16 @@ impl Store {
             now,
         )
         .await?;
-        let mut groups = BTreeSet::new();
         for tracked in states {
             let s = &tracked.state;
             let json = serde_json::to_string(tracked).map_err(|source| StoreError::Corrupt {
                 what: "match state",
                 source,
             })?;
-            let fused = fused_of.get(&s.id).filter(|f| **f != s.id);
-            groups.extend(fused.cloned());
+            let fused = fused_of
+                .get(&s.id)
+                .map(|m| &m.fused)
+                .filter(|f| **f != s.id);
             sqlx::query(
                 "INSERT INTO matches (id, source, competition, home, away, phase, clock, home_score, away_score, kickoff, state, updated_at, fused_into) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
@@ -186,11 +196,14 @@ impl Store {
         fused
             .events
             .extend(super::fusion::unconfirmed_due(&mut tx, now - self.fusion.timeout_ms()).await?);
-        for group in groups.iter().chain(
-            // A fused match's own source changed it: it may be behind another source.
-            fused_of.values().filter(|f| fused_of.contains_key(*f)),
-        ) {
-            super::fusion::show_most_advanced(&mut tx, group).await?;
+        // A match several sources report shows the one furthest into it.
+        let shown: BTreeSet<&str> = fused_of
+            .values()
+            .filter(|m| m.shared)
+            .map(|m| m.fused.as_str())
+            .collect();
+        for fused in shown {
+            super::fusion::show_most_advanced(&mut tx, fused).await?;
         }
         let committed = record_events(
             &mut tx,
@@ -254,13 +267,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let live = |p: &str| {
-            Phase::LINE
-                .iter()
-                .find(|x| x.code() == p)
-                .is_some_and(|x| x.is_playing() || x.is_break())
-        };
-        out.sort_by_key(|m| (!live(&m.phase), -m.updated_at_ms));
+        out.sort_by_key(|m| (!m.is_live(), -m.updated_at_ms));
         Ok(out)
     }
 
