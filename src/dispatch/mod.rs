@@ -341,10 +341,11 @@ async fn deliver_run<S: Sink>(
     prefs: &crate::preferences::Prefs,
 ) {
     let ctx = &shared.ctx;
-    if modes::deliver(shared, &run, &mut hand, prefs).await {
+    let mut budget = daily_budget(shared, &run[0]).await;
+    // Over the daily cap, every delivery is skipped below, whatever would shape it.
+    if budget != Some(0) && modes::deliver(shared, &run, &mut hand, prefs).await {
         return;
     }
-    let mut budget = daily_budget(shared, &run[0]).await;
     for queued in run {
         if budget == Some(0) {
             let reason = "skipped: the recipient's daily cap is reached";

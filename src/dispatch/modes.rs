@@ -20,8 +20,8 @@ use crate::telemetry::{self, Outcome};
 /// Most deliveries one digest, ticker edit or merged message takes.
 pub(super) const MAX_SHAPED: usize = 64;
 
-/// Delivers `run` (one recipient's, head first) if the recipient's preferences or the
-/// platform shape it; `false` when it is a plain run, left to the caller.
+/// Delivers `run` (one recipient's, head first, within its daily cap) if the recipient's
+/// preferences or the platform shape it; `false` when it is a plain run, left to the caller.
 pub(super) async fn deliver<S: Sink>(
     shared: &Shared<S>,
     run: &[Queued],
@@ -30,10 +30,6 @@ pub(super) async fn deliver<S: Sink>(
 ) -> bool {
     let ctx = &shared.ctx;
     let head = &run[0];
-    if super::daily_budget(shared, head).await == Some(0) {
-        // Over the daily cap: the plain path skips what is over it.
-        return false;
-    }
     let outcome = if let Some(quiet) = &prefs.quiet
         && let Some(end) = quiet.ends_after(ctx.clock.now())
     {

@@ -291,6 +291,16 @@ impl Event {
         event
     }
 
+    /// The event as a recipient sees it: whole, or [`Event::without_spoilers`].
+    #[must_use]
+    pub fn shown(&self, spoilers: bool) -> Self {
+        if spoilers {
+            self.clone()
+        } else {
+            self.without_spoilers()
+        }
+    }
+
     /// The names of the teams involved, for routing.
     pub fn teams(&self) -> Vec<String> {
         self.home.iter().chain(self.away.iter()).cloned().collect()

@@ -7,13 +7,6 @@ mod quiet;
 
 pub use quiet::{Quiet, QuietError};
 
-/// Whether a typed value turns a setting off (`quiet off`, `QUIET NONE`).
-pub fn is_off(typed: &str) -> bool {
-    ["off", "none", "stop", "no", "clear"]
-        .iter()
-        .any(|w| typed.trim().eq_ignore_ascii_case(w))
-}
-
 /// One recipient's choices; the default is what a recipient who chose nothing gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prefs {

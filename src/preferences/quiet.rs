@@ -46,6 +46,23 @@ pub enum QuietError {
 }
 
 impl Quiet {
+    /// Quiet hours as typed to set them: none for a blank or `off` (`none`, `clear`, …),
+    /// else [`Quiet::parse`].
+    ///
+    /// # Errors
+    /// What [`Quiet::parse`] refuses.
+    pub fn setting(typed: &str, default_zone: &str) -> Result<Option<Self>, QuietError> {
+        let typed = typed.trim();
+        let off = ["off", "none", "stop", "no", "clear"]
+            .iter()
+            .any(|w| typed.eq_ignore_ascii_case(w));
+        if typed.is_empty() || off {
+            Ok(None)
+        } else {
+            Self::parse(typed, default_zone).map(Some)
+        }
+    }
+
     /// Parses `23:00-07:00 [Europe/Lisbon] [drop cards yellow_card]`; the zone defaults to
     /// `default_zone`.
     ///

@@ -80,11 +80,7 @@ pub struct TickerView {
 impl TickerView {
     /// The ticker of `event`'s match after it, showing `lines`.
     pub fn after(event: &Event, spoilers: bool, lines: Vec<String>) -> Self {
-        let shown = if spoilers {
-            event.clone()
-        } else {
-            event.without_spoilers()
-        };
+        let shown = event.shown(spoilers);
         let context = Context::new(&shown);
         Self {
             home: event.home.clone().unwrap_or_default(),
@@ -148,11 +144,7 @@ impl Renderer {
                 _ => {}
             }
             if event.kind.group() != "periods" {
-                let shown = if spoilers {
-                    event.clone()
-                } else {
-                    event.without_spoilers()
-                };
+                let shown = event.shown(spoilers);
                 part.items.push(Item {
                     kind: event.kind,
                     group: event.kind.group(),

@@ -188,13 +188,9 @@ impl Signup {
         self
     }
 
-    /// Quiet hours as typed; none when blank or `off`.
+    /// Quiet hours as typed; none when absent, blank or `off`.
     fn quiet(&self, typed: Option<&str>) -> Result<Option<Quiet>, QuietError> {
-        match typed.map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(off) if crate::preferences::is_off(off) => Ok(None),
-            Some(typed) => Quiet::parse(typed, &self.time_zone).map(Some),
-        }
+        typed.map_or(Ok(None), |t| Quiet::setting(t, &self.time_zone))
     }
 
     /// How the client's address is found.

@@ -14,7 +14,6 @@ use sink_api::{Command as Incoming, CommandHandler, Recipient, Reply};
 pub use parse::{Command, ParseError, parse};
 
 use crate::dispatch::error_chain;
-use crate::model::Phase;
 use crate::preferences::{Mode, Quiet};
 use crate::render::{Followed, LiveMatch, Renderer, Reply as Answer, Target};
 use crate::routing::{Scope, Subscription};
@@ -284,7 +283,7 @@ impl Service {
                     .matches(50)
                     .await?
                     .into_iter()
-                    .filter(|m| is_live(&m.phase))
+                    .filter(crate::store::MatchRow::is_live)
                     .map(|m| LiveMatch {
                         home: m.home,
                         away: m.away,
@@ -376,19 +375,15 @@ impl Service {
             let prefs = self.store.prefs(&self.sink, chat.as_str()).await?;
             return Ok(shown(prefs.quiet.as_ref(), false));
         };
-        if crate::preferences::is_off(&typed) {
-            self.store
-                .set_quiet(&self.sink, chat.as_str(), None)
-                .await?;
-            return Ok(shown(None, true));
-        }
-        match Quiet::parse(&typed, &self.time_zone) {
+        match Quiet::setting(&typed, &self.time_zone) {
             Ok(quiet) => {
                 self.store
-                    .set_quiet(&self.sink, chat.as_str(), Some(&quiet))
+                    .set_quiet(&self.sink, chat.as_str(), quiet.as_ref())
                     .await?;
-                tracing::info!(sink = %self.sink, chat = %chat, quiet = %quiet, "quiet hours set");
-                Ok(shown(Some(&quiet), true))
+                if let Some(quiet) = &quiet {
+                    tracing::info!(sink = %self.sink, chat = %chat, quiet = %quiet, "quiet hours set");
+                }
+                Ok(shown(quiet.as_ref(), true))
             }
             Err(e) => Ok(Answer::QuietInvalid {
                 reason: e.to_string(),
@@ -422,7 +417,7 @@ impl Service {
             Some(m) => Answer::Result {
                 game: LiveMatch {
                     // The clock only means something while the match runs.
-                    clock: m.clock.filter(|_| is_live(&m.phase)),
+                    clock: m.clock.clone().filter(|_| m.is_live()),
                     home: m.home,
                     away: m.away,
                     home_score: m.home_score,
@@ -433,13 +428,6 @@ impl Service {
             None => Answer::NoResult { typed },
         })
     }
-}
-
-/// Whether a stored phase code is a running match (in play or in a break).
-fn is_live(phase: &str) -> bool {
-    Phase::LINE
-        .iter()
-        .any(|p| p.code() == phase && (p.is_playing() || p.is_break()))
 }
 
 impl CommandHandler for Service {

@@ -59,12 +59,16 @@ impl TwilioSink {
 
     /// Any text made ready to send: transliterated (when configured) and cut to the cap.
     pub fn prepare(&self, text: &str) -> String {
-        let text = if self.config.transliterate {
+        gsm::fit(self.folded(text).trim(), self.config.max_segments)
+    }
+
+    /// `text` folded into GSM-7 where possible, when `transliterate` is on.
+    fn folded(&self, text: &str) -> String {
+        if self.config.transliterate {
             gsm::transliterate(text)
         } else {
             text.to_owned()
-        };
-        gsm::fit(text.trim(), self.config.max_segments)
+        }
     }
 
     /// Texts `body` to `to` (E.164) right away: confirmation codes and welcomes, which are
@@ -132,12 +136,7 @@ impl Sink for TwilioSink {
 
     /// Within `max_segments` before any cut.
     fn fits(&self, msg: &Notification) -> bool {
-        let text = sink_api::text::title_and_body(msg);
-        let text = if self.config.transliterate {
-            gsm::transliterate(&text)
-        } else {
-            text
-        };
+        let text = self.folded(&sink_api::text::title_and_body(msg));
         gsm::segments(text.trim()).count <= self.config.max_segments
     }
 }

@@ -18,12 +18,12 @@ const EMPTY_VALUE: &str = "-";
 /// Between the lines of a text made into one line.
 const LINE_SEPARATOR: &str = " - ";
 
-/// The free-form text of `msg`: its title and body, cut to Twilio's 1,600 characters.
 /// Whether `msg` is sent whole, not cut to [`MAX_BODY_CHARS`].
 pub(crate) fn fits(msg: &Notification) -> bool {
     title_and_body(msg).trim().chars().count() <= MAX_BODY_CHARS
 }
 
+/// The free-form text of `msg`: its title and body, cut to Twilio's 1,600 characters.
 pub(crate) fn text(msg: &Notification) -> String {
     truncate(title_and_body(msg).trim(), MAX_BODY_CHARS)
 }
